@@ -1,0 +1,209 @@
+"""Baselines every multi-task model is compared with: no sharing and full sharing."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.utils.validation import has_fit_parameter
+
+from .base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
+
+__all__ = ["IndependentRegressor", "IndependentClassifier", "PooledRegressor"]
+
+
+def _fit_clone(estimator, X, y, sample_weight):
+    est = clone(estimator)
+    if sample_weight is not None and not np.all(sample_weight == 1.0):
+        if not has_fit_parameter(est, "sample_weight"):
+            raise ValueError(f"{type(est).__name__} does not accept sample_weight.")
+        est.fit(X, y, sample_weight=sample_weight)
+    else:
+        est.fit(X, y)
+    return est
+
+
+class _IndependentMixin:
+    _accept_sparse = True
+    _fit_dtypes = (np.float64, np.float32)
+
+    def _fit_tasks(self, data, default):
+        base = default if self.estimator is None else self.estimator
+        self.estimators_ = [
+            _fit_clone(base, *data.task_data(t)) for t in range(data.n_tasks)
+        ]
+
+    def _per_task(self, X, task_codes, method):
+        if task_codes is None:
+            return np.column_stack([method(est, X) for est in self.estimators_])
+        out = None
+        for t in np.unique(task_codes):
+            rows = np.flatnonzero(task_codes == t)
+            res = method(self.estimators_[t], X[rows])
+            if out is None:
+                out = np.empty(len(task_codes), dtype=np.asarray(res).dtype)
+            out[rows] = res
+        return out
+
+
+class IndependentRegressor(_IndependentMixin, MultiTaskRegressorMixin, BaseEstimator):
+    """One independently fitted clone of a regressor per task (no sharing).
+
+    Parameters
+    ----------
+    estimator : regressor, default=None
+        Fitted once per task on that task's observed rows; ``Ridge()`` when None.
+    task_column : str or int, default=None
+        Column of ``X`` holding task labels (long input); None for wide input.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted clone of each task, in the order of ``tasks_``.
+    tasks_ : ndarray of shape (n_tasks,)
+    n_tasks_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X has string column names.
+    """
+
+    def __init__(self, estimator=None, *, task_column=None):
+        self.estimator = estimator
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one clone of ``estimator`` per task on its observed targets."""
+        data = self._validate_fit(X, y, sample_weight)
+        self._fit_tasks(data, Ridge())
+        return self
+
+    def _predict_tasks(self, X, task_codes):
+        return self._per_task(X, task_codes, lambda est, Z: est.predict(Z)).astype(np.float64)
+
+
+class IndependentClassifier(_IndependentMixin, MultiTaskClassifierMixin, BaseEstimator):
+    """One independently fitted clone of a classifier per task.
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        Fitted once per task; ``LogisticRegression()`` when None.
+    task_column : str or int, default=None
+        Column of ``X`` holding task labels (long input); None for wide input.
+    """
+
+    def __init__(self, estimator=None, *, task_column=None):
+        self.estimator = estimator
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one clone of ``estimator`` per task on its observed labels."""
+        data = self._validate_fit(X, y, sample_weight)
+        self._fit_tasks(data, LogisticRegression())
+        return self
+
+    def _predict_codes(self, X, task_codes):
+        # estimators were fitted on integer codes, so they predict codes
+        return self._per_task(X, task_codes, lambda est, Z: est.predict(Z)).astype(np.int64)
+
+    def predict_proba(self, X):
+        """Class probabilities: an array per task (wide) or per row's task (long).
+
+        Returns an (n_samples, n_classes) array for a single task, a list of
+        such arrays for wide input with several tasks, and for long input an
+        object array holding each row's probability vector when tasks differ
+        in their classes (a 2-D array when they all have the same number).
+        """
+        X, codes = self._validate_predict(X)
+        if codes is None:
+            probas = [est.predict_proba(X) for est in self.estimators_]
+            return probas[0] if self._single_output else probas
+        k = {len(est.classes_) for est in self.estimators_}
+        out = np.zeros((len(codes), k.pop())) if len(k) == 1 else np.empty(len(codes), dtype=object)
+        for t in np.unique(codes):
+            rows = np.flatnonzero(codes == t)
+            p = self.estimators_[t].predict_proba(X[rows])
+            if out.ndim == 2:
+                out[rows] = p
+            else:
+                for r, pr in zip(rows, p):
+                    out[r] = pr
+        return out
+
+
+class PooledRegressor(MultiTaskRegressorMixin, BaseEstimator):
+    """One model for all tasks (full sharing), optionally with per-task intercepts.
+
+    Every observation of every task is stacked into one training set. With
+    ``task_intercept=True`` features and targets are centred within each task
+    (weighted by ``sample_weight``) before the pooled fit, so that each task
+    gets its own unpenalized offset: prediction for task ``t`` is
+    ``f(x - xbar_t) + ybar_t``. For a linear ``estimator`` that is exactly a
+    shared slope with per-task intercepts.
+
+    Parameters
+    ----------
+    estimator : regressor, default=None
+        The pooled model; ``Ridge()`` when None.
+    task_intercept : bool, default=True
+        Give each task its own offset.
+    task_column : str or int, default=None
+        Column of ``X`` holding task labels (long input); None for wide input.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted pooled model.
+    task_x_mean_ : ndarray of shape (n_tasks, n_features)
+        Per-task feature means (zeros when ``task_intercept=False``).
+    task_y_mean_ : ndarray of shape (n_tasks,)
+        Per-task target means (zeros when ``task_intercept=False``).
+    """
+
+    _accept_sparse = True
+    _fit_dtypes = (np.float64, np.float32)
+
+    def __init__(self, estimator=None, *, task_intercept=True, task_column=None):
+        self.estimator = estimator
+        self.task_intercept = task_intercept
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one model on the observations of all tasks stacked."""
+        data = self._validate_fit(X, y, sample_weight)
+        T, p = data.n_tasks, data.n_features
+        Xs = data.X[data.rows]
+        t_of = data.task_of_obs
+        sw = data.sample_weight
+        self.task_x_mean_ = np.zeros((T, p))
+        self.task_y_mean_ = np.zeros(T)
+        if self.task_intercept:
+            for t in range(T):
+                s = data.task_slice(t)
+                w = sw[s]
+                wsum = w.sum()
+                if wsum > 0:
+                    self.task_x_mean_[t] = np.asarray(w @ Xs[s]).ravel() / wsum
+                    self.task_y_mean_[t] = w @ data.y[s] / wsum
+        Xc = self._center(Xs, t_of)
+        yc = data.y - self.task_y_mean_[t_of]
+        base = Ridge() if self.estimator is None else self.estimator
+        self.estimator_ = _fit_clone(base, Xc, yc, sw)
+        return self
+
+    def _center(self, X, t_of):
+        if not self.task_intercept:
+            return X
+        if sp.issparse(X):
+            X = X.toarray()
+        return X - self.task_x_mean_[t_of]
+
+    def _predict_tasks(self, X, task_codes):
+        if task_codes is not None:
+            f = self.estimator_.predict(self._center(X, task_codes))
+            return np.asarray(f, dtype=np.float64) + self.task_y_mean_[task_codes]
+        n = X.shape[0]
+        out = np.empty((n, self.n_tasks_))
+        for t in range(self.n_tasks_):
+            codes = np.full(n, t)
+            out[:, t] = self.estimator_.predict(self._center(X, codes)) + self.task_y_mean_[t]
+        return out

@@ -1,0 +1,1 @@
+"""skmtl.model_selection."""
