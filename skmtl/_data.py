@@ -129,6 +129,33 @@ class MultiTaskData:
             omega = omega * np.repeat(a, np.diff(self.task_ptr))
         return omega
 
+    def subset_rows(self, row_indices):
+        """The observations on the given rows of ``X``, with ``X`` cut to those rows.
+
+        Used by cross-validation: folds are sets of rows in both layouts. Every
+        task is kept, so a task may be left with no observation; solvers must
+        accept that (its weights are then driven by the penalty alone).
+        """
+        row_indices = np.asarray(row_indices, dtype=np.int64)
+        new_pos = np.full(self.n_samples, -1, dtype=np.int64)
+        new_pos[row_indices] = np.arange(len(row_indices))
+        keep = new_pos[self.rows] >= 0
+        counts = np.add.reduceat(keep.astype(np.int64), self.task_ptr[:-1]) if self.n_obs else np.zeros(self.n_tasks, np.int64)
+        # reduceat returns the element itself for empty segments; fix those
+        counts[np.diff(self.task_ptr) == 0] = 0
+        sub_rows = new_pos[self.rows[keep]]
+        complete = self.complete and bool(np.all(np.diff(row_indices) > 0))
+        return MultiTaskData(
+            X=self.X[row_indices],
+            y=self.y[keep],
+            rows=sub_rows,
+            task_ptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            sample_weight=self.sample_weight[keep],
+            tasks=self.tasks,
+            layout=self.layout,
+            complete=complete,
+        )
+
     def task_data(self, t):
         """Rows of ``X``, targets and sample weights of task ``t``."""
         s = self.task_slice(t)
