@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
 __all__ = ["MultiTaskData", "validate_fit_data", "validate_predict_data"]
@@ -458,6 +459,14 @@ def _encode_classes(values, task_ptr):
     classes = []
     for t in range(len(task_ptr) - 1):
         s = slice(task_ptr[t], task_ptr[t + 1])
+        vals = values[s]
+        if vals.dtype == object and all(isinstance(v, (int, float, np.number)) for v in vals):
+            vals = vals.astype(np.float64)
+        if type_of_target(vals) in ("continuous", "continuous-multioutput"):
+            raise ValueError(
+                f"Unknown label type: continuous targets for task {t}; a classifier needs "
+                f"class labels (use a regressor for continuous targets)."
+            )
         try:
             cls, codes[s] = np.unique(values[s], return_inverse=True)
         except TypeError as exc:

@@ -1,0 +1,194 @@
+"""The data layer: wide and long input, one internal form, clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import Ridge
+
+from skmtl import IndependentClassifier, IndependentRegressor, PooledRegressor
+from skmtl._data import validate_fit_data
+
+
+@pytest.fixture
+def wide():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    Y = X @ rng.normal(size=(5, 3)) + 0.1 * rng.normal(size=(40, 3))
+    Y[[1, 5, 9], 0] = np.nan
+    Y[[2, 3], 2] = np.nan
+    return X, Y
+
+
+def to_long(X, Y):
+    """The same observations as long input: one row per observed (sample, task)."""
+    i, t = np.nonzero(~np.isnan(Y))
+    return np.column_stack([X[i], t]), Y[i, t]
+
+
+def test_internal_form_wide(wide):
+    X, Y = wide
+    data = validate_fit_data(IndependentRegressor(), X, Y)
+    assert data.n_tasks == 3 and data.n_samples == 40 and not data.complete
+    for t in range(3):
+        Xt, yt, _ = data.task_data(t)
+        obs = ~np.isnan(Y[:, t])
+        np.testing.assert_array_equal(Xt, X[obs])
+        np.testing.assert_array_equal(yt, Y[obs, t])
+
+
+def test_complete_wide_exposes_Y_and_sklearn_weights(wide):
+    X, Y = wide
+    Yc = np.nan_to_num(Y)
+    data = validate_fit_data(IndependentRegressor(), X, Yc)
+    assert data.complete
+    np.testing.assert_array_equal(data.Y, Yc)
+    np.testing.assert_allclose(data.observation_weights(), 1 / 40)
+
+
+def test_balanced_task_weights_sum_to_one_per_task(wide):
+    X, Y = wide
+    data = validate_fit_data(IndependentRegressor(), X, Y)
+    omega = data.observation_weights("balanced")
+    np.testing.assert_allclose(np.add.reduceat(omega, data.task_ptr[:-1]), 1.0)
+    with pytest.raises(ValueError, match="task_weight"):
+        data.observation_weights(np.ones(2))
+
+
+def test_wide_and_long_give_same_fit(wide):
+    X, Y = wide
+    Xl, yl = to_long(X, Y)
+    for est in (IndependentRegressor(Ridge(alpha=0.3)), PooledRegressor()):
+        w = est.fit(X, Y).predict(X)
+        long_est = type(est)(**{**est.get_params(deep=False), "task_column": 5}).fit(Xl, yl)
+        for t in range(3):
+            Xq = np.column_stack([X, np.full(len(X), t)])
+            np.testing.assert_allclose(long_est.predict(Xq), w[:, t], rtol=1e-10, atol=1e-10)
+
+
+def test_masked_target_value_never_changes_fit(wide):
+    X, Y = wide
+    filled = np.where(np.isnan(Y), 1e6, Y)
+    ref = IndependentRegressor().fit(X, Y).predict(X)
+    # a fit on observed rows only is what the mask must mean
+    for t in range(3):
+        obs = ~np.isnan(Y[:, t])
+        np.testing.assert_allclose(ref[:, t], Ridge().fit(X[obs], filled[obs, t]).predict(X))
+    # and a different value under the mask changes nothing
+    Y2 = Y.copy()
+    assert np.allclose(IndependentRegressor().fit(X, Y2).predict(X), ref)
+
+
+def test_pandas_long_input_with_string_tasks():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    df["school"] = rng.choice(["north", "south", "east"], 30)
+    y = df["a"] * 2 + (df["school"] == "north") * 5.0
+    est = PooledRegressor(task_column="school").fit(df, y)
+    assert list(est.tasks_) == ["east", "north", "south"]
+    assert list(est.feature_names_in_) == ["a", "b", "c"]
+    assert est.n_features_in_ == 3 and est.n_tasks_ == 3
+    assert est.predict(df).shape == (30,)
+    assert est.score(df, y) > 0.99
+
+
+def test_sparse_and_float32_are_kept():
+    rng = np.random.default_rng(2)
+    X = sp.random(30, 6, density=0.3, format="csc", random_state=0, dtype=np.float32)
+    Y = rng.normal(size=(30, 2))
+    data = validate_fit_data(PooledRegressor(), X, Y, accept_sparse=("csc",), dtype=(np.float64, np.float32))
+    assert sp.issparse(data.X) and data.X.dtype == np.float32
+
+
+def test_caller_arrays_are_never_modified(wide):
+    X, Y = wide
+    X0, Y0 = X.copy(), Y.copy()
+    sw = np.ones(40)
+    PooledRegressor().fit(X, Y, sample_weight=sw)
+    IndependentRegressor().fit(X, Y).predict(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(Y, Y0)
+    np.testing.assert_array_equal(sw, 1.0)
+
+
+def test_one_dimensional_y_is_one_task(wide):
+    X, Y = wide
+    est = IndependentRegressor().fit(X, Y[:, 1])
+    assert est.n_tasks_ == 1 and est.predict(X).shape == (40,)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda X, Y: (np.where(np.arange(5) == 3, np.nan, X), Y), r"NaN or inf in 1 feature column\(s\) \(positions 3\)"),
+        (lambda X, Y: (np.where(np.arange(5) == 1, np.inf, X), Y), r"positions 1"),
+        (lambda X, Y: (X, np.column_stack([Y[:, :2], np.full(40, np.nan)])), r"Task\(s\) \[2\] have no observed target"),
+        (lambda X, Y: (X, Y[:30]), "X has 40 rows but y has 30"),
+        (lambda X, Y: (X[:0], Y[:0]), "0 sample"),
+        (lambda X, Y: (np.where(np.arange(5) == 0, "x", X.astype(str)).astype(object), Y), "numeric"),
+        (lambda X, Y: (X, np.where(np.isnan(Y), np.inf, Y)), "inf"),
+        (lambda X, Y: (X, Y[:, :, None]), "1-D or 2-D"),
+    ],
+)
+def test_bad_input_errors_name_the_problem(wide, make, match):
+    X, Y = make(*wide)
+    with pytest.raises(ValueError, match=match):
+        IndependentRegressor().fit(X, Y)
+
+
+def test_sample_weight_errors(wide):
+    X, Y = wide
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(40,\)"):
+        PooledRegressor().fit(X, Y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        PooledRegressor().fit(X, Y, sample_weight=-np.ones(40))
+
+
+def test_long_input_errors(wide):
+    X, Y = wide
+    Xl, yl = to_long(X, Y)
+    est = PooledRegressor(task_column=5).fit(Xl, yl)
+    Xq = Xl.copy()
+    Xq[0, 5] = 7
+    with pytest.raises(ValueError, match="Unknown task label"):
+        est.predict(Xq)
+    with pytest.raises(ValueError, match="out of range"):
+        PooledRegressor(task_column=9).fit(Xl, yl)
+    with pytest.raises(ValueError, match="integer position"):
+        PooledRegressor(task_column="school").fit(Xl, yl)
+    df = pd.DataFrame(Xl[:, :5], columns=list("abcde"))
+    with pytest.raises(ValueError, match="is not a column of X"):
+        PooledRegressor(task_column="school").fit(df, yl)
+    y_nan = yl.copy()
+    y_nan[Xl[:, 5] == 1] = np.nan
+    with pytest.raises(ValueError, match=r"Task\(s\) \[1\.0\] have no observed target"):
+        PooledRegressor(task_column=5).fit(Xl, y_nan)
+    Xbad = Xl.copy()
+    Xbad[3, 5] = np.nan
+    with pytest.raises(ValueError, match="missing labels"):
+        PooledRegressor(task_column=5).fit(Xbad, yl)
+    with pytest.raises(ValueError, match="must be 1-D"):
+        PooledRegressor(task_column=5).fit(Xl, np.column_stack([yl, yl]))
+
+
+def test_feature_mismatch_at_predict(wide):
+    X, Y = wide
+    est = IndependentRegressor().fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :3])
+
+
+def test_classifier_per_task_labels():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 3))
+    Y = np.empty((60, 2), dtype=object)
+    Y[:, 0] = (X[:, 0] > 0).astype(int)
+    Y[:, 1] = np.where(X[:, 1] > 0, "yes", "no")
+    Y[4, 1] = None
+    est = IndependentClassifier().fit(X, Y)
+    assert list(est.classes_[1]) == ["no", "yes"]
+    pred = est.predict(X)
+    assert pred.shape == (60, 2) and set(pred[:, 1]) <= {"no", "yes"}
+    assert est.score(X, Y) > 0.9
+    with pytest.raises(ValueError, match="continuous"):
+        IndependentClassifier().fit(X, rng.normal(size=60))
