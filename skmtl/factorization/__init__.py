@@ -1,1 +1,5 @@
-"""skmtl.factorization."""
+"""skmtl.factorization: low-rank multi-task models and matrix completion."""
+
+from ._reduced_rank import ReducedRankRegressor, ReducedRankRegressorCV, reduced_rank_path
+
+__all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"]

@@ -1,0 +1,90 @@
+"""Loops over observed entries shared by the factorization solvers (numba, cached).
+
+Every solver here keeps a matrix as its observed entries ``(rows, cols, values)``
+and a low-rank part as factors; these kernels evaluate and accumulate the
+low-rank part on the observed entries only, so no dense ``n x m`` array is formed.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def dot_rows(A, B, rows, cols):
+    """``out[k] = A[rows[k]] . B[cols[k]]``: entries of ``A B^T`` at the observations."""
+    n_obs = rows.shape[0]
+    r = A.shape[1]
+    out = np.empty(n_obs)
+    for k in range(n_obs):
+        i = rows[k]
+        j = cols[k]
+        s = 0.0
+        for q in range(r):
+            s += A[i, q] * B[j, q]
+        out[k] = s
+    return out
+
+
+@njit(cache=True)
+def scatter_rows(coef, B, rows, cols, n_rows):
+    """``out[i] = sum_{k: rows[k] = i} coef[k] B[cols[k]]``, i.e. ``M B`` for sparse ``M``."""
+    r = B.shape[1]
+    out = np.zeros((n_rows, r))
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        j = cols[k]
+        c = coef[k]
+        for q in range(r):
+            out[i, q] += c * B[j, q]
+    return out
+
+
+@njit(cache=True)
+def grouped_gram(F, w, y, group, cols, n_groups):
+    """Per-group weighted normal equations of a least-squares fit.
+
+    For each observation ``k`` in group ``g = group[k]`` with feature vector
+    ``f = F[cols[k]]`` (a row of ``F``), accumulates ``G[g] += w_k f f^T`` and
+    ``b[g] += w_k y_k f``.
+    """
+    r = F.shape[1]
+    G = np.zeros((n_groups, r, r))
+    b = np.zeros((n_groups, r))
+    for k in range(group.shape[0]):
+        g = group[k]
+        j = cols[k]
+        wk = w[k]
+        for p in range(r):
+            fp = wk * F[j, p]
+            b[g, p] += fp * y[k]
+            for q in range(p + 1):
+                G[g, p, q] += fp * F[j, q]
+    for g in range(n_groups):
+        for p in range(r):
+            for q in range(p):
+                G[g, q, p] = G[g, p, q]
+    return G, b
+
+
+@njit(cache=True)
+def fold_in_rows(indptr, indices, data, B, lam):
+    """Ridge fold-in of each CSR row: ``a_i = (B_O^T B_O + lam I)^{-1} B_O^T x_O``."""
+    n = indptr.shape[0] - 1
+    r = B.shape[1]
+    out = np.zeros((n, r))
+    for i in range(n):
+        G = np.zeros((r, r))
+        b = np.zeros(r)
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            x = data[k]
+            for p in range(r):
+                bp = B[j, p]
+                b[p] += bp * x
+                for q in range(r):
+                    G[p, q] += bp * B[j, q]
+        for p in range(r):
+            G[p, p] += lam
+        if r > 0:
+            out[i] = np.linalg.solve(G, b)
+    return out
