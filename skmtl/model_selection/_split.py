@@ -1,0 +1,309 @@
+"""Cross-validation splitters that know about tasks.
+
+Both splitters take task labels from ``groups`` when given, else from the
+task column of ``X`` (``task_column``), the same column the estimators read.
+"""
+
+import numbers
+from itertools import combinations
+from math import comb
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator, KFold
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples
+
+from .._data import _check_labels, _unique_labels, split_task_column
+
+__all__ = ["TaskStratifiedKFold", "LeaveTasksOut"]
+
+
+def _task_codes(X, groups, task_column, n_samples=None):
+    """Task labels and codes of each row, or ``(None, None)`` when there are none."""
+    if groups is not None:
+        labels = np.asarray(groups)
+        if labels.ndim != 1:
+            raise ValueError(f"groups must be 1-D (one task label per row); got shape {labels.shape}.")
+        if n_samples is not None and len(labels) != n_samples:
+            raise ValueError(f"groups has {len(labels)} labels but X has {n_samples} rows.")
+    elif task_column is not None:
+        if X is None:
+            raise ValueError("X is needed to read the task column.")
+        _, labels = split_task_column(X, task_column)
+    else:
+        return None, None
+    labels = _check_labels(labels)
+    return _unique_labels(labels)
+
+
+def _check_n_splits(n_splits, name="n_splits", minimum=2):
+    if not isinstance(n_splits, numbers.Integral) or isinstance(n_splits, bool) or n_splits < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {n_splits!r}.")
+    return int(n_splits)
+
+
+class TaskStratifiedKFold(BaseCrossValidator):
+    """K-fold cross-validation made within each task.
+
+    For long input, the rows of each task are cut into ``n_splits`` contiguous
+    parts (after an optional shuffle), and fold ``k`` tests the ``k``-th part
+    of every task: each task appears in every test set and in every training
+    set, in proportion to its size. Remainders are spread over the folds so
+    that fold sizes differ by at most one row overall.
+
+    For wide input (no ``groups`` and ``task_column=None``) the rows are
+    shared by all tasks and the splitter behaves exactly like
+    :class:`sklearn.model_selection.KFold`.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2.
+    shuffle : bool, default=False
+        Shuffle the rows of each task before cutting them into parts.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle; only used when ``shuffle=True``.
+    task_column : str or int, default=None
+        Column of ``X`` holding the task labels (a DataFrame column name or an
+        integer position), as in the estimators. ``groups`` passed to
+        :meth:`split` take precedence.
+    small_tasks : {"raise", "spread"}, default="raise"
+        What to do with a task that has fewer rows than ``n_splits``.
+        ``"raise"`` raises a ``ValueError`` naming those tasks. ``"spread"``
+        puts each of its rows in the test set of a different fold (so the task
+        is tested in as many folds as it has rows, and is absent from the other
+        test sets); a task with a single row is never tested, so that every
+        training set contains every task.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.model_selection import TaskStratifiedKFold
+    >>> task = np.repeat(["a", "b"], [4, 6])
+    >>> cv = TaskStratifiedKFold(n_splits=2)
+    >>> [task[test].tolist() for _, test in cv.split(np.zeros((10, 1)), groups=task)]
+    [['a', 'a', 'b', 'b', 'b'], ['a', 'a', 'b', 'b', 'b']]
+    """
+
+    __metadata_request__split = {"groups": True}
+
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None, task_column=None, small_tasks="raise"):
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.task_column = task_column
+        self.small_tasks = small_tasks
+
+    def _check_params(self):
+        n_splits = _check_n_splits(self.n_splits)
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False; got {self.shuffle!r}.")
+        if not self.shuffle and self.random_state is not None:
+            raise ValueError(
+                "Setting a random_state has no effect since shuffle is False; "
+                "leave random_state=None or set shuffle=True."
+            )
+        if self.small_tasks not in ("raise", "spread"):
+            raise ValueError(f"small_tasks must be 'raise' or 'spread'; got {self.small_tasks!r}.")
+        return n_splits
+
+    def _fold_of_rows(self, X, groups):
+        """Test fold of every row (-1: never tested), or None for wide input."""
+        K = self._check_params()
+        n = _num_samples(X)
+        tasks, codes = _task_codes(X, groups, self.task_column, n)
+        if codes is None:
+            return None
+        counts = np.bincount(codes, minlength=len(tasks))
+        small = np.flatnonzero(counts < K)
+        if len(small) and self.small_tasks == "raise":
+            labels = tasks[small[:10]].tolist()
+            shown = ", ".join(f"{lab!r} ({counts[t]} rows)" for lab, t in zip(labels, small))
+            raise ValueError(
+                f"n_splits={K} is larger than the number of rows of task(s) {shown}"
+                f"{' ...' if len(small) > 10 else ''}. Lower n_splits, drop those tasks, "
+                f"or set small_tasks='spread'."
+            )
+        rng = check_random_state(self.random_state) if self.shuffle else None
+        fold = np.full(n, -1, dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        offset = 0  # next fold to receive an extra (remainder) row
+        for t in range(len(tasks)):
+            rows = order[starts[t] : starts[t + 1]]
+            if rng is not None:
+                rows = rng.permutation(rows)
+            n_t = len(rows)
+            if n_t == 1:
+                continue
+            sizes = np.full(K, n_t // K, dtype=np.int64)
+            extra = (offset + np.arange(n_t % K)) % K
+            sizes[extra] += 1
+            offset = (offset + n_t % K) % K
+            fold[rows] = np.repeat(np.arange(K), sizes)
+        return fold
+
+    def split(self, X, y=None, groups=None):
+        """Generate train and test row indices.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns)
+            Input, with the task column for long input.
+        y : array-like, default=None
+            Ignored; present for API compatibility.
+        groups : array-like of shape (n_samples,), default=None
+            Task label of each row; overrides ``task_column``.
+
+        Yields
+        ------
+        train : ndarray
+            Training row indices of the split.
+        test : ndarray
+            Test row indices of the split.
+        """
+        fold = self._fold_of_rows(X, groups)
+        if fold is None:
+            kfold = KFold(self.n_splits, shuffle=self.shuffle, random_state=self.random_state)
+            yield from kfold.split(X)
+            return
+        for k in range(self.n_splits):
+            test = fold == k
+            yield np.flatnonzero(~test), np.flatnonzero(test)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits, ``n_splits``; the arguments are ignored."""
+        return _check_n_splits(self.n_splits)
+
+
+class LeaveTasksOut(BaseCrossValidator):
+    """Leave the rows of whole tasks out: test how a model transfers to new tasks.
+
+    Long input only (task labels from ``groups`` or the task column). Two
+    schemes:
+
+    * ``n_splits=None`` (default): every combination of ``n_tasks_out`` tasks
+      is the test set once; with ``n_tasks_out=1`` this is leave-one-task-out
+      (``LeaveOneGroupOut`` by task), in general ``C(n_tasks, n_tasks_out)``
+      splits.
+    * ``n_splits=k``: the tasks are partitioned into ``k`` disjoint groups of
+      near-equal numbers of tasks (shuffled first when ``shuffle=True``), and
+      each group is left out once (``GroupKFold`` by task); every task is then
+      tested exactly once.
+
+    The estimator must be able to predict tasks it did not see in training;
+    skmtl estimators fitted on long input reject unknown task labels, so this
+    splitter is for models of new tasks and custom evaluation loops.
+
+    Parameters
+    ----------
+    n_tasks_out : int, default=None
+        Number of tasks in each test set when ``n_splits`` is None (1 when
+        both are None). Give ``n_tasks_out`` or ``n_splits``, not both.
+    n_splits : int, default=None
+        Number of groups of tasks, at least 2.
+    shuffle : bool, default=False
+        Shuffle the tasks before grouping them (``n_splits`` scheme only).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle.
+    task_column : str or int, default=None
+        Column of ``X`` holding the task labels; ``groups`` take precedence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.model_selection import LeaveTasksOut
+    >>> task = np.array([0, 0, 1, 1, 2, 2])
+    >>> [test.tolist() for _, test in LeaveTasksOut().split(np.zeros((6, 1)), groups=task)]
+    [[0, 1], [2, 3], [4, 5]]
+    """
+
+    __metadata_request__split = {"groups": True}
+
+    def __init__(self, n_tasks_out=None, *, n_splits=None, shuffle=False, random_state=None, task_column=None):
+        self.n_tasks_out = n_tasks_out
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.task_column = task_column
+
+    def _check_params(self):
+        if self.n_tasks_out is not None and self.n_splits is not None:
+            raise ValueError("Give n_tasks_out (all combinations) or n_splits (a partition of the tasks), not both.")
+        if self.n_splits is not None:
+            _check_n_splits(self.n_splits)
+        elif self.n_tasks_out is not None:
+            _check_n_splits(self.n_tasks_out, "n_tasks_out", minimum=1)
+        if not self.shuffle and self.random_state is not None:
+            raise ValueError(
+                "Setting a random_state has no effect since shuffle is False; "
+                "leave random_state=None or set shuffle=True."
+            )
+        if self.shuffle and self.n_splits is None:
+            raise ValueError("shuffle only applies to the n_splits scheme; set n_splits or shuffle=False.")
+
+    def _codes(self, X, groups):
+        self._check_params()
+        n = None if X is None else _num_samples(X)
+        tasks, codes = _task_codes(X, groups, self.task_column, n)
+        if codes is None:
+            raise ValueError(
+                "LeaveTasksOut needs task labels: pass groups or set task_column. "
+                "Wide input shares its rows between tasks, so leaving tasks out is not a row split."
+            )
+        T = len(tasks)
+        k = self.n_splits if self.n_splits is not None else (self.n_tasks_out or 1)
+        if self.n_splits is not None and k > T:
+            raise ValueError(f"n_splits={k} is larger than the number of tasks ({T}).")
+        if self.n_splits is None and k >= T:
+            raise ValueError(
+                f"n_tasks_out={k} leaves no task for training: there are only {T} tasks."
+            )
+        return T, codes
+
+    def _test_task_sets(self, T):
+        if self.n_splits is None:
+            yield from combinations(range(T), self.n_tasks_out or 1)
+            return
+        order = np.arange(T)
+        if self.shuffle:
+            order = check_random_state(self.random_state).permutation(T)
+        yield from np.array_split(order, self.n_splits)
+
+    def split(self, X, y=None, groups=None):
+        """Generate train and test row indices, the test set being whole tasks.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_columns)
+            Input, with the task column unless ``groups`` is given.
+        y : array-like, default=None
+            Ignored; present for API compatibility.
+        groups : array-like of shape (n_samples,), default=None
+            Task label of each row; overrides ``task_column``.
+
+        Yields
+        ------
+        train : ndarray
+            Rows of the tasks kept for training.
+        test : ndarray
+            Rows of the tasks left out.
+        """
+        T, codes = self._codes(X, groups)
+        for out in self._test_task_sets(T):
+            test = np.isin(codes, np.asarray(out))
+            yield np.flatnonzero(~test), np.flatnonzero(test)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits.
+
+        ``n_splits`` when set; otherwise ``C(n_tasks, n_tasks_out)``, which
+        needs ``groups`` or ``X`` with its task column.
+        """
+        self._check_params()
+        if self.n_splits is not None:
+            return int(self.n_splits)
+        if X is None and groups is None:
+            raise ValueError("get_n_splits needs groups or X (with its task column) to count the tasks.")
+        T, _ = self._codes(X, groups)
+        return comb(T, self.n_tasks_out or 1)
