@@ -113,8 +113,13 @@ class _Problem:
             if self.labels is None:
                 return list(KFold(cv, shuffle=True, random_state=0).split(self.Y))
             # folds within each task, so that every task is seen in training
-            splitter = StratifiedKFold(cv, shuffle=True, random_state=0)
-            return list(splitter.split(np.zeros(len(self.labels)), self.labels))
+            try:
+                from ._split import TaskStratifiedKFold
+            except ImportError:  # pragma: no cover - splitter not available
+                splitter = StratifiedKFold(cv, shuffle=True, random_state=0)
+                return list(splitter.split(np.zeros(len(self.labels)), self.labels))
+            splitter = TaskStratifiedKFold(cv, shuffle=True, random_state=0, small_tasks="spread")
+            return list(splitter.split(self.X, self.Y, groups=self.labels))
         if hasattr(cv, "split"):
             return list(cv.split(self.X, self.Y, groups=self.labels))
         return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
