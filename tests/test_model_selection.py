@@ -102,7 +102,7 @@ def test_task_stratified_kfold_wide_is_kfold(wide_data):
 def test_task_stratified_kfold_small_tasks():
     task = np.repeat([0, 1, 2], [1, 2, 6])
     X = np.zeros((9, 1))
-    with pytest.raises(ValueError, match=r"larger than the number of rows of task\(s\) 0 \(1 rows\), 1 \(2 rows\)"):
+    with pytest.raises(ValueError, match=r"larger than the number of rows with an observed target of task\(s\) 0 \(1 rows\), 1 \(2 rows\)"):
         list(TaskStratifiedKFold(3).split(X, groups=task))
     splits = list(TaskStratifiedKFold(3, small_tasks="spread").split(X, groups=task))
     for tr, te in splits:  # every task stays in every training set
@@ -110,6 +110,19 @@ def test_task_stratified_kfold_small_tasks():
         assert np.sum(task[te] == 2) == 2
     assert sorted(np.sum(task[te] == 1) for _, te in splits) == [0, 1, 1]
     assert 0 not in np.concatenate([task[te] for _, te in splits])
+
+
+def test_task_stratified_kfold_spreads_observed_targets():
+    task = np.repeat([0, 1], [12, 9])
+    y = np.arange(21, dtype=float)
+    y[:9] = np.nan  # task 0: 3 observed targets, at the end of its rows
+    splits = list(TaskStratifiedKFold(3).split(np.zeros((21, 1)), y, groups=task))
+    _check_partition(splits, 21)
+    for tr, te in splits:
+        assert np.sum((task[te] == 0) & ~np.isnan(y[te])) == 1
+        assert np.sum((task[tr] == 0) & ~np.isnan(y[tr])) == 2
+    with pytest.raises(ValueError, match=r"rows with an observed target of task\(s\) 0 \(3 rows\)"):
+        list(TaskStratifiedKFold(4).split(np.zeros((21, 1)), y, groups=task))
 
 
 def test_task_stratified_kfold_errors(long_data):
@@ -313,3 +326,12 @@ def test_per_task_scores_wide_dict_and_callable(wide_data):
     assert out["max_error"][1] == pytest.approx(max_error(Y[obs, 1], pred[obs, 1]))
     with pytest.raises(ValueError, match="Unknown metric 'auc'"):
         per_task_scores(est, X, Y, metrics=("auc",))
+
+
+def test_cross_val_score_long_missing_targets(long_data):
+    df, y, task = long_data
+    y = y.copy()
+    y[np.flatnonzero(task == "a")[:4]] = np.nan  # task "a": 3 observed targets left
+    cv = TaskStratifiedKFold(3, task_column="task")
+    scores = cross_val_score(IndependentRegressor(task_column="task"), df, y, scoring=neg_nmse_scorer, cv=cv)
+    assert np.all(np.isfinite(scores))

@@ -36,6 +36,20 @@ def _task_codes(X, groups, task_column, n_samples=None):
     return _unique_labels(labels)
 
 
+def _missing_targets(y, n_samples):
+    """Rows whose 1-D target is NaN (all False when y is None or not 1-D float)."""
+    if y is None:
+        return np.zeros(n_samples, dtype=np.int64)
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1 or y.dtype.kind != "f" or len(y) != n_samples:
+        return np.zeros(n_samples, dtype=np.int64)
+    return np.isnan(y).astype(np.int64)
+
+
 def _check_n_splits(n_splits, name="n_splits", minimum=2):
     if not isinstance(n_splits, numbers.Integral) or isinstance(n_splits, bool) or n_splits < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {n_splits!r}.")
@@ -48,8 +62,11 @@ class TaskStratifiedKFold(BaseCrossValidator):
     For long input, the rows of each task are cut into ``n_splits`` contiguous
     parts (after an optional shuffle), and fold ``k`` tests the ``k``-th part
     of every task: each task appears in every test set and in every training
-    set, in proportion to its size. Remainders are spread over the folds so
-    that fold sizes differ by at most one row overall.
+    set, in proportion to its size. When ``y`` is passed to :meth:`split`, the
+    rows with a missing (NaN) target are split separately from the observed
+    ones, so that every fold gets its share of each task's observed targets.
+    Remainders are spread over the folds so that fold sizes differ by at most
+    one row overall.
 
     For wide input (no ``groups`` and ``task_column=None``) the rows are
     shared by all tasks and the splitter behaves exactly like
@@ -68,7 +85,8 @@ class TaskStratifiedKFold(BaseCrossValidator):
         integer position), as in the estimators. ``groups`` passed to
         :meth:`split` take precedence.
     small_tasks : {"raise", "spread"}, default="raise"
-        What to do with a task that has fewer rows than ``n_splits``.
+        What to do with a task that has fewer rows (with an observed target)
+        than ``n_splits``.
         ``"raise"`` raises a ``ValueError`` naming those tasks. ``"spread"``
         puts each of its rows in the test set of a different fold (so the task
         is tested in as many folds as it has rows, and is absent from the other
@@ -107,39 +125,42 @@ class TaskStratifiedKFold(BaseCrossValidator):
             raise ValueError(f"small_tasks must be 'raise' or 'spread'; got {self.small_tasks!r}.")
         return n_splits
 
-    def _fold_of_rows(self, X, groups):
+    def _fold_of_rows(self, X, y, groups):
         """Test fold of every row (-1: never tested), or None for wide input."""
         K = self._check_params()
         n = _num_samples(X)
         tasks, codes = _task_codes(X, groups, self.task_column, n)
         if codes is None:
             return None
-        counts = np.bincount(codes, minlength=len(tasks))
-        small = np.flatnonzero(counts < K)
+        T = len(tasks)
+        missing = _missing_targets(y, n)
+        # strata: the observed rows of each task, then its rows without a target
+        strata = codes + T * missing
+        counts = np.bincount(strata, minlength=2 * T)
+        small = np.flatnonzero(counts[:T] < K)
         if len(small) and self.small_tasks == "raise":
             labels = tasks[small[:10]].tolist()
             shown = ", ".join(f"{lab!r} ({counts[t]} rows)" for lab, t in zip(labels, small))
             raise ValueError(
-                f"n_splits={K} is larger than the number of rows of task(s) {shown}"
-                f"{' ...' if len(small) > 10 else ''}. Lower n_splits, drop those tasks, "
-                f"or set small_tasks='spread'."
+                f"n_splits={K} is larger than the number of rows with an observed target "
+                f"of task(s) {shown}{' ...' if len(small) > 10 else ''}. Lower n_splits, "
+                f"drop those tasks, or set small_tasks='spread'."
             )
         rng = check_random_state(self.random_state) if self.shuffle else None
         fold = np.full(n, -1, dtype=np.int64)
-        order = np.argsort(codes, kind="stable")
+        order = np.argsort(strata, kind="stable")
         starts = np.concatenate([[0], np.cumsum(counts)])
         offset = 0  # next fold to receive an extra (remainder) row
-        for t in range(len(tasks)):
-            rows = order[starts[t] : starts[t + 1]]
+        for s in range(2 * T):
+            rows = order[starts[s] : starts[s + 1]]
             if rng is not None:
                 rows = rng.permutation(rows)
-            n_t = len(rows)
-            if n_t == 1:
-                continue
-            sizes = np.full(K, n_t // K, dtype=np.int64)
-            extra = (offset + np.arange(n_t % K)) % K
-            sizes[extra] += 1
-            offset = (offset + n_t % K) % K
+            n_s = len(rows)
+            if n_s == 1 and s < T:
+                continue  # testing a task's only target would leave it out of training
+            sizes = np.full(K, n_s // K, dtype=np.int64)
+            sizes[(offset + np.arange(n_s % K)) % K] += 1
+            offset = (offset + n_s % K) % K
             fold[rows] = np.repeat(np.arange(K), sizes)
         return fold
 
@@ -150,8 +171,9 @@ class TaskStratifiedKFold(BaseCrossValidator):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_columns)
             Input, with the task column for long input.
-        y : array-like, default=None
-            Ignored; present for API compatibility.
+        y : array-like of shape (n_samples,), default=None
+            Targets; for long input, rows with a NaN target are spread over
+            the folds apart from the observed ones. Ignored for wide input.
         groups : array-like of shape (n_samples,), default=None
             Task label of each row; overrides ``task_column``.
 
@@ -162,7 +184,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
         test : ndarray
             Test row indices of the split.
         """
-        fold = self._fold_of_rows(X, groups)
+        fold = self._fold_of_rows(X, y, groups)
         if fold is None:
             kfold = KFold(self.n_splits, shuffle=self.shuffle, random_state=self.random_state)
             yield from kfold.split(X)
