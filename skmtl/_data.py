@@ -328,6 +328,8 @@ def _check_sample_weight(sample_weight, n_samples):
         )
     if not np.all(np.isfinite(sw)) or np.any(sw < 0):
         raise ValueError("sample_weight must be finite and non-negative.")
+    if n_samples and not np.any(sw > 0):
+        raise ValueError("sample_weight is zero for every sample; at least one weight must be positive.")
     return sw
 
 
