@@ -1,0 +1,277 @@
+"""Numba Gibbs sampler for the hierarchical linear model, and MCMC diagnostics.
+
+Model (standardized units, augmented features ``z = [x, 1]`` of length d)::
+
+    y_ti | w_t, s2_t ~ N(z_ti^T w_t, s2_t / omega_ti)
+    w_t | mu, Sigma  ~ N(mu, Sigma)
+    (mu, Sigma)      ~ NIW(m0, kappa0, nu0, Psi0)
+    s2_t             ~ InvGamma(a0, b0)
+
+The full conditionals are conjugate (Gelman et al., BDA3, sections 3.6 and
+14): ``w_t`` is Gaussian, ``s2_t`` inverse-gamma and ``(mu, Sigma)``
+normal-inverse-Wishart. The sampler only needs the per-task moments
+``A_t = Z_t^T Omega_t Z_t``, ``c_t``, ``yy_t`` and ``W_t``, so one sweep costs
+O(T d^3) whatever the number of observations.
+
+The precision ``Lambda = Sigma^{-1}`` is drawn by the Bartlett decomposition,
+``Lambda = G G^T`` with ``G = U^{-T} B`` where ``Psi_n = U U^T`` and ``B`` is
+the lower-triangular Bartlett factor; then ``mu = m_n + U B^{-T} z / sqrt(kappa_n)``
+has covariance ``Sigma / kappa_n`` without inverting anything dense.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _chol_inplace(P, d):
+    """Lower Cholesky factor of P (d x d) written into P's lower triangle; False if not PD."""
+    for j in range(d):
+        s = P[j, j]
+        for k in range(j):
+            s -= P[j, k] * P[j, k]
+        if s <= 0.0:
+            return False
+        ljj = np.sqrt(s)
+        P[j, j] = ljj
+        for i in range(j + 1, d):
+            s = P[i, j]
+            for k in range(j):
+                s -= P[i, k] * P[j, k]
+            P[i, j] = s / ljj
+    return True
+
+
+@njit(cache=True)
+def _solve_lower(L, b, out, d):
+    for i in range(d):
+        s = b[i]
+        for k in range(i):
+            s -= L[i, k] * out[k]
+        out[i] = s / L[i, i]
+
+
+@njit(cache=True)
+def _solve_lower_T(L, b, out, d):
+    """Solve L^T x = b for lower-triangular L."""
+    for i in range(d - 1, -1, -1):
+        s = b[i]
+        for k in range(i + 1, d):
+            s -= L[k, i] * out[k]
+        out[i] = s / L[i, i]
+
+
+@njit(cache=True)
+def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
+                 n_burn, n_keep, thin, seed, keep_coef):
+    T = A.shape[0]
+    d = A.shape[1]
+    np.random.seed(seed)
+    mu_out = np.empty((n_keep, d))
+    Sig_out = np.empty((n_keep, d, d))
+    s2_out = np.empty((n_keep, T))
+    w_out = np.empty((n_keep if keep_coef else 1, T, d))
+    # running sums for the posterior mean and covariance of each w_t
+    w_sum = np.zeros((T, d))
+    w_outer = np.zeros((T, d, d))
+
+    mu = mu_init.copy()
+    s2 = s2_init.copy()
+    Lam = np.eye(d)
+    w = np.zeros((T, d))
+    P = np.empty((d, d))
+    b = np.empty(d)
+    tmp = np.empty(d)
+    tmp2 = np.empty(d)
+    Lmu = np.empty(d)
+    wbar = np.empty(d)
+    Psi = np.empty((d, d))
+    B = np.empty((d, d))
+    G = np.empty((d, d))
+    Binv = np.empty((d, d))
+    H = np.empty((d, d))
+    e = np.zeros(d)
+
+    n_total = n_burn + n_keep * thin
+    kept = 0
+    for it in range(n_total):
+        # ---- w_t | mu, Lambda, s2_t ------------------------------------
+        for i in range(d):
+            s = 0.0
+            for k in range(d):
+                s += Lam[i, k] * mu[k]
+            Lmu[i] = s
+        for t in range(T):
+            inv = 1.0 / s2[t]
+            for i in range(d):
+                for k in range(i + 1):
+                    P[i, k] = Lam[i, k] + A[t, i, k] * inv
+                b[i] = Lmu[i] + c[t, i] * inv
+            _chol_inplace(P, d)
+            _solve_lower(P, b, tmp, d)
+            for i in range(d):
+                tmp[i] += np.random.standard_normal()
+            _solve_lower_T(P, tmp, tmp2, d)
+            for i in range(d):
+                w[t, i] = tmp2[i]
+        # ---- s2_t | w_t --------------------------------------------------
+        for t in range(T):
+            rss = yy[t]
+            for i in range(d):
+                rss -= 2.0 * w[t, i] * c[t, i]
+                s = 0.0
+                for k in range(d):
+                    s += A[t, i, k] * w[t, k]
+                rss += w[t, i] * s
+            if rss < 0.0:
+                rss = 0.0
+            s2[t] = 1.0 / np.random.gamma(a0 + 0.5 * W[t], 1.0 / (b0 + 0.5 * rss))
+        # ---- (mu, Sigma) | w ---------------------------------------------
+        for i in range(d):
+            s = 0.0
+            for t in range(T):
+                s += w[t, i]
+            wbar[i] = s / T
+        kn = kappa0 + T
+        for i in range(d):
+            for k in range(i + 1):
+                s = 0.0
+                for t in range(T):
+                    s += (w[t, i] - wbar[i]) * (w[t, k] - wbar[k])
+                s += Psi0[i, k] + kappa0 * T / kn * (wbar[i] - m0[i]) * (wbar[k] - m0[k])
+                Psi[i, k] = s
+        _chol_inplace(Psi, d)  # Psi now holds U (lower), Psi_n = U U^T
+        nun = nu0 + T
+        for i in range(d):
+            for k in range(d):
+                B[i, k] = 0.0
+            B[i, i] = np.sqrt(np.random.chisquare(nun - i))
+            for k in range(i):
+                B[i, k] = np.random.standard_normal()
+        # G = U^{-T} B, column by column
+        for k in range(d):
+            for i in range(d):
+                tmp[i] = B[i, k]
+            _solve_lower_T(Psi, tmp, tmp2, d)
+            for i in range(d):
+                G[i, k] = tmp2[i]
+        for i in range(d):
+            for k in range(d):
+                s = 0.0
+                for j in range(d):
+                    s += G[i, j] * G[k, j]
+                Lam[i, k] = s
+        # mu = m_n + U B^{-T} z / sqrt(kn)
+        for i in range(d):
+            tmp[i] = np.random.standard_normal()
+        _solve_lower_T(B, tmp, tmp2, d)
+        for i in range(d):
+            s = 0.0
+            for k in range(i + 1):
+                s += Psi[i, k] * tmp2[k]
+            mu[i] = (kappa0 * m0[i] + T * wbar[i]) / kn + s / np.sqrt(kn)
+
+        if it >= n_burn and (it - n_burn) % thin == 0:
+            for i in range(d):
+                mu_out[kept, i] = mu[i]
+            for t in range(T):
+                s2_out[kept, t] = s2[t]
+                for i in range(d):
+                    w_sum[t, i] += w[t, i]
+                    if keep_coef:
+                        w_out[kept, t, i] = w[t, i]
+                    for k in range(d):
+                        w_outer[t, i, k] += w[t, i] * w[t, k]
+            # Sigma = U B^{-T} B^{-1} U^T: Binv = B^{-1}, H = U Binv^T
+            for k in range(d):
+                for i in range(d):
+                    e[i] = 0.0
+                e[k] = 1.0
+                _solve_lower(B, e, tmp, d)
+                for i in range(d):
+                    Binv[i, k] = tmp[i]
+            for i in range(d):
+                for k in range(d):
+                    s = 0.0
+                    for j in range(min(i, k) + 1):
+                        s += Psi[i, j] * Binv[k, j]
+                    H[i, k] = s
+            for i in range(d):
+                for k in range(d):
+                    s = 0.0
+                    for j in range(d):
+                        s += H[i, j] * H[k, j]
+                    Sig_out[kept, i, k] = s
+            kept += 1
+    return mu_out, Sig_out, s2_out, w_out, w_sum, w_outer
+
+
+# --------------------------------------------------------------------------
+# diagnostics (Gelman et al., BDA3 section 11.4-11.5; Vehtari et al. 2021)
+# --------------------------------------------------------------------------
+
+
+def _split_chains(x):
+    """(n_chains, n_draws) -> (2 n_chains, n_draws // 2)."""
+    n = x.shape[1] // 2
+    return np.concatenate([x[:, :n], x[:, n:2 * n]], axis=0)
+
+
+def split_rhat(x):
+    """Split R-hat of draws ``x`` of shape (n_chains, n_draws)."""
+    x = _split_chains(np.asarray(x, dtype=np.float64))
+    m, n = x.shape
+    if n < 2:
+        return np.nan
+    means = x.mean(axis=1)
+    Wv = x.var(axis=1, ddof=1).mean()
+    Bv = n * means.var(ddof=1)
+    if Wv <= 0:
+        return 1.0 if Bv <= 0 else np.inf
+    var_plus = (n - 1) / n * Wv + Bv / n
+    return float(np.sqrt(var_plus / Wv))
+
+
+def _autocov(x):
+    """Autocovariance of each row of x (biased, FFT)."""
+    n = x.shape[-1]
+    xc = x - x.mean(axis=-1, keepdims=True)
+    nfft = 1 << (2 * n - 1).bit_length()
+    f = np.fft.rfft(xc, nfft, axis=-1)
+    return np.fft.irfft(f * np.conj(f), nfft, axis=-1)[..., :n] / n
+
+
+def effective_sample_size(x):
+    """Multi-chain effective sample size of draws ``x`` (n_chains, n_draws).
+
+    Autocorrelations are combined across (split) chains and summed with
+    Geyer's initial monotone positive sequence (BDA3 eq. 11.8).
+    """
+    x = _split_chains(np.asarray(x, dtype=np.float64))
+    m, n = x.shape
+    if n < 4:
+        return np.nan
+    acov = _autocov(x)
+    Wv = acov[:, 0].mean() * n / (n - 1)
+    var_plus = Wv * (n - 1) / n
+    if m > 1:
+        var_plus += x.mean(axis=1).var(ddof=1)
+    if var_plus <= 0:
+        return float(m * n)
+    rho = 1.0 - (Wv - acov.mean(axis=0)) / var_plus
+    rho[0] = 1.0
+    # Geyer: sums of consecutive pairs, positive and monotone
+    n_pairs = n // 2
+    pairs = rho[: 2 * n_pairs].reshape(n_pairs, 2).sum(axis=1)
+    total = 0.0
+    prev = np.inf
+    for k in range(n_pairs):
+        p = pairs[k]
+        if p <= 0:
+            break
+        p = min(p, prev)
+        total += p
+        prev = p
+    tau = -1.0 + 2.0 * total
+    tau = max(tau, 1.0 / np.log10(m * n + 10))
+    return float(m * n / tau)
