@@ -11,11 +11,14 @@ from math import comb
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, KFold
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples
 
 from .._data import _check_labels, _unique_labels, split_task_column
 
 __all__ = ["TaskStratifiedKFold", "LeaveTasksOut"]
+
+
+def _num_samples(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _task_codes(X, groups, task_column, n_samples=None):
