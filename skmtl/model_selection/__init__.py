@@ -2,9 +2,11 @@
 
 The splitters and scorers plug into scikit-learn's ``GridSearchCV`` and
 ``cross_val_score`` for both input shapes (wide ``Y`` with NaN, or long input
-with a task column).
+with a task column). ``transfer_report`` and ``pareto_front`` compare
+multi-task models with the per-task and pooled baselines.
 """
 
+from ._pareto import is_pareto_efficient, pareto_front
 from ._report import per_task_scores
 from ._scorers import (
     explained_variance_scorer,
@@ -16,6 +18,7 @@ from ._scorers import (
     task_r2_scorer,
 )
 from ._split import LeaveTasksOut, TaskStratifiedKFold
+from ._transfer import transfer_report
 
 __all__ = [
     "TaskStratifiedKFold",
@@ -28,4 +31,7 @@ __all__ = [
     "get_scorer",
     "get_scorer_names",
     "per_task_scores",
+    "transfer_report",
+    "pareto_front",
+    "is_pareto_efficient",
 ]
