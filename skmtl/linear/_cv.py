@@ -1,0 +1,171 @@
+"""Cross-validation over a regularization path, shared by the linear families.
+
+:class:`PathCVMixin` chooses ``alpha`` by K-fold cross-validation for any
+model that has a warm-started path function. A subclass provides three
+things and the mixin does the rest (grid, folds, parallel fold fits, scores,
+refit)::
+
+    class MyModelCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
+        _path_func = staticmethod(my_path)          # (data, alphas, **params) -> (coefs, intercepts[, n_iters])
+        _alpha_max_func = staticmethod(my_alpha_max)  # (data, **params) -> float
+
+        def _path_params(self):                     # keyword arguments of both callables
+            return {"fit_intercept": self.fit_intercept, "tol": self.tol}
+
+``coefs`` has shape (n_alphas, n_tasks, n_features) and ``intercepts``
+(n_alphas, n_tasks); an optional third element, the iterations of each fit,
+becomes ``n_iter_`` (that of the refit at ``alpha_``). The path callable receives ``alphas`` in decreasing
+order and a :class:`~skmtl._data.MultiTaskData` cut to the training rows
+(a task may be left with no observation). The subclass's ``__init__`` stores
+``alphas``, ``n_alphas``, ``eps``, ``cv``, ``n_jobs``, ``scoring`` (and
+``task_column``), plus its own parameters.
+
+Folds are sets of rows: for wide input ``KFold`` over rows (scikit-learn's
+default for ``*CV`` estimators); for long input the rows of every task are
+split into ``cv`` consecutive blocks, so that every task is present in
+every fold (stratified within tasks).
+"""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import KFold
+
+from ..metrics import per_task_r2
+
+__all__ = ["PathCVMixin", "path_cv_splits"]
+
+
+def path_cv_splits(data, cv=5):
+    """List of ``(train_rows, test_rows)`` for a :class:`MultiTaskData`.
+
+    ``cv`` is an int (number of folds), a scikit-learn splitter (its ``split``
+    gets the task of each row as ``y`` for long input) or an iterable of
+    ``(train, test)`` row index arrays.
+    """
+    n = data.n_samples
+    if cv is None:
+        cv = 5
+    if isinstance(cv, numbers.Integral):
+        if cv < 2:
+            raise ValueError(f"cv must be at least 2 folds; got cv={cv}.")
+        if cv > n:
+            raise ValueError(f"cv={cv} folds is more than the {n} samples.")
+        if data.layout == "wide":
+            return list(KFold(cv).split(np.zeros((n, 1))))
+        row_task = np.full(n, -1, dtype=np.int64)
+        row_task[data.rows] = data.task_of_obs
+        fold = np.empty(n, dtype=np.int64)
+        # rows without an observed target are spread like the others
+        for t in np.unique(row_task):
+            idx = np.flatnonzero(row_task == t)
+            fold[idx] = np.arange(len(idx)) * cv // max(len(idx), 1)
+        all_rows = np.arange(n)
+        return [(all_rows[fold != k], all_rows[fold == k]) for k in range(cv)]
+    if hasattr(cv, "split"):
+        if data.layout == "long":
+            row_task = np.full(n, -1, dtype=np.int64)
+            row_task[data.rows] = data.task_of_obs
+            return list(cv.split(np.zeros((n, 1)), row_task))
+        return list(cv.split(np.zeros((n, 1))))
+    return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
+
+
+def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight):
+    train_data = data.subset_rows(np.sort(train))
+    test_data = data.subset_rows(np.sort(test))
+    coefs, intercepts = path_func(train_data, alphas, **params)[:2]
+    return _score_path(coefs, intercepts, test_data, scoring, task_weight)
+
+
+def _score_path(coefs, intercepts, data, scoring, task_weight):
+    """Score (higher is better) of each alpha of a path on held-out data."""
+    A, T, p = coefs.shape
+    if data.n_obs == 0:
+        return np.full(A, np.nan)
+    task = data.task_of_obs
+    F = data.X @ coefs.reshape(A * T, p).T  # (n_test, A*T)
+    F = np.asarray(F).reshape(data.n_samples, A, T)
+    pred = F[data.rows, :, task] + intercepts[:, task].T  # (n_obs, A)
+    y = np.asarray(data.y, dtype=np.float64)
+    if scoring is None or scoring == "neg_mean_squared_error":
+        w = data.observation_weights(task_weight)
+        if w.sum() == 0:
+            w = np.ones_like(w)
+        return -(w @ (pred - y[:, None]) ** 2) / w.sum()
+    if scoring == "r2":
+        sw = data.sample_weight
+        return np.array([np.nanmean(per_task_r2(y, pred[:, a], task, sw)) for a in range(A)])
+    if callable(scoring):
+        return np.array([scoring(y, pred[:, a], task) for a in range(A)])
+    raise ValueError(
+        f"scoring must be None, 'neg_mean_squared_error', 'r2' or a callable "
+        f"f(y_true, y_pred, task) -> float (higher is better); got {scoring!r}."
+    )
+
+
+class PathCVMixin:
+    """Choose ``alpha`` by cross-validation along a warm-started path.
+
+    Attributes set by ``fit``
+    -------------------------
+    alpha_ : float
+        Selected regularization (best mean score over folds; ties go to the
+        largest alpha).
+    alphas_ : ndarray of shape (n_alphas,)
+        Grid, decreasing.
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out score of each alpha on each fold (higher is better).
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out weighted mean squared error (only with ``scoring=None``).
+    coef_, intercept_ : refit on all the data at ``alpha_``.
+    n_iter_ : int
+        Iterations of the refit (when the path callable reports them).
+    """
+
+    _path_func = None
+    _alpha_max_func = None
+
+    def _path_params(self):
+        return {}
+
+    def _cv_task_weight(self):
+        return getattr(self, "task_weight", None)
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the path, then refit at the best ``alpha``."""
+        data = self._validate_fit(X, y, sample_weight)
+        params = self._path_params()
+        path_func = type(self)._path_func
+        if self.alphas is None:
+            amax = type(self)._alpha_max_func(data, **params)
+            if not self.n_alphas >= 1:
+                raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas}.")
+            alphas = np.geomspace(amax, amax * self.eps, int(self.n_alphas)) if amax > 0 \
+                else np.full(int(self.n_alphas), np.finfo(float).eps)
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if alphas.size == 0 or np.any(alphas < 0):
+                raise ValueError("alphas must be a non-empty array of non-negative values.")
+        splits = path_cv_splits(data, self.cv)
+        scoring = self.scoring
+        tw = self._cv_task_weight()
+        scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fold_scores)(path_func, params, data, tr, te, alphas, scoring, tw)
+            for tr, te in splits
+        )
+        score_path = np.column_stack(scores)
+        mean = np.nanmean(score_path, axis=1)
+        best = int(np.nanargmax(mean))
+        self.alphas_ = alphas
+        self.score_path_ = score_path
+        if scoring is None:
+            self.mse_path_ = -score_path
+        self.alpha_ = float(alphas[best])
+        out = path_func(data, alphas[: best + 1], **params)
+        self.coef_ = np.asarray(out[0][-1])
+        self.intercept_ = np.asarray(out[1][-1])
+        if len(out) > 2:
+            self.n_iter_ = int(np.asarray(out[2])[-1])
+        return self

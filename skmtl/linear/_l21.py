@@ -1,0 +1,205 @@
+r"""Multi-task group lasso: joint feature selection with the L2,1 penalty.
+
+.. math::
+
+    \min_{W, b} \; \frac12 \sum_i \omega_i \,(y_i - x_i w_{t(i)} - b_{t(i)})^2
+    + \alpha \sum_{j=1}^{p} \|W_{j\cdot}\|_2
+
+``W`` has one row per feature and one column per task; the penalty (the
+L2,1 norm, Obozinski, Taskar & Jordan 2010; Argyriou, Evgeniou & Pontil
+2008) sets whole rows to zero, so the tasks select the same features. The
+weights ``omega`` are ``data.observation_weights(task_weight)``: on complete
+wide input without weights this is ``1/(2n) ||Y - XW||_F^2 + alpha ||W||_{2,1}``,
+scikit-learn's :class:`~sklearn.linear_model.MultiTaskLasso` (same ``alpha``,
+same model); targets may be missing (NaN) and tasks may have their own rows
+(long input).
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ._bcd import L21Solver
+from ._cv import PathCVMixin
+from ._path import _l21_path_data
+
+__all__ = ["L21Regressor", "L21RegressorCV"]
+
+
+def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000):
+    coefs, intercepts, _, n_iters = _l21_path_data(
+        data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol,
+        max_iter=max_iter, warn=False)
+    return coefs, intercepts, n_iters
+
+
+def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
+    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight).alpha_max()
+
+
+class L21Regressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
+    r"""Multi-task group lasso (L2,1-penalized least squares), solved by block coordinate descent.
+
+    Minimizes ``1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha sum_j ||W_j||_2``
+    where ``W_j`` holds feature ``j``'s coefficients across tasks (see the
+    module docstring). Features are selected jointly: ``coef_[:, j]`` is zero
+    for every task or for none.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the L2,1 penalty. For ``alpha >= l21_alpha_max(X, Y)`` all
+        coefficients are zero.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit (see
+        :meth:`skmtl._data.MultiTaskData.observation_weights`).
+    max_iter : int, default=1000
+        Maximum number of block coordinate descent epochs (passes over the
+        working set), in total.
+    tol : float, default=1e-4
+        The solver stops when the duality gap is at most ``tol`` times the
+        objective at ``W = 0`` (``1/2 sum_i omega_i (y_i - ybar_t(i))^2``).
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` when refitting.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input).
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    dual_gap_ : float
+        Final duality gap (absolute).
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_, feature_names_in_, tasks_, n_tasks_
+
+    Notes
+    -----
+    Dense or sparse (CSC/CSR) ``X``, float64 or float32 (kept as float32, sums
+    accumulated in float64). Intercepts come from implicit weighted centering:
+    a sparse ``X`` is never densified.
+    """
+
+    _accept_sparse = True
+    _fit_dtypes = (np.float64, np.float32)
+
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "task_weight": [None, StrOptions({"balanced"}), "array-like"],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "task_column": [None, str, numbers.Integral],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000,
+                 tol=1e-4, warm_start=False, task_column=None, verbose=0):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.task_column = task_column
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Wide targets (NaN marks a missing target) or long targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        prev = getattr(self, "coef_", None) if self.warm_start else None
+        data = self._validate_fit(X, y, sample_weight)
+        solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight)
+        if prev is not None and prev.shape == (data.n_tasks, data.n_features):
+            solver.set_coef(prev.T)
+        gap, n_iter, conv = solver.solve(self.alpha, tol=self.tol, max_iter=self.max_iter,
+                                         verbose=self.verbose)
+        if not conv:
+            warnings.warn(
+                f"L21Regressor did not converge: duality gap {gap:.3g} is above "
+                f"tol={self.tol} x the objective at zero after max_iter={self.max_iter} "
+                f"epochs. Increase max_iter, increase tol, or scale the features.",
+                ConvergenceWarning,
+            )
+        self.coef_ = solver.W.T.copy()
+        self.intercept_ = solver.intercept.copy()
+        self.dual_gap_ = float(gap)
+        self.n_iter_ = int(n_iter)
+        return self
+
+
+class L21RegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
+    """Multi-task group lasso with ``alpha`` chosen by cross-validation.
+
+    The L2,1 path (:func:`skmtl.linear.l21_path`, warm starts from
+    ``alpha_max`` down) is computed on every fold, folds in parallel; ``alpha_``
+    maximizes the mean held-out score and the model is refit on all data.
+
+    Parameters
+    ----------
+    alphas : array-like, default=None
+        Grid; default ``n_alphas`` values from ``alpha_max`` to ``eps * alpha_max``.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    cv : int, splitter or iterable, default=5
+        Wide input: ``KFold`` over rows; long input: every task's rows split
+        into ``cv`` blocks (each task in every fold).
+    n_jobs : int, default=None
+        Folds fitted in parallel (threads; the solver releases the GIL).
+    scoring : None, "neg_mean_squared_error", "r2" or callable, default=None
+        ``None``: weighted mean squared error on held-out observations (the
+        datafit weights). A callable gets ``(y_true, y_pred, task)`` on held-out
+        observations and returns a score, higher is better.
+    fit_intercept, task_weight, max_iter, tol, task_column : see :class:`L21Regressor`.
+
+    Attributes
+    ----------
+    alpha_, alphas_, score_path_, mse_path_ (with ``scoring=None``), coef_, intercept_
+    """
+
+    _accept_sparse = True
+    _fit_dtypes = (np.float64, np.float32)
+    _path_func = staticmethod(_l21_cv_path)
+    _alpha_max_func = staticmethod(_l21_cv_alpha_max)
+
+    def __init__(self, alphas=None, *, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
+                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4,
+                 task_column=None):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+    def _path_params(self):
+        return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
+                "tol": self.tol, "max_iter": self.max_iter}

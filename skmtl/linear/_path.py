@@ -1,0 +1,142 @@
+"""Regularization paths of the multi-task group lasso (L2,1).
+
+``l21_path`` solves the problem of :mod:`skmtl.linear._bcd` on a descending
+grid of ``alpha`` with warm starts, as scikit-learn's ``enet_path`` does for
+the lasso; the estimators and the cross-validation class share it.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from .._data import MultiTaskData, validate_fit_data
+from ._bcd import L21Solver
+
+__all__ = ["l21_path", "l21_alpha_max", "alpha_grid"]
+
+
+class _PathInput(BaseEstimator):
+    """Stand-in estimator for validating the input of the path functions."""
+
+    _accept_sparse = True
+
+
+def _as_data(X, Y, sample_weight=None, task_column=None):
+    if isinstance(X, MultiTaskData):
+        return X
+    return validate_fit_data(
+        _PathInput(), X, Y, sample_weight, task_column=task_column,
+        accept_sparse=("csc", "csr"), dtype=(np.float64, np.float32),
+    )
+
+
+def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
+    """Descending geometric grid from ``alpha_max`` to ``eps * alpha_max``."""
+    if alpha_max <= 0:
+        return np.full(n_alphas, np.finfo(float).eps)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_weight=None,
+                  task_column=None):
+    """Smallest ``alpha`` for which all coefficients are zero.
+
+    ``alpha_max = max_j ||(X_{c,j}^T (omega * y_c))_t||_2`` with ``X_c`` and ``y_c``
+    centered per task (when ``fit_intercept``) by the datafit weights ``omega``.
+
+    ``X`` may be a :class:`~skmtl._data.MultiTaskData` (then ``Y`` is ignored).
+    """
+    data = _as_data(X, Y, sample_weight, task_column)
+    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight).alpha_max()
+
+
+def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
+                   max_iter=1000, coef_init=None, warn=True, solver=None):
+    """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters."""
+    if solver is None:
+        solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight)
+    if coef_init is not None:
+        solver.set_coef(np.asarray(coef_init, dtype=np.float64).T)
+    A, T, p = len(alphas), data.n_tasks, data.n_features
+    coefs = np.zeros((A, T, p))
+    intercepts = np.zeros((A, T))
+    gaps = np.zeros(A)
+    n_iters = np.zeros(A, dtype=np.int64)
+    not_converged = []
+    for k, alpha in enumerate(alphas):
+        gap, n_iter, conv = solver.solve(alpha, tol=tol, max_iter=max_iter)
+        coefs[k] = solver.W.T
+        intercepts[k] = solver.intercept
+        gaps[k] = gap
+        n_iters[k] = n_iter
+        if not conv:
+            not_converged.append(alpha)
+    if warn and not_converged:
+        warnings.warn(
+            f"L2,1 solver did not converge for {len(not_converged)} of {A} alphas "
+            f"(smallest {min(not_converged):.3g}): duality gap above tol={tol} x the "
+            f"objective at zero after max_iter={max_iter} epochs. Increase max_iter, "
+            f"increase tol, or scale the features.",
+            ConvergenceWarning,
+        )
+    return coefs, intercepts, gaps, n_iters
+
+
+def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None,
+             fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
+             max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False):
+    """Multi-task group lasso (L2,1) path with warm starts.
+
+    Solves, for each ``alpha`` of a descending grid::
+
+        min_{W, b} 1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha sum_j ||W_j||_2
+
+    (on complete wide input without weights: ``1/(2n) ||Y - XW - 1 b^T||_F^2 +
+    alpha ||W||_{2,1}``, scikit-learn's ``MultiTaskLasso``).
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or MultiTaskData
+        Features, wide or long (with ``task_column``); or already validated data.
+    Y : array-like
+        Targets (wide: (n_samples, n_tasks) with NaN for missing; long: 1-D).
+    alphas : array-like, optional
+        Grid; sorted in decreasing order. Default: ``n_alphas`` values from
+        ``alpha_max`` down to ``eps * alpha_max`` on a log scale.
+    tol : float
+        Stop each fit when the duality gap is at most ``tol`` times the
+        objective at ``W = 0``.
+    max_iter : int
+        Maximum number of coordinate descent epochs per ``alpha``.
+    coef_init : array of shape (n_tasks, n_features), optional
+        Start of the first fit.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_alphas, n_tasks, n_features)
+    gaps : ndarray of shape (n_alphas,)
+        Final duality gaps.
+    intercepts : ndarray of shape (n_alphas, n_tasks)
+        Only when ``return_intercept``.
+    n_iters : ndarray of shape (n_alphas,)
+        Only when ``return_n_iter``.
+    """
+    data = _as_data(X, Y, sample_weight, task_column)
+    solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight)
+    if alphas is None:
+        alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if np.any(alphas < 0):
+            raise ValueError("alphas must be non-negative.")
+    coefs, intercepts, gaps, n_iters = _l21_path_data(
+        data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver)
+    out = [alphas, coefs, gaps]
+    if return_intercept:
+        out.append(intercepts)
+    if return_n_iter:
+        out.append(n_iters)
+    return tuple(out)
