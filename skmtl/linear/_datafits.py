@@ -346,33 +346,45 @@ class MultinomialLoss(_Datafit):
         self.k_obs = ncol[ot]  # columns of each observation's task
         self.y = np.asarray(data.y, dtype=np.int64)
         K = self.design.k_max
-        self.binary = self.k_obs == 1
-        self.multi = self.k_obs >= 2
-        self.s = np.where(self.y > 0, 1.0, -1.0)
-        mask = np.arange(K)[None, :] < self.k_obs[:, None]
-        self.pad = np.where(mask, 0.0, -np.inf)
-        self.onehot = np.zeros((len(self.y), K))
-        idx = np.flatnonzero(self.multi)
-        self.onehot[idx, self.y[idx]] = 1.0
+        self.ib = np.flatnonzero(self.k_obs == 1)
+        self.im = np.flatnonzero(self.k_obs >= 2)
+        self.all_b = len(self.ib) == len(self.y)
+        self.all_m = len(self.im) == len(self.y)
+        s = np.where(self.y > 0, 1.0, -1.0)
+        self.s_b = s[self.ib]
+        self.om_b = self.omega[self.ib]
+        self.om_m = self.omega[self.im]
+        mask = np.arange(K)[None, :] < self.k_obs[self.im, None]
+        self.pad_m = np.where(mask, 0.0, -np.inf)
+        self.has_pad = not bool(mask.all())
+        self.onehot_m = np.zeros((len(self.im), K))
+        self.onehot_m[np.arange(len(self.im)), self.y[self.im]] = 1.0
 
     def _parts(self, z):
         f = 0.0
         R = np.zeros_like(z)
-        b = self.binary
-        if b.any():
-            m = -self.s[b] * z[b, 0]
-            f += np.dot(self.omega[b], np.logaddexp(0.0, m))
-            R[b, 0] = -self.s[b] * self.omega[b] * np.exp(-np.logaddexp(0.0, -m))
-        mm = self.multi
-        if mm.any():
-            zm = z[mm] + self.pad[mm]
-            zmax = zm.max(axis=1, keepdims=True)
-            e = np.exp(zm - zmax)
+        if len(self.ib):
+            zb = z[:, 0] if self.all_b else z[self.ib, 0]
+            m = -self.s_b * zb
+            f += np.dot(self.om_b, np.logaddexp(0.0, m))
+            rb = -self.s_b * self.om_b * np.exp(-np.logaddexp(0.0, -m))
+            if self.all_b:
+                R[:, 0] = rb
+            else:
+                R[self.ib, 0] = rb
+        if len(self.im):
+            zm = z if self.all_m else z[self.im]
+            zp = zm + self.pad_m if self.has_pad else zm
+            zmax = zp.max(axis=1, keepdims=True)
+            e = np.exp(zp - zmax)
             se = e.sum(axis=1, keepdims=True)
-            lse = (np.log(se) + zmax)[:, 0]
-            om = self.omega[mm]
-            f += np.dot(om, lse - np.sum(self.onehot[mm] * z[mm], axis=1))
-            R[mm] = om[:, None] * (e / se - self.onehot[mm])
+            lse = np.log(se[:, 0]) + zmax[:, 0]
+            f += np.dot(self.om_m, lse - np.einsum("ij,ij->i", self.onehot_m, zm))
+            Rm = self.om_m[:, None] * (e / se - self.onehot_m)
+            if self.all_m:
+                R = Rm
+            else:
+                R[self.im] = Rm
         return f, R
 
     def value_z(self, z):

@@ -1,0 +1,281 @@
+"""Multi-task linear classifiers with L2,1 or trace-norm coupling.
+
+Each task has its own labels. A binary task gets one coefficient column and
+the logistic loss; a task with ``K >= 3`` classes gets ``K`` columns and the
+multinomial (softmax) loss; a task with a single class gets none (it always
+predicts that class). The columns of all tasks are stacked into
+``W`` of shape (n_features, n_columns), task ``t`` owning
+``coef_ptr_[t]:coef_ptr_[t + 1]``, and the coupling penalty acts on the whole
+``W``:
+
+.. math::
+
+    \\min_{W, b} \\; \\sum_i \\omega_i \\, \\ell_{t_i}(y_i, x_i W_{t_i} + b_{t_i})
+    + \\alpha \\, \\Omega(W),
+
+``Omega = ||W||_{2,1}`` (rows: features selected jointly by all tasks and
+classes; Obozinski, Taskar & Jordan 2010) or ``||W||_*`` (shared low-rank
+subspace; Ji & Ye 2009). With ``task_weight=None`` and complete wide input,
+``omega_i = 1/n`` (the scikit-learn scaling of the mean log-loss). Solved by
+FISTA, stopping on the relative KKT residual.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import MultiTaskClassifierMixin
+from ._datafits import LogisticLoss, MultinomialLoss
+from ._fista import fista
+from ._penalties import L21, TraceNorm
+from ._trace import _check_solver_params, _check_strength, _FistaCVMixin, _rank
+
+__all__ = ["L21Classifier", "TraceNormClassifier", "L21ClassifierCV", "TraceNormClassifierCV"]
+
+
+def _sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
+    _accept_sparse = True
+
+    def _n_classes(self):
+        if self._single_output:
+            return np.array([len(self.classes_)])
+        return np.array([len(c) for c in self.classes_])
+
+    def _make_datafit(self, data):
+        K = self._n_classes()
+        if np.all(K == 2):
+            return LogisticLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
+        return MultinomialLoss(data, K, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
+
+    def _set_result(self, res, datafit):
+        W = res.coef
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(W.shape[1])
+        self.coef_ptr_ = datafit.design.col_ptr.copy()
+        self.n_iter_ = res.n_iter
+        self.objective_ = res.objective
+        return self
+
+    def _fit_one(self, data):
+        alpha = _check_strength(self.alpha, "alpha")
+        _check_solver_params(self)
+        datafit = self._make_datafit(data)
+        res = fista(datafit, self._penalty_class(alpha), max_iter=self.max_iter, tol=self.tol)
+        return self._set_result(res, datafit)
+
+    # ---------------------------------------------------------------- scores
+    def _task_scores(self, X, t):
+        c0, c1 = self.coef_ptr_[t], self.coef_ptr_[t + 1]
+        return np.asarray(X @ self.coef_[c0:c1].T) + self.intercept_[c0:c1]
+
+    def _task_proba(self, X, t):
+        K = self._n_classes()[t]
+        Z = self._task_scores(X, t)
+        if K == 1:
+            return np.ones((X.shape[0], 1))
+        if K == 2:
+            p1 = _sigmoid(Z[:, 0])
+            return np.column_stack([1.0 - p1, p1])
+        Z = Z - Z.max(axis=1, keepdims=True)
+        E = np.exp(Z)
+        return E / E.sum(axis=1, keepdims=True)
+
+    def _task_decision(self, X, t):
+        K = self._n_classes()[t]
+        Z = self._task_scores(X, t)
+        if K <= 2:
+            return Z[:, 0] if K == 2 else np.zeros(X.shape[0])
+        return Z
+
+    def _predict_codes(self, X, task_codes):
+        T = self.n_tasks_
+        if task_codes is None:
+            out = np.empty((X.shape[0], T), dtype=np.int64)
+            for t in range(T):
+                out[:, t] = np.argmax(self._task_proba(X, t), axis=1)
+            return out
+        out = np.zeros(X.shape[0], dtype=np.int64)
+        for t in np.unique(task_codes):
+            rows = np.flatnonzero(task_codes == t)
+            out[rows] = np.argmax(self._task_proba(X[rows], t), axis=1)
+        return out
+
+    def _per_task(self, X, task_codes, fn, k_of, pad):
+        """Wide: list per task (or one array); long: one row per row, padded."""
+        T = self.n_tasks_
+        if task_codes is None:
+            res = [fn(X, t) for t in range(T)]
+            return res[0] if self._single_output else res
+        K = np.array([k_of(t) for t in range(T)])
+        width = int(K.max(initial=1))
+        out = np.full((X.shape[0], width), pad) if width > 1 else np.zeros(X.shape[0])
+        for t in np.unique(task_codes):
+            rows = np.flatnonzero(task_codes == t)
+            v = fn(X[rows], t)
+            if width > 1:
+                out[np.ix_(rows, np.arange(v.shape[1] if v.ndim == 2 else 1))] = v if v.ndim == 2 else v[:, None]
+            else:
+                out[rows] = v
+        return out
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Wide input: a list with one (n_samples, n_classes_t) array per task (one
+        array for a single task). Long input: (n_samples, max_t n_classes_t),
+        row ``i`` over its own task's classes, zero beyond them.
+        """
+        check_is_fitted(self, "coef_")
+        Xv, codes = self._validate_predict(X)
+        K = self._n_classes()
+        return self._per_task(Xv, codes, self._task_proba, lambda t: K[t], 0.0)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        P = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return [np.log(p) for p in P] if isinstance(P, list) else np.log(P)
+
+    def decision_function(self, X):
+        """Linear scores.
+
+        Wide input: (n_samples, n_tasks) when every task is binary, else a list
+        with one array per task ((n_samples,) for binary, (n_samples, K_t)
+        otherwise); one array for a single task. Long input: (n_samples,) when
+        every task is binary, else (n_samples, max K_t) padded with -inf.
+        """
+        check_is_fitted(self, "coef_")
+        Xv, codes = self._validate_predict(X)
+        K = self._n_classes()
+        width = lambda t: 1 if K[t] <= 2 else K[t]  # noqa: E731
+        out = self._per_task(Xv, codes, self._task_decision, width, -np.inf)
+        if isinstance(out, list) and np.all(K == 2):
+            return np.column_stack(out)
+        return out
+
+
+class L21Classifier(_ProxLinearClassifier):
+    """Multi-task logistic / multinomial regression with joint feature selection (L2,1).
+
+    Minimizes ``sum_i omega_i l_t(y_i, x_i W_t + b_t) + alpha sum_j ||W_j.||_2``
+    (Obozinski, Taskar & Jordan 2010), the rows of ``W`` (features) shared by
+    every task and class. Binary tasks use the logistic loss, tasks with
+    three or more classes the multinomial loss. ``alpha`` at or above the
+    largest row norm of the gradient at ``W = 0`` gives ``W = 0``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    fit_intercept : bool, default=True
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+    max_iter : int, default=1000
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+    coef_ : ndarray of shape (n_columns, n_features)
+        Stacked per-task coefficients (``(n_tasks, n_features)`` when every
+        task is binary); task ``t`` owns rows ``coef_ptr_[t]:coef_ptr_[t + 1]``.
+    intercept_ : ndarray of shape (n_columns,)
+    coef_ptr_ : ndarray of shape (n_tasks + 1,)
+    n_iter_ : int
+    objective_ : float
+    """
+
+    _penalty_class = L21
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on wide (labels per task column, NaN/None for missing) or long input."""
+        data = self._validate_fit(X, y, sample_weight)
+        return self._fit_one(data)
+
+
+class TraceNormClassifier(_ProxLinearClassifier):
+    """Multi-task logistic / multinomial regression with a trace-norm penalty.
+
+    Minimizes ``sum_i omega_i l_t(y_i, x_i W_t + b_t) + alpha ||W||_*`` over the
+    stacked per-task coefficient columns (Ji & Ye 2009, Pong et al. 2010).
+    Parameters and attributes as :class:`L21Classifier`, plus ``rank_``.
+    """
+
+    _penalty_class = TraceNorm
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on wide or long input."""
+        data = self._validate_fit(X, y, sample_weight)
+        self._fit_one(data)
+        self.rank_ = _rank(self.coef_)
+        return self
+
+
+class _ClassifierCV(_FistaCVMixin, _ProxLinearClassifier):
+    def __init__(self, alphas=None, *, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+        self.alphas = alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data."""
+        data = self._validate_fit(X, y, sample_weight)
+        _check_solver_params(self)
+        res = self._cv_fit(data)
+        self._set_result(res, self._make_datafit(data))
+        return self
+
+
+class L21ClassifierCV(_ClassifierCV):
+    """:class:`L21Classifier` with ``alpha`` chosen by cross-validation.
+
+    Warm-started grid of ``alphas`` (20 when None) from ``alpha_max`` to
+    ``eps * alpha_max`` (``eps=1e-2``: weaker penalties approach the
+    unregularized, often separable, problem and need many iterations); folds of rows in parallel (``n_jobs``); ``alpha_``
+    minimizes the held-out log-loss (per unit of weight); refit on all data.
+    Attributes: ``alpha_``, ``alphas_``, ``cv_scores_`` (n_alphas, n_folds) and
+    those of :class:`L21Classifier`.
+    """
+
+    _penalty_class = L21
+
+
+class TraceNormClassifierCV(_ClassifierCV):
+    """:class:`TraceNormClassifier` with ``alpha`` chosen by cross-validation.
+
+    As :class:`L21ClassifierCV`, with the trace norm.
+    """
+
+    _penalty_class = TraceNorm
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
+        self.rank_ = _rank(self.coef_)
+        return self
