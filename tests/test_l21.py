@@ -1,0 +1,221 @@
+"""L2,1 (multi-task group lasso) solver and estimators."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import MultiTaskLasso
+
+from skmtl._data import validate_fit_data
+from skmtl.linear._l21 import L21Regressor
+from skmtl.linear._path import l21_alpha_max, l21_path
+
+
+class _Dummy(BaseEstimator):
+    pass
+
+
+def _problem(seed=0, n=40, p=15, T=3, nan_frac=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = np.zeros((p, T))
+    W[:4] = rng.standard_normal((4, T))
+    Y = X @ W + 0.5 * rng.standard_normal((n, T)) + rng.standard_normal(T)
+    if nan_frac:
+        mask = rng.random((n, T)) < nan_frac
+        mask[0] = False
+        Y[mask] = np.nan
+    return X, Y
+
+
+def _long(X, Y, drop=None, seed=0):
+    """Long form (task column 0) of wide data; ``drop`` removes a fraction of rows."""
+    n, T = Y.shape
+    rng = np.random.default_rng(seed)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    keep = np.ones(len(rows), bool) if drop is None else rng.random(len(rows)) >= drop
+    rows, tasks = rows[keep], tasks[keep]
+    Xl = np.column_stack([tasks, X[rows]])
+    return Xl, Y[rows, tasks], rows
+
+
+def _objective(data, omega, coef, intercept, alpha):
+    task = data.task_of_obs
+    pred = np.einsum("ij,ij->i", np.asarray(data.X[data.rows].todense() if sp.issparse(data.X) else data.X[data.rows]), coef[task])
+    r = data.y - pred - intercept[task]
+    return 0.5 * omega @ r**2 + alpha * np.linalg.norm(coef, axis=0).sum()
+
+
+def _cvxpy_objective(data, omega, alpha, fit_intercept=True):
+    cp = pytest.importorskip("cvxpy")
+    X = data.X.toarray() if sp.issparse(data.X) else np.asarray(data.X, dtype=np.float64)
+    p, T = data.n_features, data.n_tasks
+    W = cp.Variable((p, T))
+    b = cp.Variable(T)
+    terms = []
+    for t in range(T):
+        s = data.task_slice(t)
+        if s.stop == s.start:
+            continue
+        pred = X[data.rows[s]] @ W[:, t] + (b[t] if fit_intercept else 0)
+        terms.append(cp.sum(cp.multiply(omega[s], cp.square(data.y[s] - pred))))
+    obj = 0.5 * cp.sum(cp.hstack(terms)) + alpha * cp.sum(cp.norm(W, 2, axis=1))
+    prob = cp.Problem(cp.Minimize(obj))
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    return prob.value
+
+
+def _check_vs_cvxpy(est, X, y, sample_weight=None, alpha_frac=0.2):
+    data = validate_fit_data(_Dummy(), X, y, sample_weight, task_column=est.task_column,
+                             accept_sparse=("csc", "csr"), dtype=(np.float64, np.float32))
+    omega = data.observation_weights(est.task_weight)
+    amax = l21_alpha_max(data, fit_intercept=est.fit_intercept, task_weight=est.task_weight)
+    est.set_params(alpha=alpha_frac * amax, tol=1e-12, max_iter=100000)
+    est.fit(X, y, sample_weight=sample_weight)
+    ours = _objective(data, omega, est.coef_, est.intercept_, est.alpha)
+    ref = _cvxpy_objective(data, omega, est.alpha, est.fit_intercept)
+    assert ours <= ref * (1 + 1e-6)
+    assert abs(ours - ref) / abs(ref) < 1e-6
+    return est
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_cvxpy_wide_complete(fit_intercept):
+    X, Y = _problem(0)
+    _check_vs_cvxpy(L21Regressor(fit_intercept=fit_intercept), X, Y)
+
+
+def test_cvxpy_wide_nan_sample_weight():
+    X, Y = _problem(1, nan_frac=0.3)
+    sw = np.random.default_rng(1).uniform(0.2, 2.0, X.shape[0])
+    _check_vs_cvxpy(L21Regressor(), X, Y, sample_weight=sw)
+
+
+def test_cvxpy_long_unequal_balanced():
+    X, Y = _problem(2, n=50)
+    Xl, yl, _ = _long(X, Y, drop=0.4)
+    # one small task
+    keep = ~((Xl[:, 0] == 2) & (np.arange(len(yl)) % 3 != 0))
+    est = L21Regressor(task_column=0, task_weight="balanced")
+    sw = np.random.default_rng(2).uniform(0.5, 1.5, keep.sum())
+    _check_vs_cvxpy(est, Xl[keep], yl[keep], sample_weight=sw)
+
+
+def test_cvxpy_task_weight_array_sparse():
+    X, Y = _problem(3, nan_frac=0.1)
+    X[np.abs(X) < 0.8] = 0.0
+    est = L21Regressor(task_weight=np.array([1.0, 2.0, 0.5]))
+    _check_vs_cvxpy(est, sp.csc_matrix(X), Y, alpha_frac=0.1)
+
+
+def test_cvxpy_complete_row_weights():
+    X, Y = _problem(4)
+    sw = np.random.default_rng(4).uniform(0.0, 2.0, X.shape[0])
+    _check_vs_cvxpy(L21Regressor(task_weight=np.array([1.0, 3.0, 1.0])), X, Y, sample_weight=sw)
+
+
+def test_same_as_sklearn_multitask_lasso():
+    X, Y = _problem(5, n=60, p=30, T=4)
+    for fit_intercept in (True, False):
+        alpha = 0.1 * l21_alpha_max(X, Y, fit_intercept=fit_intercept)
+        ours = L21Regressor(alpha, fit_intercept=fit_intercept, tol=1e-12, max_iter=100000).fit(X, Y)
+        ref = MultiTaskLasso(alpha, fit_intercept=fit_intercept, tol=1e-14, max_iter=100000).fit(X, Y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-7)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-7)
+        np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-7)
+
+
+@pytest.mark.parametrize("nan_frac", [0.0, 0.2])
+def test_sparse_equals_dense(nan_frac):
+    X, Y = _problem(6, nan_frac=nan_frac)
+    X[np.abs(X) < 1.0] = 0.0
+    a = L21Regressor(0.05, tol=1e-12, max_iter=100000).fit(X, Y)
+    for fmt in (sp.csc_matrix, sp.csr_matrix):
+        b = L21Regressor(0.05, tol=1e-12, max_iter=100000).fit(fmt(X), Y)
+        np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-8)
+        np.testing.assert_allclose(a.intercept_, b.intercept_, atol=1e-8)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32(sparse):
+    X, Y = _problem(7)
+    X32 = X.astype(np.float32)
+    Xin = sp.csc_matrix(X32) if sparse else X32
+    m32 = L21Regressor(0.05, tol=1e-6).fit(Xin, Y)
+    m64 = L21Regressor(0.05, tol=1e-8).fit(X, Y)
+    assert m32.coef_.dtype == np.float64
+    np.testing.assert_allclose(m32.coef_, m64.coef_, atol=1e-4)
+
+
+def test_alpha_max_gives_zero():
+    X, Y = _problem(8, nan_frac=0.2)
+    for tw in (None, "balanced"):
+        amax = l21_alpha_max(X, Y, task_weight=tw)
+        m = L21Regressor(amax, task_weight=tw, tol=1e-10).fit(X, Y)
+        assert np.all(m.coef_ == 0)
+        m = L21Regressor(amax * 0.99, task_weight=tw, tol=1e-10).fit(X, Y)
+        assert np.any(m.coef_ != 0)
+
+
+def test_wide_equals_long():
+    X, Y = _problem(9, nan_frac=0.25)
+    Xl, yl, _ = _long(X, Y)
+    a = L21Regressor(0.05, tol=1e-12, max_iter=100000).fit(X, Y)
+    b = L21Regressor(0.05, tol=1e-12, max_iter=100000, task_column=0).fit(Xl, yl)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-8)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, atol=1e-8)
+    np.testing.assert_allclose(a.predict(X)[~np.isnan(Y)], b.predict(Xl), atol=1e-7)
+
+
+def test_convergence_warning():
+    X, Y = _problem(10, n=30, p=40)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        m = L21Regressor(0.01, max_iter=1, tol=1e-12).fit(X, Y)
+    assert m.n_iter_ == 1 and m.dual_gap_ > 0
+
+
+def test_warm_start_and_attributes():
+    X, Y = _problem(11)
+    m = L21Regressor(0.05, warm_start=True, tol=1e-10).fit(X, Y)
+    n1 = m.n_iter_
+    m.fit(X, Y)
+    assert m.n_iter_ <= max(n1, 1)
+    assert m.coef_.shape == (3, 15) and m.intercept_.shape == (3,)
+    assert m.dual_gap_ >= -1e-12
+
+
+def test_path_matches_single_fits():
+    X, Y = _problem(12, nan_frac=0.1)
+    alphas, coefs, gaps, intercepts = l21_path(X, Y, n_alphas=5, eps=1e-2, tol=1e-12,
+                                               max_iter=100000, return_intercept=True)
+    assert coefs.shape == (5, 3, 15) and intercepts.shape == (5, 3)
+    assert np.all(np.diff(alphas) < 0)
+    assert np.all(coefs[0] == 0)
+    for k in (1, 4):
+        m = L21Regressor(alphas[k], tol=1e-12, max_iter=100000).fit(X, Y)
+        np.testing.assert_allclose(coefs[k], m.coef_, atol=1e-8)
+        np.testing.assert_allclose(intercepts[k], m.intercept_, atol=1e-8)
+
+
+def test_empty_task_in_fold():
+    X, Y = _problem(13)
+    data = validate_fit_data(_Dummy(), X, Y)
+    Xl, yl, rows = _long(X, Y)
+    keep = ~((Xl[:, 0] == 1) & (rows < 30))
+    data = validate_fit_data(_Dummy(), Xl[keep], yl[keep], task_column=0)
+    sub = data.subset_rows(np.flatnonzero(rows[keep] < 30))
+    assert np.diff(sub.task_ptr)[1] == 0
+    alphas, coefs, gaps, icpt = l21_path(sub, alphas=[0.05, 0.01], return_intercept=True)
+    assert np.all(coefs[:, 1] == 0) and np.all(icpt[:, 1] == 0)
+    assert np.all(np.isfinite(coefs))
+
+
+def test_input_not_modified():
+    X, Y = _problem(14, nan_frac=0.1)
+    X0, Y0 = X.copy(), Y.copy()
+    L21Regressor(0.05).fit(X, Y)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(Y, Y0)
