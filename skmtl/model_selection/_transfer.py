@@ -297,8 +297,6 @@ def transfer_report(
     >>> report = transfer_report(L21Regressor(alpha=0.1), X, Y, cv=5)  # doctest: +SKIP
     >>> report[report.negative_transfer]  # doctest: +SKIP
     """
-    import pandas as pd
-
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
     if task_column is None:
@@ -311,25 +309,40 @@ def transfer_report(
     scores, tasks, info = cross_val_task_scores(
         models, X, Y, cv=cv, task_column=task_column, scoring=scoring, n_jobs=n_jobs, verbose=verbose
     )
+    return _build_report(
+        scores,
+        tasks,
+        info,
+        list(baselines),
+        type(estimator).__name__,
+        scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "custom"),
+        confidence,
+    )
+
+
+def _build_report(scores, tasks, info, baselines, model_name, scoring, confidence):
+    """The report DataFrame from fold scores (``scores["model"]`` and baselines)."""
+    import pandas as pd
+
     index = pd.Index(tasks, name="task")
-    with np.errstate(invalid="ignore"), _quiet_nanmean():
+    with _quiet_nanmean():
         report = pd.DataFrame({"n_obs": info["n_obs"]}, index=index)
-        for name, s in scores.items():
-            report[name] = np.nanmean(s, axis=0)
+        for name in ["model", *baselines]:
+            report[name] = np.nanmean(scores[name], axis=0)
     for name in baselines:
         diff = scores["model"] - scores[name]
         cis = np.array([_difference_ci(diff[:, t], info["test_train_ratio"], confidence) for t in range(len(tasks))])
         report[f"diff_{name}"] = cis[:, 0]
         report[f"ci_low_{name}"] = cis[:, 1]
         report[f"ci_high_{name}"] = cis[:, 2]
-    ref = "independent" if "independent" in baselines else next(iter(baselines))
+    ref = "independent" if "independent" in baselines else baselines[0]
     report["negative_transfer"] = (report[f"ci_high_{ref}"] < 0).to_numpy()
     report.attrs.update(
-        fold_scores=scores,
-        model_name=type(estimator).__name__,
+        fold_scores={name: scores[name] for name in ["model", *baselines]},
+        model_name=model_name,
         baselines=list(baselines),
         reference=ref,
-        scoring=scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "custom"),
+        scoring=scoring,
         confidence=confidence,
     )
     return report
