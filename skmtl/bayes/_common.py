@@ -18,18 +18,22 @@ from .._data import _check_features, _check_labels, _has_strings, _is_dataframe,
 class _Scaler:
     """Global standardization ``z = (x - x_mean) / x_scale``, ``u = (y - y_mean) / y_scale``.
 
+    Means and scales are taken over the observations (a row of ``X`` counts
+    once per task observing it), weighted by the sample weights.
+
     Weights ``v`` (length ``p + 1``, last entry the intercept) fitted on the
     standardized, augmented features ``[z, 1]`` map back to the original units
     as ``w = M v + y_mean e_{p+1}``, with ``M`` returned by :meth:`weight_map`.
     """
 
-    def __init__(self, X, y):
+    def __init__(self, X, y, weights):
         X = np.asarray(X, dtype=np.float64)
-        self.x_mean = X.mean(axis=0)
-        sd = X.std(axis=0)
+        w = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+        self.x_mean = w @ X
+        sd = np.sqrt(w @ (X - self.x_mean) ** 2)
         self.x_scale = np.where(sd > 1e-12 * np.maximum(1.0, np.abs(self.x_mean)), sd, 1.0)
-        self.y_mean = float(np.mean(y))
-        ys = float(np.std(y))
+        self.y_mean = float(w @ y)
+        ys = float(np.sqrt(w @ (y - self.y_mean) ** 2))
         self.y_scale = ys if ys > 0 else 1.0
 
     def transform_X(self, X):

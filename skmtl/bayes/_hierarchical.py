@@ -377,8 +377,8 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             raise ValueError("Every task needs at least one observation with a positive sample weight.")
         rows = data.rows[obs]
         sw = data.sample_weight[obs]
-        scaler = _Scaler(data.X, data.y[obs])
-        Z = scaler.augment(data.X)[rows]
+        scaler = _Scaler(data.X[rows], data.y[obs], sw)
+        Z = scaler.augment(data.X[rows])
         u = scaler.transform_y(data.y[obs])
         A, c, yy, W = _task_moments(Z, u, ptr, sw)
         sum_log_w = np.add.reduceat(np.log(sw), ptr[:-1])
