@@ -547,7 +547,7 @@ def _diagnostics(samples, seconds):
     log_s2 = np.log(s2)
     rhat_s2 = np.array([split_rhat(log_s2[:, :, t]) for t in range(s2.shape[2])])
     ess_s2 = np.array([effective_sample_size(log_s2[:, :, t]) for t in range(s2.shape[2])])
-    min_ess = float(np.nanmin(ess_mu))
+    min_ess = float(np.nanmin(ess_mu)) if np.any(np.isfinite(ess_mu)) else np.nan
     return {
         "rhat_prior_mean": rhat_mu,
         "ess_prior_mean": ess_mu,
