@@ -379,6 +379,17 @@ def _write_plots(folder, models, best, report, X, Y, tasks):
 
     if report is not None:
         save(plotting.plot_transfer_report(report), "transfer.png")
+    if "l21" in models:
+        try:
+            from .linear._path import l21_path
+        except ImportError:  # pragma: no cover - linear family absent
+            l21_path = None
+        if l21_path is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                alphas, coefs = l21_path(X, Y, n_alphas=30, task_column=models["l21"].task_column)[:2]
+            feats = [c for c in X.columns if c != models["l21"].task_column]
+            save(plotting.plot_regularization_path(alphas, coefs, feature_names=feats), "regularization_path_l21.png")
     for name, est in models.items():
         if name in _BASELINES:
             continue

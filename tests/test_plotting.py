@@ -49,6 +49,15 @@ def test_regularization_path(problem, tmp_path):
     _check_png(plot_regularization_path(alphas, np.moveaxis(coefs, 0, -1)), tmp_path / "b.png")
 
 
+def test_regularization_path_of_l21_path(problem, tmp_path):
+    l21 = pytest.importorskip("skmtl.linear._path")
+    X, Y, _ = problem
+    alphas, coefs = l21.l21_path(X, Y, n_alphas=10)[:2]
+    ax = plot_regularization_path(alphas, coefs, alpha=alphas[5])
+    assert len(ax.lines) == X.shape[1] + 1
+    _check_png(ax, tmp_path / "l21.png")
+
+
 def test_support_heatmap_from_estimator(problem, tmp_path):
     X, Y, W = problem
     est = PooledRegressor().fit(X, Y)

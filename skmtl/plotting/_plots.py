@@ -50,7 +50,7 @@ def _names(names, n, default):
     return names
 
 
-def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_legend=10, ax=None):
+def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_legend=10, alpha=None, ax=None):
     """Row norms ``||W_j||_2`` of each feature (over tasks) along the path.
 
     Parameters
@@ -66,6 +66,9 @@ def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_lege
         Labels of the features in the legend.
     max_legend : int, default=10
         Features with the largest norm at the weakest penalty are named.
+    alpha : float, default=None
+        A chosen strength marked with a dashed line (an estimator's
+        ``alpha_`` when an estimator is passed).
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
 
@@ -75,6 +78,8 @@ def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_lege
     """
     if coefs is None:
         est = alphas
+        if alpha is None:
+            alpha = getattr(est, "alpha_", None)
         alphas = getattr(est, "alphas_", None)
         for name in ("coef_path_", "coefs_path_", "coefs_"):
             coefs = getattr(est, name, None)
@@ -104,10 +109,12 @@ def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_lege
     if np.all(alphas > 0):
         ax.set_xscale("log")
     ax.invert_xaxis()
+    if alpha is not None:
+        ax.axvline(alpha, color="k", ls="--", lw=1, label=f"alpha = {alpha:.3g}")
     ax.set_xlabel("alpha")
     ax.set_ylabel(r"$\|W_j\|_2$ over tasks")
     ax.set_title("Regularization path")
-    if named:
+    if named or alpha is not None:
         ax.legend(fontsize="small", loc="best")
     return ax
 
