@@ -28,7 +28,7 @@ from numba import njit
 __all__ = ["LinearDesign", "SquaredLoss", "LogisticLoss", "MultinomialLoss", "SplitDatafit"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _long_forward(X, rows, obs_task, WT, b, out):
     """out[i] = X[rows[i]] . WT[task_i] + b[task_i] (single-column tasks)."""
     p = X.shape[1]
@@ -41,7 +41,7 @@ def _long_forward(X, rows, obs_task, WT, b, out):
         out[i] = s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _long_adjoint(X, rows, obs_task, res, GT, gb):
     """GT[task_i] += res[i] X[rows[i]], gb[task_i] += res[i]."""
     p = X.shape[1]

@@ -106,7 +106,8 @@ class _FistaCVMixin:
     """Cross-validation over a warm-started grid from ``alpha_max``.
 
     Folds are sets of rows of ``X`` (both layouts), fitted in parallel with
-    joblib (``n_jobs``); the score of a fold is the datafit per unit of weight
+    joblib (``n_jobs``; threads by default, since the products and SVDs release
+    the GIL; ``joblib.parallel_config(backend="loky")`` switches to processes); the score of a fold is the datafit per unit of weight
     on its held-out observations (mean squared error, or log-loss for the
     classifiers). ``alpha_`` minimizes the mean over folds; the model is then
     refitted on all the data at ``alpha_``.
@@ -129,7 +130,7 @@ class _FistaCVMixin:
                 raise ValueError("alphas must be a non-empty 1-D array of non-negative strengths.")
         cv = check_cv(self.cv) if not isinstance(self.cv, numbers.Integral) else KFold(self.cv)
         splits = list(cv.split(np.zeros((data.n_samples, 1))))
-        scores = Parallel(n_jobs=self.n_jobs)(
+        scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_fold_path)(
                 make_datafit, self._penalty_class, data, tr, te, alphas, self.max_iter, self.tol
             )
