@@ -1,0 +1,566 @@
+r"""Task-relationship models: tasks pulled towards a mean, along a graph, or by a learned covariance.
+
+All three penalize the task weights through a task-by-task matrix ``M``,
+
+.. math::
+
+    \min_{W, b} \; f(W, b) + \frac12 \operatorname{tr}(W M W^\top)
+    \;[+\; \lambda_1 \|W\|_1],
+
+``W`` of shape (n_features, n_tasks), ``f`` the squared loss
+``1/2 sum_i omega_i (y_i - x_i w_t - b_t)^2`` (``1/(2n) ||Y - XW - 1b^T||_F^2``
+on complete wide input) or the logistic loss for the classifiers. Solved by
+the FISTA engine (:func:`~skmtl.linear._fista.fista`) with the exact prox of
+the quadratic (:class:`~skmtl.linear._relationship_penalties.TaskQuadratic`).
+
+* :class:`MeanRegularizedRegressor` (Evgeniou & Pontil, KDD 2004):
+  ``M = alpha (I - J/T) + beta J/T``, i.e.
+  ``alpha/2 sum_t ||w_t - w_bar||^2 + beta T/2 ||w_bar||^2``. This is their
+  ``w_t = w_0 + v_t`` model with ``w_0`` eliminated: deviations and the
+  shared mean get their own strengths. ``alpha = beta`` is ridge on each
+  task; ``alpha -> inf`` pools the tasks.
+* :class:`GraphRegularizedRegressor` (MALSAR's SRMTL, Zhou, Chen & Ye 2011):
+  ``M = alpha L + beta I`` for the Laplacian ``L`` of a task graph, i.e.
+  ``alpha/2 sum_{s<t} A_st ||w_s - w_t||^2 + beta/2 ||W||_F^2``, plus an
+  optional ``l1 ||W||_1``.
+* :class:`TaskRelationshipRegressor` (MTRL, Zhang & Yeung, UAI 2010): learns a
+  task covariance ``Omega`` with the weights,
+
+  .. math::
+
+      \min_{W, b, \Omega \succ 0, \operatorname{tr}\Omega = 1} f(W, b)
+      + \frac{\beta}{2}\|W\|_F^2 + \frac{\alpha}{2}
+      \operatorname{tr}\big((W^\top W + \epsilon I)\,\Omega^{-1}\big),
+
+  jointly convex; solved by alternating the ``W`` step (``M = beta I +
+  alpha Omega^{-1}``) and the closed-form ``Omega`` step
+  ``Omega = (W^T W + eps I)^{1/2} / tr(.)``. Eliminating ``Omega`` gives the
+  convex objective ``f + beta/2 ||W||_F^2 + alpha/2 (tr (W^T W + eps I)^{1/2})^2``
+  (``objective_``), the squared trace norm when ``eps = 0``.
+
+The classifier versions use the logistic loss (a task with ``K >= 3``
+classes owns ``K`` columns, the multinomial loss, and the coupling acts on
+each class column; every task must then have the same number of classes).
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ._classifiers import _ProxLinearClassifier
+from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
+from ._fista import fista
+from ._penalties import L1
+from ._relationship_penalties import (
+    QuadraticDatafit,
+    TaskQuadratic,
+    laplacian,
+    mean_matrix,
+    task_gram,
+)
+
+__all__ = [
+    "MeanRegularizedRegressor",
+    "GraphRegularizedRegressor",
+    "TaskRelationshipRegressor",
+    "MeanRegularizedClassifier",
+    "GraphRegularizedClassifier",
+    "TaskRelationshipClassifier",
+]
+
+
+# --------------------------------------------------------------------------
+# checks and solves shared by the family
+# --------------------------------------------------------------------------
+
+
+def _check_nonneg(value, name, positive=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
+            or value < 0 or (positive and value == 0):
+        what = "positive" if positive else "non-negative"
+        raise ValueError(f"{name} must be a {what} finite number; got {value!r}.")
+    return float(value)
+
+
+def _check_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _check_tol(value, name="tol"):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {value!r}.")
+    return float(value)
+
+
+def _solve_quadratic(datafit, M, l1=0.0, W=None, b=None, *, max_iter=1000, tol=1e-6, warn=True):
+    """FISTA on ``datafit + 1/2 tr(W M W^T) [+ l1 ||W||_1]``."""
+    if l1 > 0:
+        return fista(QuadraticDatafit(datafit, M), L1(l1), W, b, max_iter=max_iter, tol=tol, warn=warn)
+    return fista(datafit, TaskQuadratic(M), W, b, max_iter=max_iter, tol=tol, warn=warn)
+
+
+def _warn_fista(name, res, max_iter, tol):
+    warnings.warn(
+        f"{name} did not converge: the FISTA solver reached max_iter={max_iter} iterations "
+        f"above tol={tol:g}. Increase max_iter, loosen tol, or standardize the features.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+class _RegressorShell(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
+    """Squared loss, the FISTA result stored as ``coef_`` (n_tasks, n_features)."""
+
+    _accept_sparse = True
+    _n_cols = 1
+
+    def _make_datafit(self, data):
+        return SquaredLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
+
+    def _store(self, res, datafit):
+        W = res.coef
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(W.shape[1])
+        self.n_iter_ = res.n_iter
+        self.objective_ = res.objective
+        return self
+
+
+class _ClassifierShell(_ProxLinearClassifier):
+    """Logistic (or multinomial) loss; every task must have the same number of classes."""
+
+    def _make_datafit(self, data):
+        K = self._n_classes()
+        if np.any(K < 2):
+            bad = np.flatnonzero(K < 2)[:10].tolist()
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in every task; task(s) "
+                f"{bad} have only one class."
+            )
+        if len(np.unique(K)) > 1:
+            raise ValueError(
+                f"{type(self).__name__} couples the tasks class by class, so every task must "
+                f"have the same number of classes; got {sorted(set(K.tolist()))}."
+            )
+        self._n_cols = 1 if K[0] == 2 else int(K[0])
+        if K[0] == 2:
+            return LogisticLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
+        return MultinomialLoss(data, K, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
+
+    def _store(self, res, datafit):
+        return self._set_result(res, datafit)
+
+
+# --------------------------------------------------------------------------
+# fixed task coupling: mean and graph
+# --------------------------------------------------------------------------
+
+
+class _FixedCouplingMixin:
+    def _coupling(self, n_tasks):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _l1(self):
+        return 0.0
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on wide (``Y`` with NaN for missing targets) or long (``task_column``) input.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        _check_int(self.max_iter, "max_iter")
+        _check_tol(self.tol)
+        data = self._validate_fit(X, y, sample_weight)
+        M = self._coupling(data.n_tasks)
+        datafit = self._make_datafit(data)
+        res = _solve_quadratic(datafit, M, self._l1(), max_iter=self.max_iter, tol=self.tol, warn=False)
+        if not res.converged:
+            _warn_fista(type(self).__name__, res, self.max_iter, self.tol)
+        self.task_coupling_ = M
+        return self._store(res, datafit)
+
+
+_COMMON_PARAMS = """    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit (see
+        :meth:`skmtl._data.MultiTaskData.observation_weights`).
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+"""
+
+
+class _MeanMixin(_FixedCouplingMixin):
+    def _coupling(self, n_tasks):
+        alpha = _check_nonneg(self.alpha, "alpha")
+        beta = _check_nonneg(self.beta, "beta")
+        return mean_matrix(n_tasks, alpha, beta)
+
+
+class MeanRegularizedRegressor(_MeanMixin, _RegressorShell):
+    __doc__ = """Multi-task regression with every task pulled towards a shared mean.
+
+    Minimizes (Evgeniou & Pontil, KDD 2004)
+
+    ``1/2 sum_i omega_i (y_i - x_i w_t - b_t)^2 + alpha/2 sum_t ||w_t - w_bar||^2
+    + beta T/2 ||w_bar||^2``,
+
+    ``w_bar`` the mean of the task weights. ``alpha`` penalizes the
+    deviations from the mean, ``beta`` the mean itself: ``alpha = beta`` is
+    ridge on each task independently, ``alpha >> beta`` pools the tasks.
+    Equivalent to the ``w_t = w_0 + v_t`` formulation with ``w_0`` eliminated.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength on the deviations ``w_t - w_bar``.
+    beta : float, default=0.1
+        Strength on the shared mean ``w_bar``.
+""" + _COMMON_PARAMS + """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    task_coupling_ : ndarray of shape (n_tasks, n_tasks)
+        The matrix ``M`` of the penalty ``1/2 tr(W M W^T)``.
+    n_iter_ : int
+    objective_ : float
+    tasks_, n_tasks_, n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.linear._relationship import MeanRegularizedRegressor
+    >>> X, Y, coef = make_multitask_regression(40, 5, 4, structure="mean", random_state=0)
+    >>> MeanRegularizedRegressor(alpha=1.0, beta=0.01).fit(X, Y).coef_.shape
+    (4, 5)
+    """
+
+    def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
+                 tol=1e-6, task_column=None):
+        self.alpha = alpha
+        self.beta = beta
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+
+class MeanRegularizedClassifier(_MeanMixin, _ClassifierShell):
+    """Multi-task logistic regression with every task pulled towards a shared mean.
+
+    The penalty of :class:`MeanRegularizedRegressor` with the logistic loss
+    (multinomial for ``K >= 3`` classes, the penalty acting class by class).
+    Parameters and attributes as there, plus ``classes_`` and ``coef_ptr_``;
+    ``predict_proba`` and ``decision_function`` as in
+    :class:`~skmtl.linear._classifiers.L21Classifier`.
+    """
+
+    def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
+                 tol=1e-6, task_column=None):
+        self.alpha = alpha
+        self.beta = beta
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+
+class _GraphMixin(_FixedCouplingMixin):
+    def _coupling(self, n_tasks):
+        alpha = _check_nonneg(self.alpha, "alpha")
+        beta = _check_nonneg(self.beta, "beta")
+        _check_nonneg(self.l1, "l1")
+        if self.graph is None:
+            A = np.ones((n_tasks, n_tasks)) - np.eye(n_tasks)
+            A /= max(n_tasks, 1)
+            L = laplacian(A, n_tasks)
+        else:
+            L = laplacian(self.graph, n_tasks)
+        self.laplacian_ = L
+        return alpha * L + beta * np.eye(n_tasks)
+
+    def _l1(self):
+        return float(self.l1)
+
+
+class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
+    __doc__ = """Multi-task regression with linked tasks pulled together along a task graph.
+
+    Minimizes (MALSAR's SRMTL; Zhou, Chen & Ye 2011)
+
+    ``1/2 sum_i omega_i (y_i - x_i w_t - b_t)^2 + alpha/2 sum_{s<t} A_st ||w_s - w_t||^2
+    + beta/2 ||W||_F^2 + l1 ||W||_1``,
+
+    i.e. ``alpha/2 tr(W L W^T)`` with ``L`` the graph Laplacian. Without
+    ``l1`` the quadratic is handled by its exact prox; with ``l1 > 0`` it
+    joins the smooth part and the prox is soft-thresholding.
+
+    Parameters
+    ----------
+    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
+        Adjacency (non-negative symmetric weights ``A_st``) or Laplacian
+        (non-positive off-diagonal, rows summing to zero) of the task graph,
+        in the order of ``tasks_`` (sorted task labels). None links every pair
+        of tasks with weight ``1/T`` (then ``alpha/2 tr(W L W^T) = alpha/2
+        sum_t ||w_t - w_bar||^2``, the mean-regularized penalty).
+    alpha : float, default=1.0
+        Strength of the graph penalty.
+    beta : float, default=1e-3
+        Ridge strength on every task (keeps each connected component's mean
+        weight determined).
+    l1 : float, default=0.0
+        Lasso strength (sparse weights, MALSAR's ``rho_2``).
+""" + _COMMON_PARAMS + """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    laplacian_ : ndarray of shape (n_tasks, n_tasks)
+    task_coupling_ : ndarray of shape (n_tasks, n_tasks)
+        ``alpha L + beta I``.
+    n_iter_ : int
+    objective_ : float
+    tasks_, n_tasks_, n_features_in_, feature_names_in_
+    """
+
+    def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
+                 max_iter=1000, tol=1e-6, task_column=None):
+        self.graph = graph
+        self.alpha = alpha
+        self.beta = beta
+        self.l1 = l1
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+
+class GraphRegularizedClassifier(_GraphMixin, _ClassifierShell):
+    """Multi-task logistic regression with a task-graph penalty.
+
+    The penalty of :class:`GraphRegularizedRegressor` with the logistic loss
+    (multinomial for ``K >= 3`` classes). Parameters and attributes as there,
+    plus ``classes_`` and ``coef_ptr_``.
+    """
+
+    def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
+                 max_iter=1000, tol=1e-6, task_column=None):
+        self.graph = graph
+        self.alpha = alpha
+        self.beta = beta
+        self.l1 = l1
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.task_column = task_column
+
+
+# --------------------------------------------------------------------------
+# learned task covariance (MTRL)
+# --------------------------------------------------------------------------
+
+
+def _sym_sqrt_trace(S):
+    """Eigenvectors, square roots of the eigenvalues of a PSD matrix."""
+    s, V = np.linalg.eigh(0.5 * (S + S.T))
+    return V, np.sqrt(np.maximum(s, 0.0))
+
+
+def mtrl_objective(datafit, W, b, alpha, beta, eps, n_tasks):
+    """``f + beta/2 ||W||^2 + alpha/2 (tr (W^T W + eps I)^{1/2})^2`` (Omega profiled out)."""
+    _, r = _sym_sqrt_trace(task_gram(W, n_tasks) + eps * np.eye(n_tasks))
+    return datafit.value(W, b) + 0.5 * beta * float(np.sum(W**2)) + 0.5 * alpha * float(r.sum()) ** 2
+
+
+class _TaskRelationshipMixin:
+    def fit(self, X, y, sample_weight=None):
+        """Fit by alternating the weights and the task covariance.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        alpha = _check_nonneg(self.alpha, "alpha")
+        beta = _check_nonneg(self.beta, "beta")
+        eps = _check_nonneg(self.eps, "eps", positive=True)
+        max_iter = _check_int(self.max_iter, "max_iter")
+        max_inner = _check_int(self.max_inner_iter, "max_inner_iter")
+        tol = _check_tol(self.tol)
+        data = self._validate_fit(X, y, sample_weight)
+        T = data.n_tasks
+        datafit = self._make_datafit(data)
+        Omega = np.eye(T) / T
+        W = b = None
+        path = []
+        F_prev = np.inf
+        converged = False
+        inner_failed = 0
+        res = None
+        for it in range(1, max_iter + 1):
+            om, V = np.linalg.eigh(Omega)
+            om = np.maximum(om, 1e-300)
+            M = (V * (beta + alpha / om)) @ V.T
+            pen = TaskQuadratic(M)
+            new = fista(datafit, pen, W, b, max_iter=max_inner, tol=tol, warn=False)
+            if not new.converged:
+                inner_failed += 1
+            if res is not None:
+                # keep the previous weights if an inexact step went uphill
+                old = datafit.value(W, b) + pen.value(W)
+                if new.objective > old:
+                    new = res
+            res = new
+            W, b = res.coef, res.intercept
+            S = task_gram(W, T) + eps * np.eye(T)
+            V, r = _sym_sqrt_trace(S)
+            Omega = (V * r) @ V.T / r.sum()
+            F = datafit.value(W, b) + 0.5 * beta * float(np.sum(W**2)) + 0.5 * alpha * float(r.sum()) ** 2
+            path.append(F)
+            if F_prev - F <= tol * abs(F):
+                converged = True
+                break
+            F_prev = F
+        if inner_failed:
+            warnings.warn(
+                f"{type(self).__name__}: the weight step did not reach tol={tol:g} within "
+                f"max_inner_iter={max_inner} FISTA iterations in {inner_failed} of {it} "
+                f"alternations. Increase max_inner_iter or standardize the features.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: the objective still decreased by more "
+                f"than tol={tol:g} (relative) after max_iter={max_iter} alternations. Increase "
+                f"max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._store(res, datafit)
+        self.n_iter_ = it
+        self.objective_ = float(path[-1])
+        self.objective_path_ = np.asarray(path)
+        self.task_covariance_ = Omega
+        d = np.sqrt(np.diag(Omega))
+        self.task_correlation_ = Omega / np.outer(d, d)
+        return self
+
+
+_MTRL_PARAMS = """    alpha : float, default=1.0
+        Strength of the task-relationship term ``tr(W Omega^{-1} W^T)``.
+    beta : float, default=0.1
+        Ridge strength ``||W||_F^2``.
+    eps : float, default=1e-6
+        Smoothing ``W^T W + eps I`` of the covariance step, which keeps
+        ``Omega`` invertible.
+    fit_intercept : bool, default=True
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+    max_iter : int, default=100
+        Maximum number of alternations (weights, covariance).
+    max_inner_iter : int, default=1000
+        Maximum number of FISTA iterations of each weight step.
+    tol : float, default=1e-6
+        Stop when the objective decreases by less than ``tol`` (relative);
+        also the KKT tolerance of each weight step.
+    task_column : str or int, default=None
+"""
+
+
+class TaskRelationshipRegressor(_TaskRelationshipMixin, _RegressorShell):
+    __doc__ = r"""Multi-task regression that learns the task covariance with the weights (MTRL).
+
+    Minimizes (Zhang & Yeung, UAI 2010)
+
+    ``1/2 sum_i omega_i (y_i - x_i w_t - b_t)^2 + beta/2 ||W||_F^2
+    + alpha/2 tr((W^T W + eps I) Omega^{-1})`` over ``W, b`` and
+    ``Omega`` positive definite with ``tr(Omega) = 1``, by alternating a FISTA
+    weight step and the closed-form ``Omega = (W^T W + eps I)^{1/2} / tr(.)``.
+    The problem is jointly convex and each step minimizes it exactly over
+    its block, so the objective decreases monotonically (``objective_path_``).
+    ``Omega`` may hold negative correlations: tasks whose weights point in
+    opposite directions are pulled towards opposite weights.
+
+    Parameters
+    ----------
+""" + _MTRL_PARAMS + """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        The learned ``Omega`` (trace one).
+    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
+        ``Omega`` scaled to unit diagonal.
+    objective_ : float
+        Final objective with ``Omega`` profiled out:
+        ``f + beta/2 ||W||_F^2 + alpha/2 (tr (W^T W + eps I)^{1/2})^2``.
+    objective_path_ : ndarray of shape (n_iter_,)
+        Objective after each alternation (non-increasing).
+    n_iter_ : int
+        Number of alternations.
+    tasks_, n_tasks_, n_features_in_, feature_names_in_
+    """
+
+    def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
+                 max_inner_iter=1000, tol=1e-6, task_column=None):
+        self.alpha = alpha
+        self.beta = beta
+        self.eps = eps
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.max_inner_iter = max_inner_iter
+        self.tol = tol
+        self.task_column = task_column
+
+
+class TaskRelationshipClassifier(_TaskRelationshipMixin, _ClassifierShell):
+    """Multi-task logistic regression that learns the task covariance (MTRL).
+
+    The model of :class:`TaskRelationshipRegressor` with the logistic loss
+    (multinomial for ``K >= 3`` classes, ``W^T W`` summed over class columns).
+    Parameters and attributes as there, plus ``classes_`` and ``coef_ptr_``.
+    """
+
+    def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
+                 max_inner_iter=1000, tol=1e-6, task_column=None):
+        self.alpha = alpha
+        self.beta = beta
+        self.eps = eps
+        self.fit_intercept = fit_intercept
+        self.task_weight = task_weight
+        self.max_iter = max_iter
+        self.max_inner_iter = max_inner_iter
+        self.tol = tol
+        self.task_column = task_column
