@@ -297,3 +297,16 @@ def test_ard_matches_bayesian_ridge_style_posterior_when_one_feature():
     assert not m.support_[2] or abs(m.coef_[1, 2]) < 0.05
     mean, std = m.predict(X[:5], return_std=True)
     assert mean.shape == std.shape == (5, 2) and np.all(std > 0.05) and np.all(std < 0.2)
+
+
+def test_shared_noise_em_and_gibbs():
+    D = draw_hierarchical(T=30, d=3, n=10, seed=16, noise=(0.5, 0.5))
+    em = BayesianMultiTaskRegressor(noise="shared", task_column=0).fit(D["X"], D["y"])
+    assert np.all(em.noise_variance_ == em.noise_variance_[0])
+    assert np.all(np.diff(em.evidence_history_) >= -1e-9 * np.abs(em.evidence_history_[:-1]))
+    assert 0.15 < em.noise_variance_[0] < 0.4
+    gb = BayesianMultiTaskRegressor(method="gibbs", noise="shared", task_column=0, n_samples=300, burn_in=200,
+                                    random_state=0).fit(D["X"], D["y"])
+    assert np.allclose(gb.noise_variance_, em.noise_variance_, rtol=0.15)
+    post = em.fit_new_task(D["X"][:10, 1:], D["y"][:10])
+    assert np.isclose(post.noise_variance_, em.noise_variance_[0])

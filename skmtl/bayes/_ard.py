@@ -106,6 +106,13 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
     coef_covariance_ : ndarray of shape (n_tasks, n_features, n_features)
         Posterior covariance of each task's weights (zero rows/columns outside the support).
     noise_variance_ : ndarray of shape (n_tasks,)
+    noise_dof_ : ndarray of shape (n_tasks,)
+        Residual degrees of freedom ``nu_t``: rows minus ``sum_j (1 - V_t,jj / gamma_j)``
+        minus one for the intercept.
+    predictive_noise_variance_ : ndarray of shape (n_tasks,)
+        ``noise_variance_ * nu_t / (nu_t - 2)`` (``nu_t`` floored at 3): the noise
+        variance ``predict(return_std=True)`` uses, accounting for the uncertainty of
+        the estimate when a task has few rows.
     lambda_ : ndarray of shape (n_features,)
         Shared precisions ``1/gamma_j`` in standardized units (inf when pruned).
     support_ : ndarray of shape (n_features,), bool
@@ -199,8 +206,10 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
             )
         coef_std = np.zeros((T, p))
         cov_std = np.zeros((T, p, p))
+        n_eff = np.zeros(T)
         if active.any():
             m, V, _ = _posteriors(gamma[active], s2, A, c, active)
+            n_eff = (1.0 - np.einsum("tjj->tj", V) / gamma[active]).sum(axis=1)
             coef_std[:, active] = m
             idx = np.flatnonzero(active)
             cov_std[:, idx[:, None], idx[None, :]] = V
@@ -214,6 +223,10 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
         self.coef_covariance_ = cov_std * D[None, :, None] * D[None, None, :]
         self.intercept_ = y_mean - np.einsum("tj,tj->t", x_mean, self.coef_)
         self.noise_variance_ = s2 * y_scale**2
+        # residual degrees of freedom (rows - effective parameters - the centred intercept)
+        self.noise_dof_ = W - n_eff - (1.0 if self.fit_intercept else 0.0)
+        nu = np.maximum(self.noise_dof_, 3.0)
+        self.predictive_noise_variance_ = self.noise_variance_ * nu / (nu - 2.0)
         self.lambda_ = np.where(active, 1.0 / np.where(active, gamma, 1.0), np.inf)
         self.support_ = active
         self._x_mean_task = x_mean
@@ -222,7 +235,7 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
 
     def _predict_dist(self, X, task_codes):
         X = np.asarray(X, dtype=np.float64)
-        noise = self.noise_variance_ * (1.0 + 1.0 / self._w_task)
+        noise = self.predictive_noise_variance_ * (1.0 + 1.0 / self._w_task)
         if task_codes is None:
             mean = X @ self.coef_.T + self.intercept_
             Xc = X[:, None, :] - self._x_mean_task[None]  # (n, T, p)

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _chol_inplace(P, d):
     """Lower Cholesky factor of P (d x d) written into P's lower triangle; False if not PD."""
     for j in range(d):
@@ -42,7 +42,7 @@ def _chol_inplace(P, d):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _solve_lower(L, b, out, d):
     for i in range(d):
         s = b[i]
@@ -51,7 +51,7 @@ def _solve_lower(L, b, out, d):
         out[i] = s / L[i, i]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _solve_lower_T(L, b, out, d):
     """Solve L^T x = b for lower-triangular L."""
     for i in range(d - 1, -1, -1):
@@ -61,9 +61,9 @@ def _solve_lower_T(L, b, out, d):
         out[i] = s / L[i, i]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
-                 n_burn, n_keep, thin, seed, keep_coef):
+                 n_burn, n_keep, thin, seed, keep_coef, shared_noise):
     T = A.shape[0]
     d = A.shape[1]
     np.random.seed(seed)
@@ -114,7 +114,8 @@ def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
             _solve_lower_T(P, tmp, tmp2, d)
             for i in range(d):
                 w[t, i] = tmp2[i]
-        # ---- s2_t | w_t --------------------------------------------------
+        # ---- s2_t | w_t (or one shared s2 | all w) -----------------------
+        rss_all = 0.0
         for t in range(T):
             rss = yy[t]
             for i in range(d):
@@ -125,7 +126,14 @@ def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
                 rss += w[t, i] * s
             if rss < 0.0:
                 rss = 0.0
-            s2[t] = 1.0 / np.random.gamma(a0 + 0.5 * W[t], 1.0 / (b0 + 0.5 * rss))
+            if shared_noise:
+                rss_all += rss
+            else:
+                s2[t] = 1.0 / np.random.gamma(a0 + 0.5 * W[t], 1.0 / (b0 + 0.5 * rss))
+        if shared_noise:
+            v = 1.0 / np.random.gamma(a0 + 0.5 * W.sum(), 1.0 / (b0 + 0.5 * rss_all))
+            for t in range(T):
+                s2[t] = v
         # ---- (mu, Sigma) | w ---------------------------------------------
         for i in range(d):
             s = 0.0

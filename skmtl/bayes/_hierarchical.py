@@ -51,8 +51,10 @@ def _log_evidence(s2, W, sum_log_w, yy, logdet_P, logdet_S, mu_quad, quad):
     return -0.5 * (W * np.log(2 * np.pi * s2) - sum_log_w + logdet_S + logdet_P + yy / s2 + mu_quad - quad)
 
 
-def _noise_update(A, c, yy, W, m, V):
+def _noise_update(A, c, yy, W, m, V, shared=False):
     rss = yy - 2 * np.einsum("ti,ti->t", m, c) + np.einsum("tij,tij->t", A, V) + np.einsum("ti,tij,tj->t", m, A, m)
+    if shared:
+        return np.full(len(W), max(rss.sum() / W.sum(), 1e-12))
     return np.maximum(rss / W, 1e-12)
 
 
@@ -76,7 +78,7 @@ def _fa_init(S, k, reg):
     return L, psi
 
 
-def _em(A, c, yy, W, sum_log_w, covariance, n_components, max_iter, tol, reg_covar):
+def _em(A, c, yy, W, sum_log_w, covariance, n_components, max_iter, tol, reg_covar, shared_noise=False):
     """Evidence maximization for (mu, Sigma, s2_t); returns the fitted state and the evidence path."""
     T, d, _ = A.shape
     # initial state: a pass under the unit prior, then moments of those posteriors
@@ -93,7 +95,7 @@ def _em(A, c, yy, W, sum_log_w, covariance, n_components, max_iter, tol, reg_cov
     else:
         L, psi = _fa_init(S, min(n_components, d), reg_covar)
         Sigma = L @ L.T + np.diag(psi)
-    s2 = _noise_update(A, c, yy, W, m, V)
+    s2 = _noise_update(A, c, yy, W, m, V, shared_noise)
 
     history = []
     converged = False
@@ -120,12 +122,12 @@ def _em(A, c, yy, W, sum_log_w, covariance, n_components, max_iter, tol, reg_cov
             L, psi = _fa_step(S, L, psi, reg_covar)
             Sigma = L @ L.T + np.diag(psi)
         Sigma = 0.5 * (Sigma + Sigma.T)
-        s2 = _noise_update(A, c, yy, W, m, V)
+        s2 = _noise_update(A, c, yy, W, m, V, shared_noise)
     return dict(mu=mu, Sigma=Sigma, s2=s2, m=m, V=V, history=np.array(history), n_iter=n_iter,
                 converged=converged, L=L, psi=psi)
 
 
-def _single_task_em(A, c, yy, W, sum_log_w, mu, Sigma, s2, max_iter=500, tol=1e-10):
+def _single_task_em(A, c, yy, W, sum_log_w, mu, Sigma, s2, max_iter=500, tol=1e-10, fix_noise=False):
     """Posterior of one new task under a fixed prior, its noise by evidence maximization."""
     A, c, yy, W = A[None], c[None], np.array([yy]), np.array([W])
     s2 = np.array([s2])
@@ -133,7 +135,7 @@ def _single_task_em(A, c, yy, W, sum_log_w, mu, Sigma, s2, max_iter=500, tol=1e-
     for _ in range(max_iter):
         m, V, logdet_P, logdet_S, mu_quad, quad, _ = _posterior(Sigma, mu, s2, A, c)
         ev = float(_log_evidence(s2, W, sum_log_w, yy, logdet_P, logdet_S, mu_quad, quad)[0])
-        if abs(ev - ev_old) <= tol * max(1.0, W[0]):
+        if fix_noise or abs(ev - ev_old) <= tol * max(1.0, W[0]):
             break
         ev_old = ev
         s2 = _noise_update(A, c, yy, W, m, V)
@@ -164,8 +166,9 @@ class TaskPosterior:
         Log marginal likelihood of the new task's data.
     """
 
-    def __init__(self, parent, coef, intercept, cov, noise, log_evidence):
+    def __init__(self, parent, coef, intercept, cov, noise, log_evidence, inflation=1.0):
         self._parent = parent
+        self._inflation = inflation
         self.coef_ = coef
         self.intercept_ = intercept
         self.coef_covariance_ = cov
@@ -179,7 +182,7 @@ class TaskPosterior:
         if not return_std:
             return mean
         Xa = np.hstack([X, np.ones((X.shape[0], 1))])
-        return mean, np.sqrt(_quad_rows(Xa, self.coef_covariance_) + self.noise_variance_)
+        return mean, np.sqrt(_quad_rows(Xa, self.coef_covariance_) + self.noise_variance_ * self._inflation)
 
 
 class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -226,6 +229,11 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     method : {"em", "gibbs"}, default="em"
     covariance : {"full", "diagonal", "low_rank"}, default="full"
         Structure of ``Sigma`` (EM only; Gibbs uses a full inverse-Wishart).
+    noise : {"per_task", "shared"}, default="per_task"
+        One noise variance per task, or one for all tasks. With few rows per
+        task (fewer than a few times the number of features) a per-task
+        estimate is noisy and intervals can be too narrow; "shared" is then
+        the better choice.
     n_components : int, default=2
         Rank of the low-rank part of ``Sigma`` when ``covariance="low_rank"``.
     max_iter : int, default=2000
@@ -270,8 +278,19 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     prior_covariance_ : ndarray of shape (n_features + 1, n_features + 1)
         ``Sigma`` (EM), or ``E[Sigma] + Cov[mu]`` under the posterior (Gibbs):
         the covariance of a new task's weights.
+    noise_dof_ : ndarray of shape (n_tasks,)
+        EM: residual degrees of freedom of each task's noise estimate,
+        ``nu_t = sum(s_t) - tr(A_t V_t) / sigma_t^2`` (summed over tasks with
+        ``noise="shared"``); inf for Gibbs.
+    predictive_noise_variance_ : ndarray of shape (n_tasks,)
+        Noise variance used by ``predict(return_std=True)``. EM:
+        ``noise_variance_ * nu_t / (nu_t - 2)`` (``nu_t`` floored at 3), the
+        posterior mean of a noise variance estimated from ``nu_t`` residual
+        degrees of freedom, so that intervals account for the uncertainty of
+        the estimate when a task has few rows; Gibbs: ``noise_variance_``
+        (the noise is already integrated out).
     population_noise_variance_ : float
-        Mean of ``noise_variance_``, used for unseen tasks.
+        Mean of ``predictive_noise_variance_``, used for unseen tasks.
     evidence_ : float
         Log evidence at the fitted hyperparameters (EM).
     evidence_history_ : ndarray of shape (n_iter_,)
@@ -296,6 +315,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     _parameter_constraints = {
         "method": [StrOptions({"em", "gibbs"})],
         "covariance": [StrOptions({"full", "diagonal", "low_rank"})],
+        "noise": [StrOptions({"per_task", "shared"})],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -318,6 +338,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         method="em",
         *,
         covariance="full",
+        noise="per_task",
         n_components=2,
         max_iter=2000,
         tol=1e-6,
@@ -336,6 +357,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     ):
         self.method = method
         self.covariance = covariance
+        self.noise = noise
         self.n_components = n_components
         self.max_iter = max_iter
         self.tol = tol
@@ -389,7 +411,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             self._fit_gibbs(A, c, yy, W)
         return self
 
-    def _set_outputs(self, m, V, s2, mu, Sigma):
+    def _set_outputs(self, m, V, s2, mu, Sigma, dof=None):
         """Store posteriors (standardized units) in the original units."""
         sc = self._scaler
         M, off = sc.weight_map(), sc.offset()
@@ -401,12 +423,18 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         self.noise_variance_ = s2 * sc.y_scale**2
         self.prior_mean_ = M @ mu + off
         self.prior_covariance_ = M @ Sigma @ M.T
-        self.population_noise_variance_ = float(np.mean(self.noise_variance_))
+        if dof is None:
+            self.noise_dof_ = np.full(len(s2), np.inf)
+            self.predictive_noise_variance_ = self.noise_variance_.copy()
+        else:
+            self.noise_dof_ = dof
+            self.predictive_noise_variance_ = self.noise_variance_ * _dof_inflation(dof)
+        self.population_noise_variance_ = float(np.mean(self.predictive_noise_variance_))
         self._mu_std, self._Sigma_std = mu, Sigma
 
     def _fit_em(self, A, c, yy, W, sum_log_w, w_total):
         res = _em(A, c, yy, W, sum_log_w, self.covariance, self.n_components, self.max_iter, self.tol,
-                  self.reg_covar)
+                  self.reg_covar, self.noise == "shared")
         # evidence of the data in the original units (Jacobian of the target scaling)
         jac = w_total * np.log(self._scaler.y_scale)
         self.evidence_history_ = res["history"] - jac
@@ -420,7 +448,12 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
                 f"'low_rank', or a larger reg_covar, converges faster.",
                 ConvergenceWarning,
             )
-        self._set_outputs(res["m"], res["V"], res["s2"], res["mu"], res["Sigma"])
+        # residual degrees of freedom: observations minus effective parameters tr(A_t V_t) / s2_t
+        n_eff = np.einsum("tij,tij->t", A, res["V"]) / res["s2"]
+        dof = W - n_eff
+        if self.noise == "shared":
+            dof = np.full(len(W), dof.sum())
+        self._set_outputs(res["m"], res["V"], res["s2"], res["mu"], res["Sigma"], dof)
         if res["L"] is not None:
             M = self._scaler.weight_map()
             self.components_ = (M @ res["L"]).T
@@ -435,7 +468,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         m0 = np.zeros(d)
         # compile / warm up outside the timing
         _gibbs_chain(A[:1], c[:1], yy[:1], W[:1], m0, self.prior_kappa, nu0, Psi0, self.alpha_1, self.alpha_2,
-                     m0, np.ones(1), 0, 1, 1, 0, True)
+                     m0, np.ones(1), 0, 1, 1, 0, True, False)
         mus, Sigs, s2s, ws = [], [], [], []
         w_sum = np.zeros((T, d))
         w_outer = np.zeros((T, d, d))
@@ -444,10 +477,12 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             seed = int(rng.randint(0, 2**31 - 1))
             mu_init = rng.normal(0.0, 1.0, d)
             s2_init = np.exp(rng.normal(0.0, 1.0, T))
+            if self.noise == "shared":
+                s2_init[:] = s2_init[0]
             t0 = time.perf_counter()
             mu_k, Sig_k, s2_k, w_k, ws_k, wo_k = _gibbs_chain(
                 A, c, yy, W, m0, self.prior_kappa, nu0, Psi0, self.alpha_1, self.alpha_2, mu_init, s2_init,
-                self.burn_in, self.n_samples, self.thin, seed, True,
+                self.burn_in, self.n_samples, self.thin, seed, True, self.noise == "shared",
             )
             seconds += time.perf_counter() - t0
             mus.append(mu_k)
@@ -487,11 +522,12 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         Xa = np.hstack([X, np.ones((X.shape[0], 1))])
         if task_codes is None:
             mean = X @ self.coef_.T + self.intercept_
-            var = np.einsum("ij,tjk,ik->it", Xa, self.coef_covariance_, Xa, optimize=True) + self.noise_variance_
+            var = (np.einsum("ij,tjk,ik->it", Xa, self.coef_covariance_, Xa, optimize=True)
+                   + self.predictive_noise_variance_)
             return mean, var
         W_ext = np.vstack([np.column_stack([self.coef_, self.intercept_]), self.prior_mean_])
         C_ext = np.concatenate([self.coef_covariance_, self.prior_covariance_[None]])
-        n_ext = np.append(self.noise_variance_, self.population_noise_variance_)
+        n_ext = np.append(self.predictive_noise_variance_, self.population_noise_variance_)
         idx = np.where(task_codes < 0, self.n_tasks_, task_codes)
         mean = np.einsum("ij,ij->i", Xa, W_ext[idx])
         var = np.einsum("ij,ijk,ik->i", Xa, C_ext[idx], Xa) + n_ext[idx]
@@ -501,7 +537,8 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         """Posterior of a new task under the learned prior; the fitted tasks are unchanged.
 
         The prior is ``N(prior_mean_, prior_covariance_)``; the new task's noise
-        variance is set by maximizing its evidence under that fixed prior.
+        variance is set by maximizing its evidence under that fixed prior
+        (with ``noise="shared"`` it is the shared noise variance).
 
         Parameters
         ----------
@@ -529,14 +566,27 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         Z = sc.augment(Xv[keep])
         u = sc.transform_y(y[keep])
         A, c, yy, W = _task_moments(Z, u, np.array([0, len(u)]), sw[keep])
-        s2_0 = self.population_noise_variance_ / sc.y_scale**2
+        s2_0 = float(np.mean(self.noise_variance_)) / sc.y_scale**2
         m, V, s2, ev = _single_task_em(A[0], c[0], yy[0], W[0], np.log(sw[keep]).sum(), self._mu_std,
-                                       self._Sigma_std, s2_0)
+                                       self._Sigma_std, s2_0, fix_noise=self.noise == "shared")
         M, off = sc.weight_map(), sc.offset()
         w = M @ m + off
         p = len(w) - 1
+        if self.method == "gibbs":
+            inflation = 1.0
+        elif self.noise == "shared":
+            inflation = float(_dof_inflation(self.noise_dof_[:1])[0])
+        else:
+            inflation = float(_dof_inflation(np.array([W[0] - np.sum(A[0] * V) / s2]))[0])
         return TaskPosterior(self, w[:p].copy(), float(w[p]), M @ V @ M.T, s2 * sc.y_scale**2,
-                             ev - W[0] * np.log(sc.y_scale))
+                             ev - W[0] * np.log(sc.y_scale), inflation)
+
+
+def _dof_inflation(dof):
+    """``nu / (nu - 2)``: the posterior mean of a noise variance over its estimate, for
+    ``nu`` residual degrees of freedom (scaled inverse chi-square posterior), ``nu`` floored at 3."""
+    nu = np.maximum(np.asarray(dof, dtype=np.float64), 3.0)
+    return nu / (nu - 2.0)
 
 
 def _diagnostics(samples, seconds):
