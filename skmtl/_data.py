@@ -111,14 +111,15 @@ class MultiTaskData:
         """
         sw = self.sample_weight
         T = self.n_tasks
-        task_sum = np.add.reduceat(sw, self.task_ptr[:-1])
+        # bincount, not reduceat: a task may be empty in a cross-validation fold
+        task_sum = np.bincount(self.task_of_obs, weights=sw, minlength=T)
         if isinstance(task_weight, str):
             if task_weight != "balanced":
                 raise ValueError(
                     f"task_weight must be None, 'balanced' or an array of shape "
                     f"({T},); got {task_weight!r}."
                 )
-            return sw / np.repeat(task_sum, np.diff(self.task_ptr))
+            return sw / np.repeat(np.where(task_sum > 0, task_sum, 1.0), np.diff(self.task_ptr))
         omega = sw * (T / sw.sum())
         if task_weight is not None:
             a = np.asarray(task_weight, dtype=np.float64)
@@ -141,7 +142,7 @@ class MultiTaskData:
         new_pos = np.full(self.n_samples, -1, dtype=np.int64)
         new_pos[row_indices] = np.arange(len(row_indices))
         keep = new_pos[self.rows] >= 0
-        counts = np.add.reduceat(keep.astype(np.int64), self.task_ptr[:-1]) if self.n_obs else np.zeros(self.n_tasks, np.int64)
+        counts = np.bincount(self.task_of_obs[keep], minlength=self.n_tasks).astype(np.int64)
         # reduceat returns the element itself for empty segments; fix those
         counts[np.diff(self.task_ptr) == 0] = 0
         sub_rows = new_pos[self.rows[keep]]
