@@ -170,7 +170,7 @@ def test_convergence_warning():
 @pytest.mark.parametrize("EstCV", [L21ClassifierCV, TraceNormClassifierCV])
 def test_cv(EstCV):
     (X, y, _), kw, _ = make_problem("long", multiclass=True)
-    est = EstCV(alphas=5, cv=3, n_jobs=2, **kw).fit(X, y)
-    assert est.cv_scores_.shape == (5, 3)
+    est = EstCV(n_alphas=5, cv=3, n_jobs=2, **kw).fit(X, y)
+    assert est.score_path_.shape == (5, 3)
     assert est.alpha_ in est.alphas_
     assert est.score(X, y) > 0.6

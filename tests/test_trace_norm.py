@@ -148,12 +148,12 @@ def test_cv_selects_from_the_grid_and_parallel_folds_agree():
     W = rng.standard_normal((10, 1)) @ rng.standard_normal((1, 5))
     Y = X @ W + rng.standard_normal((80, 5))
     Y[rng.random(Y.shape) < 0.1] = np.nan
-    a = TraceNormRegressorCV(alphas=8, cv=3).fit(X, Y)
-    b = TraceNormRegressorCV(alphas=8, cv=3, n_jobs=2).fit(X, Y)
-    assert a.alphas_.shape == (8,) and a.cv_scores_.shape == (8, 3)
+    a = TraceNormRegressorCV(n_alphas=8, cv=3).fit(X, Y)
+    b = TraceNormRegressorCV(n_alphas=8, cv=3, n_jobs=2).fit(X, Y)
+    assert a.alphas_.shape == (8,) and a.mse_path_.shape == (8, 3)
     assert a.alpha_ in a.alphas_
     assert a.alpha_ < a.alphas_[0]  # the signal is worth fitting
-    np.testing.assert_allclose(a.cv_scores_, b.cv_scores_, rtol=1e-8)
+    np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=1e-8)
     np.testing.assert_allclose(a.coef_, b.coef_)
-    ref = TraceNormRegressor(a.alpha_).fit(X, Y)
+    ref = TraceNormRegressor(a.alpha_, tol=1e-10).fit(X, Y)
     np.testing.assert_allclose(a.coef_, ref.coef_, atol=1e-6)

@@ -233,8 +233,10 @@ class TraceNormClassifier(_ProxLinearClassifier):
 
 
 class _ClassifierCV(_FistaCVMixin, _ProxLinearClassifier):
-    def __init__(self, alphas=None, *, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alphas=None, *, n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True,
+                 task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alphas = alphas
+        self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
         self.n_jobs = n_jobs
@@ -248,19 +250,24 @@ class _ClassifierCV(_FistaCVMixin, _ProxLinearClassifier):
         """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data."""
         data = self._validate_fit(X, y, sample_weight)
         _check_solver_params(self)
-        res = self._cv_fit(data)
-        self._set_result(res, self._make_datafit(data))
+        W, b, n_iter, datafit = self._cv_fit(data)
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = b.copy() if self.fit_intercept else np.zeros(W.shape[1])
+        self.coef_ptr_ = datafit.design.col_ptr.copy()
+        self.n_iter_ = n_iter
         return self
 
 
 class L21ClassifierCV(_ClassifierCV):
     """:class:`L21Classifier` with ``alpha`` chosen by cross-validation.
 
-    Warm-started grid of ``alphas`` (20 when None) from ``alpha_max`` to
+    Warm-started grid of ``n_alphas`` strengths (or the given ``alphas``) from ``alpha_max`` to
     ``eps * alpha_max`` (``eps=1e-2``: weaker penalties approach the
     unregularized, often separable, problem and need many iterations); folds of rows in parallel (``n_jobs``); ``alpha_``
     minimizes the held-out log-loss (per unit of weight); refit on all data.
-    Attributes: ``alpha_``, ``alphas_``, ``cv_scores_`` (n_alphas, n_folds) and
+    Folds from :func:`~skmtl.linear._cv.path_cv_splits` (every task in every
+    fold for long input). Attributes: ``alpha_``, ``alphas_``,
+    ``score_path_`` (n_alphas, n_folds; minus the held-out log-loss) and
     those of :class:`L21Classifier`.
     """
 

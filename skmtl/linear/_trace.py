@@ -24,14 +24,14 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import KFold, check_cv
 
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ._cv import PathCVMixin, path_cv_splits
 from ._datafits import SquaredLoss
 from ._fista import fista
 from ._penalties import TraceNorm
 
-__all__ = ["TraceNormRegressor", "TraceNormRegressorCV", "fista_path"]
+__all__ = ["TraceNormRegressor", "TraceNormRegressorCV", "fista_path", "trace_norm_path", "trace_norm_alpha_max"]
 
 
 # --------------------------------------------------------------------------
@@ -92,8 +92,8 @@ def _fold_path(make_datafit, make_penalty, data, train, test, alphas, max_iter, 
 
     from sklearn.exceptions import ConvergenceWarning
 
-    train_df = make_datafit(data.subset_rows(train))
-    test_df = make_datafit(data.subset_rows(test))
+    train_df = make_datafit(data.subset_rows(np.sort(train)))
+    test_df = make_datafit(data.subset_rows(np.sort(test)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         coefs, intercepts, _ = fista_path(
@@ -103,48 +103,78 @@ def _fold_path(make_datafit, make_penalty, data, train, test, alphas, max_iter, 
 
 
 class _FistaCVMixin:
-    """Cross-validation over a warm-started grid from ``alpha_max``.
+    """Cross-validation over a warm-started grid from ``alpha_max`` (classifiers).
 
-    Folds are sets of rows of ``X`` (both layouts), fitted in parallel with
-    joblib (``n_jobs``; threads by default, since the products and SVDs release
-    the GIL; ``joblib.parallel_config(backend="loky")`` switches to processes); the score of a fold is the datafit per unit of weight
-    on its held-out observations (mean squared error, or log-loss for the
-    classifiers). ``alpha_`` minimizes the mean over folds; the model is then
+    Folds come from :func:`~skmtl.linear._cv.path_cv_splits` (sets of rows;
+    for long input every task is split, so every task is in every fold) and
+    are fitted in parallel with joblib (``n_jobs``; threads by default, since
+    the products and SVDs release the GIL). The score of a fold is minus the
+    datafit per unit of weight on its held-out observations (the mean
+    log-loss); ``alpha_`` maximizes the mean over folds and the model is then
     refitted on all the data at ``alpha_``.
     """
 
     def _cv_fit(self, data):
         make_datafit = self._make_datafit
         full_df = make_datafit(data)
-        W0, b0 = full_df.init_coef()
-        _, G0, _ = full_df.value_grad(W0, b0)
-        if self.alphas is None or isinstance(self.alphas, numbers.Integral):
-            n_alphas = 20 if self.alphas is None else int(self.alphas)
-            if n_alphas < 1:
-                raise ValueError(f"alphas must be a positive integer or an array; got {self.alphas!r}.")
+        if self.alphas is None:
+            W0, b0 = full_df.init_coef()
+            _, G0, _ = full_df.value_grad(W0, b0)
+            if isinstance(self.n_alphas, bool) or not isinstance(self.n_alphas, numbers.Integral) or self.n_alphas < 1:
+                raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas!r}.")
             alpha_max = self._penalty_class(1.0).alpha_max(G0)
-            alphas = _alpha_grid(alpha_max, n_alphas, self.eps)
+            alphas = _alpha_grid(alpha_max, int(self.n_alphas), self.eps)
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64))[::-1]
-            if alphas.ndim != 1 or len(alphas) == 0 or np.any(alphas < 0):
-                raise ValueError("alphas must be a non-empty 1-D array of non-negative strengths.")
-        cv = check_cv(self.cv) if not isinstance(self.cv, numbers.Integral) else KFold(self.cv)
-        splits = list(cv.split(np.zeros((data.n_samples, 1))))
-        scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if len(alphas) == 0 or np.any(alphas < 0):
+                raise ValueError("alphas must be a non-empty array of non-negative strengths.")
+        splits = path_cv_splits(data, self.cv)
+        losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_fold_path)(
                 make_datafit, self._penalty_class, data, tr, te, alphas, self.max_iter, self.tol
             )
             for tr, te in splits
         )
-        scores = np.array(scores).T  # (n_alphas, n_folds)
-        best = int(np.argmin(scores.mean(axis=1)))
+        score_path = -np.array(losses).T  # (n_alphas, n_folds)
+        best = int(np.argmax(score_path.mean(axis=1)))
         self.alphas_ = alphas
-        self.cv_scores_ = scores
+        self.score_path_ = score_path
         self.alpha_ = float(alphas[best])
-        res = fista(
-            full_df, self._penalty_class(self.alpha_), max_iter=self.max_iter, tol=self.tol
+        coefs, intercepts, n_iters = fista_path(
+            full_df, self._penalty_class, alphas[: best + 1], max_iter=self.max_iter, tol=self.tol
         )
-        return res
+        return coefs[-1], intercepts[-1], n_iters[-1], full_df
+
+
+def trace_norm_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
+    """Smallest ``alpha`` for which :class:`TraceNormRegressor` gives ``W = 0``.
+
+    The spectral norm of the datafit gradient at ``W = 0`` with optimal
+    intercepts, on a :class:`~skmtl._data.MultiTaskData`.
+    """
+    df = SquaredLoss(data, task_weight=task_weight, fit_intercept=fit_intercept)
+    W0, b0 = df.init_coef()
+    _, G0, _ = df.value_grad(W0, b0)
+    return TraceNorm(1.0).alpha_max(G0)
+
+
+def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-6, max_iter=1000, warn=False):
+    """Warm-started trace-norm regression path on a :class:`~skmtl._data.MultiTaskData`.
+
+    Returns ``coefs`` (n_alphas, n_tasks, n_features), ``intercepts``
+    (n_alphas, n_tasks) and the iterations of each fit (the
+    ``PathCVMixin`` path contract).
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    df = SquaredLoss(data, task_weight=task_weight, fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        if not warn:
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        coefs, intercepts, n_iters = fista_path(df, TraceNorm, alphas, max_iter=max_iter, tol=tol, warn=warn)
+    return np.array([W.T for W in coefs]), np.array(intercepts), np.array(n_iters)
 
 
 class _ProxLinearRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -230,22 +260,27 @@ def _rank(C):
     return int(np.sum(s > max(C.shape) * np.finfo(float).eps * max(s.max(initial=0.0), 1e-300)))
 
 
-class TraceNormRegressorCV(_FistaCVMixin, _ProxLinearRegressor):
+class TraceNormRegressorCV(PathCVMixin, _ProxLinearRegressor):
     """:class:`TraceNormRegressor` with ``alpha`` chosen by cross-validation.
 
-    A grid of ``alphas`` strengths from ``alpha_max`` down to
-    ``eps * alpha_max`` is fitted with warm starts on each fold (folds of rows,
-    in parallel with ``n_jobs``); ``alpha_`` minimizes the mean held-out
-    squared error and the model is refitted at ``alpha_`` on all the data.
+    Built on :class:`~skmtl.linear._cv.PathCVMixin`: a grid of ``n_alphas``
+    strengths from ``alpha_max`` (:func:`trace_norm_alpha_max`) down to
+    ``eps * alpha_max`` is fitted with warm starts on each fold
+    (:func:`trace_norm_path`; folds of rows, in parallel with ``n_jobs``);
+    ``alpha_`` maximizes the mean held-out score and the path is refitted on
+    all the data down to ``alpha_``.
 
     Parameters
     ----------
-    alphas : int or array-like, default=None
-        Number of strengths on the automatic grid (20 when None) or the grid.
+    alphas : array-like, default=None
+        Grid of strengths; automatic when None.
+    n_alphas : int, default=30
     eps : float, default=1e-3
         Ratio ``alpha_min / alpha_max`` of the automatic grid.
-    cv : int or cross-validation splitter, default=5
+    cv : int, splitter or iterable of (train, test) rows, default=5
     n_jobs : int, default=None
+    scoring : None, "neg_mean_squared_error", "r2" or callable, default=None
+        None is the held-out weighted mean squared error.
     fit_intercept, task_weight, max_iter, tol, task_column
         As in :class:`TraceNormRegressor`.
 
@@ -253,29 +288,36 @@ class TraceNormRegressorCV(_FistaCVMixin, _ProxLinearRegressor):
     ----------
     alpha_ : float
     alphas_ : ndarray of shape (n_alphas,)
-    cv_scores_ : ndarray of shape (n_alphas, n_folds)
-        Held-out mean squared error (per unit of weight).
-    coef_, intercept_, rank_, n_iter_, dual_gap_
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        With ``scoring=None``.
+    coef_, intercept_, rank_, n_iter_
     """
 
-    _penalty_class = TraceNorm
+    _path_func = staticmethod(trace_norm_path)
+    _alpha_max_func = staticmethod(trace_norm_alpha_max)
 
-    def __init__(self, alphas=None, *, eps=1e-3, cv=5, n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alphas=None, *, n_alphas=30, eps=1e-3, cv=5, n_jobs=None, scoring=None,
+                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alphas = alphas
+        self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
         self.n_jobs = n_jobs
+        self.scoring = scoring
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
         self.tol = tol
         self.task_column = task_column
 
+    def _path_params(self):
+        _check_solver_params(self)
+        return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
+                "tol": self.tol, "max_iter": self.max_iter}
+
     def fit(self, X, y, sample_weight=None):
         """Cross-validate ``alpha`` and refit on all the data."""
-        data = self._validate_fit(X, y, sample_weight)
-        _check_solver_params(self)
-        res = self._cv_fit(data)
-        self._set_result(res)
+        super().fit(X, y, sample_weight)
         self.rank_ = _rank(self.coef_)
         return self
