@@ -40,6 +40,19 @@ from numba import njit
 __all__ = ["L21Solver"]
 
 _SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE = 0, 1, 2
+_INNER_FRAC = 0.3  # inner solves stop at this fraction of the outer KKT violation
+_SMALL_BLAS = 5e7  # below n * p * T full gradients run on one BLAS thread
+_blas_controller = None
+
+
+def _blas_single_thread():
+    """Context limiting BLAS to one thread (small products: threads only cost)."""
+    global _blas_controller
+    if _blas_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")
 
 # --------------------------------------------------------------------------
 # column moments (float64 accumulation, no copy of X)
@@ -101,41 +114,6 @@ def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, T):
 # --------------------------------------------------------------------------
 # per-feature gradient and residual update
 # --------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _grad_j(mode, j, g, c, Xd, indptr, indices, data, R2, R1, u, const_u, v,
-            rows, task_ptr, row_ptr, otask, omega, xu, XU):
-    """``g`` <- minus the gradient of the datafit w.r.t. ``W_j`` (a T-vector)."""
-    T = g.shape[0]
-    if mode == 0:
-        n = Xd.shape[0]
-        if const_u:
-            for t in range(T):
-                acc = 0.0
-                for i in range(n):
-                    acc += Xd[i, j] * R2[t, i]
-                g[t] = v[t] * (u[0] * acc + c[t] * xu[j])
-        else:
-            for t in range(T):
-                acc = 0.0
-                for i in range(n):
-                    acc += u[i] * Xd[i, j] * R2[t, i]
-                g[t] = v[t] * (acc + c[t] * xu[j])
-    elif mode == 1:
-        for t in range(T):
-            acc = 0.0
-            for k in range(task_ptr[t], task_ptr[t + 1]):
-                acc += omega[k] * Xd[rows[k], j] * R1[k]
-            g[t] = acc + c[t] * XU[j, t]
-    else:
-        for t in range(T):
-            g[t] = c[t] * XU[j, t]
-        for nz in range(indptr[j], indptr[j + 1]):
-            r = indices[nz]
-            x = np.float64(data[nz])
-            for k in range(row_ptr[r], row_ptr[r + 1]):
-                g[otask[k]] += omega[k] * x * R1[k]
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -233,6 +211,129 @@ def _anderson(hist, K):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _bst(W, j, g, Lj, alpha, delta):
+    """Block soft-thresholding step on feature ``j``; ``g`` is minus the gradient.
+
+    Writes ``delta = W_j^new - W_j^old`` and returns ``||delta||_2``.
+    """
+    T = g.shape[0]
+    nz = 0.0
+    for t in range(T):
+        g[t] = W[j, t] + g[t] / Lj
+        nz += g[t] * g[t]
+    nz = np.sqrt(nz)
+    thr = alpha / Lj
+    scale = 1.0 - thr / nz if nz > thr else 0.0
+    dn = 0.0
+    for t in range(T):
+        delta[t] = scale * g[t] - W[j, t]
+        dn += delta[t] * delta[t]
+    return np.sqrt(dn)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, delta):
+    """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples)."""
+    T, n = R2.shape
+    viol = 0.0
+    u0 = u[0]
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        if const_u:
+            for t in range(T):
+                acc = 0.0
+                for i in range(n):
+                    acc += X[i, j] * R2[t, i]
+                g[t] = v[t] * (u0 * acc + c[t] * xu[j])
+        else:
+            for t in range(T):
+                acc = 0.0
+                for i in range(n):
+                    acc += u[i] * X[i, j] * R2[t, i]
+                g[t] = v[t] * (acc + c[t] * xu[j])
+        dn = _bst(W, j, g, Lj, alpha, delta)
+        if dn > 0.0:
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for i in range(n):
+                        R2[t, i] -= X[i, j] * d
+                    c[t] += mu[j] * d
+                W[j, t] += d
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_obs_dense(ws, W, c, L, alpha, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
+    """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
+    T = W.shape[1]
+    viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            acc = 0.0
+            for k in range(task_ptr[t], task_ptr[t + 1]):
+                acc += omega[k] * X[rows[k], j] * R1[k]
+            g[t] = acc + c[t] * XU[j, t]
+        dn = _bst(W, j, g, Lj, alpha, delta)
+        if dn > 0.0:
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for k in range(task_ptr[t], task_ptr[t + 1]):
+                        R1[k] -= X[rows[k], j] * d
+                    c[t] += MU[j, t] * d
+                W[j, t] += d
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask, omega,
+                      MU, XU, g, delta):
+    """One pass over ``ws``, CSC ``X``; observations stored row after row."""
+    T = W.shape[1]
+    viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            g[t] = c[t] * XU[j, t]
+        for nz in range(indptr[j], indptr[j + 1]):
+            r = indices[nz]
+            x = np.float64(data[nz])
+            for k in range(row_ptr[r], row_ptr[r + 1]):
+                g[otask[k]] += omega[k] * x * R1[k]
+        dn = _bst(W, j, g, Lj, alpha, delta)
+        if dn > 0.0:
+            for nz in range(indptr[j], indptr[j + 1]):
+                r = indices[nz]
+                x = np.float64(data[nz])
+                for k in range(row_ptr[r], row_ptr[r + 1]):
+                    R1[k] -= x * delta[otask[k]]
+            for t in range(T):
+                c[t] += MU[j, t] * delta[t]
+                W[j, t] += delta[t]
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU):
@@ -250,33 +351,13 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
     viol = np.inf
     epoch = 0
     for epoch in range(1, max_epochs + 1):
-        viol = 0.0
-        for jj in range(m):
-            j = ws[jj]
-            Lj = L[j]
-            if Lj <= 0.0:
-                continue
-            _grad_j(mode, j, g, c, Xd, indptr, indices, data, R2, R1, u, const_u, v,
-                    rows, task_ptr, row_ptr, otask, omega, xu, XU)
-            nz = 0.0
-            for t in range(T):
-                g[t] = W[j, t] + g[t] / Lj
-                nz += g[t] * g[t]
-            nz = np.sqrt(nz)
-            thr = alpha / Lj
-            scale = 1.0 - thr / nz if nz > thr else 0.0
-            dn = 0.0
-            for t in range(T):
-                delta[t] = scale * g[t] - W[j, t]
-                dn += delta[t] * delta[t]
-            if dn > 0.0:
-                _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
-                          rows, task_ptr, row_ptr, otask, mu, MU)
-                for t in range(T):
-                    W[j, t] += delta[t]
-                dn = Lj * np.sqrt(dn)
-                if dn > viol:
-                    viol = dn
+        if mode == 0:
+            viol = _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
+        elif mode == 1:
+            viol = _epoch_obs_dense(ws, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
+        else:
+            viol = _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
+                                     omega, MU, XU, g, delta)
         if viol <= tol_in:
             break
         if use_acc:
@@ -517,8 +598,11 @@ class L21Solver:
         return fit, cross
 
     # ---------------------------------------------------------------- solve
-    def solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
+    def solve(self, alpha, **kwargs):
         """Minimize for ``alpha`` from the current coefficients.
+
+        Keyword arguments: ``tol=1e-4``, ``max_iter=1000``, ``p0=10`` (first
+        working set size), ``use_acc=True`` (Anderson), ``K=5``, ``verbose=0``.
 
         ``tol`` is relative to the objective at ``W = 0`` (``1/2 sum omega y_c^2``):
         the solver stops when the duality gap is at most ``tol * P(0)``.
@@ -533,6 +617,12 @@ class L21Solver:
             Epochs performed.
         converged : bool
         """
+        if self.n_samples * self.n_features * self.n_tasks <= _SMALL_BLAS:
+            with _blas_single_thread():
+                return self._solve(alpha, **kwargs)
+        return self._solve(alpha, **kwargs)
+
+    def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
         p, T = self.n_features, self.n_tasks
         W = self.W
         alpha = float(alpha)
@@ -579,7 +669,7 @@ class L21Solver:
             else:
                 ws = np.arange(p)
             ws = np.sort(ws).astype(np.int64)
-            tol_in = 0.3 * kkt
+            tol_in = _INNER_FRAC * kkt
             epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, alpha,
                                   max(1, max_iter - n_iter), tol_in, use_acc, K, *args)
             n_iter += epochs
