@@ -310,3 +310,31 @@ def test_shared_noise_em_and_gibbs():
     assert np.allclose(gb.noise_variance_, em.noise_variance_, rtol=0.15)
     post = em.fit_new_task(D["X"][:10, 1:], D["y"][:10])
     assert np.isclose(post.noise_variance_, em.noise_variance_[0])
+
+
+def test_dataframe_long_input_with_string_labels_and_unseen_task():
+    pd = pytest.importorskip("pandas")
+    D = draw_hierarchical(T=12, d=2, n=15, n_test=5, seed=17)
+    names = np.array([f"patient_{i:02d}" for i in range(12)])
+    df = pd.DataFrame({"who": names[D["X"][:, 0].astype(int)], "a": D["X"][:, 1], "b": D["X"][:, 2]})
+    m = BayesianMultiTaskRegressor(task_column="who").fit(df, D["y"])
+    assert list(m.tasks_) == list(names)
+    test = pd.DataFrame({"who": ["patient_03", "someone_new"], "a": [0.1, 0.1], "b": [0.2, 0.2]})
+    mean, std = m.predict(test, return_std=True)
+    assert mean.shape == std.shape == (2,) and std[1] > std[0]
+    assert np.isclose(mean[1], m.prior_mean_ @ [0.1, 0.2, 1.0])
+    assert np.isfinite(m.score(df, D["y"]))
+    ard = MultiTaskARDRegressor(task_column="who").fit(df, D["y"])
+    with pytest.raises(ValueError, match="Unknown task label"):
+        ard.predict(test)
+
+
+def test_low_rank_components_reconstruct_covariance():
+    D = draw_hierarchical(T=30, d=4, n=15, seed=18)
+    m = BayesianMultiTaskRegressor(covariance="low_rank", n_components=2, task_column=0).fit(D["X"], D["y"])
+    assert m.components_.shape == (2, 5)
+    resid = m.prior_covariance_ - m.components_.T @ m.components_
+    assert np.linalg.eigvalsh(resid).min() > -1e-10
+    M = m._scaler.weight_map()
+    psi = np.linalg.solve(M, np.linalg.solve(M, resid.T).T)
+    assert np.allclose(psi, np.diag(np.diag(psi)), atol=1e-8)

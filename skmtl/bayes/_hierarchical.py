@@ -291,6 +291,11 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         (the noise is already integrated out).
     population_noise_variance_ : float
         Mean of ``predictive_noise_variance_``, used for unseen tasks.
+    components_ : ndarray of shape (n_components, n_features + 1)
+        ``covariance="low_rank"`` only: the factor ``L`` (fitted in
+        standardized units) mapped to the original units;
+        ``prior_covariance_ - components_.T @ components_`` is the image of
+        the diagonal part ``diag(psi)``, positive semi-definite.
     evidence_ : float
         Log evidence at the fitted hyperparameters (EM).
     evidence_history_ : ndarray of shape (n_iter_,)
@@ -513,7 +518,9 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         if self.diagnostics_["max_rhat"] > 1.1:
             warnings.warn(
                 f"The Gibbs chains have not mixed: max split R-hat = {self.diagnostics_['max_rhat']:.3f} "
-                f"> 1.1. Increase burn_in and n_samples (or thin), or check the data scaling.",
+                f"> 1.1. Increase burn_in and n_samples (or thin). Exactly collinear features, or "
+                f"features constant within every task (confounded with the intercept), leave a "
+                f"direction that only the prior fixes and mix slowly: drop them.",
                 MCMCConvergenceWarning,
             )
 
