@@ -104,7 +104,8 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
         Posterior means; zero outside the support.
     intercept_ : ndarray of shape (n_tasks,)
     coef_covariance_ : ndarray of shape (n_tasks, n_features, n_features)
-        Posterior covariance of each task's weights (zero rows/columns outside the support).
+        Posterior covariance of each task's weights (zero rows/columns outside the
+        support), computed at the noise variance ``predictive_noise_variance_``.
     noise_variance_ : ndarray of shape (n_tasks,)
     noise_dof_ : ndarray of shape (n_tasks,)
         Residual degrees of freedom ``nu_t``: rows minus ``sum_j (1 - V_t,jj / gamma_j)``
@@ -211,10 +212,13 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
             m, V, _ = _posteriors(gamma[active], s2, A, c, active)
             n_eff = (1.0 - np.einsum("tjj->tj", V) / gamma[active]).sum(axis=1)
             coef_std[:, active] = m
-            idx = np.flatnonzero(active)
-            cov_std[:, idx[:, None], idx[None, :]] = V
             grid = np.logspace(-4, 2, 61)
             self.inclusion_scores_ = _inclusion_scores(gamma, s2, A, c, active, m, V, grid)
+            # posterior covariance at the posterior-mean noise s2 nu / (nu - 2) (see noise_dof_)
+            nu = np.maximum(W - n_eff - (1.0 if self.fit_intercept else 0.0), 3.0)
+            V = _posteriors(gamma[active], s2 * nu / (nu - 2.0), A, c, active)[1]
+            idx = np.flatnonzero(active)
+            cov_std[:, idx[:, None], idx[None, :]] = V
         else:
             self.inclusion_scores_ = _inclusion_scores(gamma, s2, A, c, active, np.zeros((T, 0)),
                                                        np.zeros((T, 0, 0)), np.logspace(-4, 2, 61))

@@ -270,7 +270,10 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     intercept_ : ndarray of shape (n_tasks,)
         Posterior mean of each task's intercept.
     coef_covariance_ : ndarray of shape (n_tasks, n_features + 1, n_features + 1)
-        Posterior covariance of ``[coef_[t], intercept_[t]]``.
+        Posterior covariance of ``[coef_[t], intercept_[t]]``. EM: computed at
+        the noise variance ``predictive_noise_variance_`` (the posterior mean
+        of the noise given ``noise_dof_``), so that it reflects the noise's
+        uncertainty too; Gibbs: the covariance of the draws.
     noise_variance_ : ndarray of shape (n_tasks,)
         Noise variance of each task (EM estimate, or posterior mean).
     prior_mean_ : ndarray of shape (n_features + 1,)
@@ -458,7 +461,10 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         dof = W - n_eff
         if self.noise == "shared":
             dof = np.full(len(W), dof.sum())
-        self._set_outputs(res["m"], res["V"], res["s2"], res["mu"], res["Sigma"], dof)
+        # the weights' posterior covariance at the posterior-mean noise s2 nu / (nu - 2), not at
+        # the estimate s2: a first-order account of the noise's uncertainty (see noise_dof_)
+        V = _posterior(res["Sigma"], res["mu"], res["s2"] * _dof_inflation(dof), A, c)[1]
+        self._set_outputs(res["m"], V, res["s2"], res["mu"], res["Sigma"], dof)
         if res["L"] is not None:
             M = self._scaler.weight_map()
             self.components_ = (M @ res["L"]).T
@@ -585,6 +591,8 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             inflation = float(_dof_inflation(self.noise_dof_[:1])[0])
         else:
             inflation = float(_dof_inflation(np.array([W[0] - np.sum(A[0] * V) / s2]))[0])
+        if self.method == "em":
+            V = _posterior(self._Sigma_std, self._mu_std, np.array([s2 * inflation]), A, c)[1][0]
         return TaskPosterior(self, w[:p].copy(), float(w[p]), M @ V @ M.T, s2 * sc.y_scale**2,
                              ev - W[0] * np.log(sc.y_scale), inflation)
 
