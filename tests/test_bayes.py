@@ -338,3 +338,12 @@ def test_low_rank_components_reconstruct_covariance():
     M = m._scaler.weight_map()
     psi = np.linalg.solve(M, np.linalg.solve(M, resid.T).T)
     assert np.allclose(psi, np.diag(np.diag(psi)), atol=1e-8)
+
+
+def test_gibbs_parallel_chains_give_the_same_draws():
+    D = draw_hierarchical(T=8, d=2, n=15, seed=19)
+    kw = dict(method="gibbs", task_column=0, n_chains=3, n_samples=50, burn_in=20, random_state=3)
+    a = BayesianMultiTaskRegressor(**kw).fit(D["X"], D["y"])
+    b = BayesianMultiTaskRegressor(n_jobs=2, **kw).fit(D["X"], D["y"])
+    for key in a.posterior_samples_:
+        assert np.array_equal(a.posterior_samples_[key], b.posterior_samples_[key])

@@ -61,7 +61,7 @@ def _solve_lower_T(L, b, out, d):
         out[i] = s / L[i, i]
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
                  n_burn, n_keep, thin, seed, keep_coef, shared_noise):
     T = A.shape[0]

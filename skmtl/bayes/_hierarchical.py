@@ -2,11 +2,13 @@
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from joblib import effective_n_jobs
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -258,6 +260,9 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         ``E[Sigma]`` under the prior, times the identity, standardized units (Gibbs).
     alpha_1, alpha_2 : float, default=1e-3
         Shape and rate of the inverse-gamma prior on each noise variance (Gibbs).
+    n_jobs : int, default=None
+        Gibbs chains run at the same time (threads; the sampler releases the
+        GIL). None means 1, -1 all cores. The draws do not depend on it.
     random_state : int, RandomState or None, default=None
         Seeds the Gibbs chains.
     task_column : str or int, default=None
@@ -313,8 +318,8 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     diagnostics_ : dict
         Gibbs only: ``"rhat_prior_mean"``, ``"ess_prior_mean"``,
         ``"rhat_noise_variance"``, ``"ess_noise_variance"`` (per component),
-        ``"max_rhat"``, ``"min_ess_prior_mean"``, ``"sampling_seconds"`` and
-        ``"min_ess_per_second"``. An :class:`MCMCConvergenceWarning` is raised
+        ``"max_rhat"``, ``"min_ess_prior_mean"``, ``"sampling_seconds"`` (wall
+        time of all chains) and ``"min_ess_per_second"``. An :class:`MCMCConvergenceWarning` is raised
         when ``max_rhat > 1.1``.
     """
 
@@ -337,6 +342,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         "prior_scale": [Interval(Real, 0, None, closed="neither")],
         "alpha_1": [Interval(Real, 0, None, closed="neither")],
         "alpha_2": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [None, Integral],
         "random_state": ["random_state"],
         "task_column": [None, str, Integral],
     }
@@ -360,6 +366,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         prior_scale=0.1,
         alpha_1=1e-3,
         alpha_2=1e-3,
+        n_jobs=None,
         random_state=None,
         task_column=None,
     ):
@@ -379,6 +386,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         self.prior_scale = prior_scale
         self.alpha_1 = alpha_1
         self.alpha_2 = alpha_2
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.task_column = task_column
 
@@ -480,28 +488,38 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         # compile / warm up outside the timing
         _gibbs_chain(A[:1], c[:1], yy[:1], W[:1], m0, self.prior_kappa, nu0, Psi0, self.alpha_1, self.alpha_2,
                      m0, np.ones(1), 0, 1, 1, 0, True, False)
-        mus, Sigs, s2s, ws = [], [], [], []
-        w_sum = np.zeros((T, d))
-        w_outer = np.zeros((T, d, d))
-        seconds = 0.0
-        for k in range(self.n_chains):
+        inits = []
+        for _ in range(self.n_chains):
             seed = int(rng.randint(0, 2**31 - 1))
             mu_init = rng.normal(0.0, 1.0, d)
             s2_init = np.exp(rng.normal(0.0, 1.0, T))
             if self.noise == "shared":
                 s2_init[:] = s2_init[0]
-            t0 = time.perf_counter()
-            mu_k, Sig_k, s2_k, w_k, ws_k, wo_k = _gibbs_chain(
+            inits.append((seed, mu_init, s2_init))
+
+        def run(init):
+            seed, mu_init, s2_init = init
+            # the compiled kernel releases the GIL; numba's random state is per thread and
+            # seeded inside the call, so a chain gives the same draws on any thread
+            return _gibbs_chain(
                 A, c, yy, W, m0, self.prior_kappa, nu0, Psi0, self.alpha_1, self.alpha_2, mu_init, s2_init,
                 self.burn_in, self.n_samples, self.thin, seed, True, self.noise == "shared",
             )
-            seconds += time.perf_counter() - t0
-            mus.append(mu_k)
-            Sigs.append(Sig_k)
-            s2s.append(s2_k)
-            ws.append(w_k)
-            w_sum += ws_k
-            w_outer += wo_k
+
+        n_jobs = effective_n_jobs(self.n_jobs)
+        t0 = time.perf_counter()
+        if n_jobs > 1 and self.n_chains > 1:
+            with ThreadPoolExecutor(max_workers=min(n_jobs, self.n_chains)) as pool:
+                results = list(pool.map(run, inits))
+        else:
+            results = [run(init) for init in inits]
+        seconds = time.perf_counter() - t0
+        mus = [r[0] for r in results]
+        Sigs = [r[1] for r in results]
+        s2s = [r[2] for r in results]
+        ws = [r[3] for r in results]
+        w_sum = sum(r[4] for r in results)
+        w_outer = sum(r[5] for r in results)
         N = self.n_chains * self.n_samples
         m = w_sum / N
         V = w_outer / N - np.einsum("ti,tj->tij", m, m)
