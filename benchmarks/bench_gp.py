@@ -1,0 +1,309 @@
+"""Benchmark of skmtl's multi-task GPs (issue 6).
+
+a. The ICM model written from GPyTorch's multitask GP regression tutorial
+   (MultitaskMean + MultitaskKernel(rank=1), MultitaskGaussianLikelihood, Adam
+   lr=0.1, 100 iterations) vs MultiTaskGPRegressor: synthetic n=1000, T=4, 3 inputs.
+b. vs independent sklearn GaussianProcessRegressor per task on ENB2012 and
+   concrete slump (../shared/data; skipped when absent).
+c. scale: exact Kronecker at n=5000, T=7; sparse variational at n=50,000, T=4.
+d. CUDA timings of c (skipped when torch has no CUDA).
+
+Prints markdown tables: versions, sizes, time ratios ours/peer, SMSE and MSLL.
+Usage: python benchmarks/bench_gp.py [--quick] [--threads 2] [--parts abcd]
+"""
+
+import argparse
+import math
+import os
+import platform
+import resource
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
+
+
+# ----------------------------------------------------------------- metrics
+def smse(y, mu):
+    """Standardized MSE per task, averaged: MSE_t / Var_t(y_test)."""
+    y, mu = np.atleast_2d(y.T).T, np.atleast_2d(mu.T).T
+    return float(np.mean(((y - mu) ** 2).mean(0) / y.var(0)))
+
+
+def msll(y, mu, var, y_train):
+    """Mean standardized log loss (Rasmussen & Williams 2006, eq. 2.34), averaged over tasks."""
+    y, mu, var = (np.atleast_2d(a.T).T for a in (y, mu, var))
+    y_train = np.atleast_2d(y_train.T).T
+    m0, v0 = y_train.mean(0), y_train.var(0)
+    nll = 0.5 * np.log(2 * np.pi * var) + (y - mu) ** 2 / (2 * var)
+    nll0 = 0.5 * np.log(2 * np.pi * v0) + (y - m0) ** 2 / (2 * v0)
+    return float(np.mean((nll - nll0).mean(0)))
+
+
+def synthetic(n, T, d=3, seed=0, noise=0.1):
+    """Tasks mixing two latent functions of the inputs, plus noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, d))
+    w = rng.normal(size=d)
+    F = np.stack([np.sin(1.5 * X @ w / np.linalg.norm(w)), np.cos(X[:, 0]) * np.tanh(X[:, 1 % d])], axis=1)
+    W = rng.normal(size=(2, T))
+    Y = F @ W + noise * rng.normal(size=(n, T))
+    return X, Y
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ------------------------------------------------------ a. tutorial recipe
+def tutorial_recipe(X, Y, X_test, n_iter=100, lr=0.1):
+    """The GPyTorch multitask GP regression tutorial, as documented (float32 tensors)."""
+    import gpytorch
+    import torch
+
+    train_x = torch.as_tensor(X, dtype=torch.float32)
+    train_y = torch.as_tensor(Y, dtype=torch.float32)
+    T = Y.shape[1]
+
+    class MultitaskGPModel(gpytorch.models.ExactGP):
+        def __init__(self, train_x, train_y, likelihood):
+            super().__init__(train_x, train_y, likelihood)
+            self.mean_module = gpytorch.means.MultitaskMean(gpytorch.means.ConstantMean(), num_tasks=T)
+            self.covar_module = gpytorch.kernels.MultitaskKernel(
+                gpytorch.kernels.RBFKernel(), num_tasks=T, rank=1
+            )
+
+        def forward(self, x):
+            mean_x = self.mean_module(x)
+            covar_x = self.covar_module(x)
+            return gpytorch.distributions.MultitaskMultivariateNormal(mean_x, covar_x)
+
+    likelihood = gpytorch.likelihoods.MultitaskGaussianLikelihood(num_tasks=T)
+    model = MultitaskGPModel(train_x, train_y, likelihood)
+    model.train()
+    likelihood.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)  # includes likelihood parameters
+    mll = gpytorch.mlls.ExactMarginalLogLikelihood(likelihood, model)
+    for _ in range(n_iter):
+        optimizer.zero_grad()
+        output = model(train_x)
+        loss = -mll(output, train_y)
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    likelihood.eval()
+    with torch.no_grad(), gpytorch.settings.fast_pred_var():
+        f = model(torch.as_tensor(X_test, dtype=torch.float32))
+        pred = likelihood(f)
+        mean, var = pred.mean.numpy(), pred.variance.numpy()
+    return mean.astype(np.float64), var.astype(np.float64)
+
+
+def ours_predictive(model, X_test):
+    mu, sd = model.predict(X_test, return_std=True)
+    return mu, sd**2 + model.noise_variance_
+
+
+def part_a(quick, rows):
+    from skmtl.gaussian_process import MultiTaskGPRegressor
+
+    n, T = (200, 3) if quick else (1000, 4)
+    X, Y = synthetic(n + 1000, T, seed=1)
+    Xtr, Ytr, Xte, Yte = X[:n], Y[:n], X[n:], Y[n:]
+    t0 = time.perf_counter()
+    mu_p, var_p = tutorial_recipe(Xtr, Ytr, Xte, n_iter=20 if quick else 100)
+    t_peer = time.perf_counter() - t0
+    configs = [
+        ("ICM rank 1, exact L-BFGS on all rows", dict(rank=1)),
+        ("ICM rank 1, subset search (500 rows) + polish", dict(rank=1, max_optimizer_samples=min(500, n // 2))),
+    ]
+    for name, kw in configs:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = MultiTaskGPRegressor(random_state=0, **kw).fit(Xtr, Ytr)
+        t_ours = time.perf_counter() - t0
+        mu, var = ours_predictive(m, Xte)
+        rows.append((
+            f"a. synthetic n={n} T={T} d=3: {name}", f"{t_ours:.2f}", f"{t_peer:.2f}",
+            f"{t_ours / t_peer:.3f}", f"{smse(Yte, mu):.4f}", f"{smse(Yte, mu_p):.4f}",
+            f"{msll(Yte, mu, var, Ytr):.3f}", f"{msll(Yte, mu_p, var_p, Ytr):.3f}",
+        ))
+
+
+# ------------------------------------------------- b. independent sklearn GPs
+def load_enb():
+    import pandas as pd
+
+    path = os.path.join(DATA, "energy_efficiency", "ENB2012_data.csv")
+    if not os.path.exists(path):
+        return None
+    df = pd.read_csv(path).dropna(axis=0, how="all").dropna(axis=1, how="all")
+    X = df[[f"X{i}" for i in range(1, 9)]].to_numpy(float)
+    Y = df[["Y1", "Y2"]].to_numpy(float)
+    return X, Y
+
+
+def load_slump():
+    import pandas as pd
+
+    path = os.path.join(DATA, "concrete_slump", "slump_test.data")
+    if not os.path.exists(path):
+        return None
+    df = pd.read_csv(path)
+    arr = df.to_numpy(float)
+    return arr[:, 1:8], arr[:, 8:11]
+
+
+def independent_sklearn(Xtr, Ytr, Xte):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    mus, vars_ = [], []
+    d = Xtr.shape[1]
+    for t in range(Ytr.shape[1]):
+        k = ConstantKernel(1.0) * RBF(np.ones(d) * np.sqrt(d), length_scale_bounds=(1e-3, 1e4)) + WhiteKernel(0.1)
+        g = GaussianProcessRegressor(k, normalize_y=True, n_restarts_optimizer=2, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g.fit(Xtr, Ytr[:, t])
+        mu, sd = g.predict(Xte, return_std=True)  # WhiteKernel: includes noise
+        mus.append(mu)
+        vars_.append(sd**2)
+    return np.column_stack(mus), np.column_stack(vars_)
+
+
+def part_b(quick, rows):
+    from sklearn.model_selection import KFold
+    from sklearn.preprocessing import StandardScaler
+
+    from skmtl.gaussian_process import MultiTaskGPRegressor
+
+    for name, loader, kw in [
+        ("ENB2012", load_enb, dict(n_latent=2, rank=1)),
+        ("concrete slump", load_slump, dict(n_latent=2, rank=1)),
+    ]:
+        d = loader()
+        if d is None:
+            rows.append((f"b. {name}", "skipped, no ../shared/data", "", "", "", "", "", ""))
+            continue
+        X, Y = d
+        if quick:
+            X, Y = X[:120], Y[:120]
+        folds = list(KFold(5, shuffle=True, random_state=0).split(X))[: 1 if quick else 5]
+        res = {"ours": [], "peer": [], "t_ours": 0.0, "t_peer": 0.0, "msll_o": [], "msll_p": []}
+        for tr, te in folds:
+            sc = StandardScaler().fit(X[tr])
+            Xtr, Xte = sc.transform(X[tr]), sc.transform(X[te])
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = MultiTaskGPRegressor(random_state=0, n_restarts_optimizer=0 if quick else 2, **kw).fit(Xtr, Y[tr])
+            res["t_ours"] += time.perf_counter() - t0
+            mu, var = ours_predictive(m, Xte)
+            t0 = time.perf_counter()
+            mu_p, var_p = independent_sklearn(Xtr, Y[tr], Xte)
+            res["t_peer"] += time.perf_counter() - t0
+            res["ours"].append(smse(Y[te], mu))
+            res["peer"].append(smse(Y[te], mu_p))
+            res["msll_o"].append(msll(Y[te], mu, var, Y[tr]))
+            res["msll_p"].append(msll(Y[te], mu_p, var_p, Y[tr]))
+        rows.append((
+            f"b. {name} (n={len(X)}, T={Y.shape[1]}, {len(folds)}-fold CV), LMC Q=2 vs independent sklearn GPs",
+            f"{res['t_ours']:.2f}", f"{res['t_peer']:.2f}", f"{res['t_ours'] / res['t_peer']:.3f}",
+            f"{np.mean(res['ours']):.4f}", f"{np.mean(res['peer']):.4f}",
+            f"{np.mean(res['msll_o']):.3f}", f"{np.mean(res['msll_p']):.3f}",
+        ))
+
+
+# ---------------------------------------------------------------- c. scale
+def _measure(fn):
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn()
+    el = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return out, el, peak / 2**20
+
+
+def part_c(quick, rows, device="cpu", label="c"):
+    from skmtl.gaussian_process import MultiTaskGPRegressor, SparseMultiTaskGPRegressor
+
+    n, T = (400, 3) if quick else (5000, 7)
+    X, Y = synthetic(n + 1000, T, seed=2)
+    kw = dict(max_optimizer_samples=min(1000, n // 2), n_polish_iter=0, random_state=0, device=device)
+
+    def fit_exact():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return MultiTaskGPRegressor(**kw).fit(X[:n], Y[:n])
+
+    m, el, peak = _measure(fit_exact)
+    mu, var = ours_predictive(m, X[n:])
+    rows.append((
+        f"{label}. exact Kronecker ICM n={n} T={T} ({device}; search on {kw['max_optimizer_samples']} rows, "
+        f"posterior on all; peak traced mem {peak:.0f} MiB, max RSS {peak_rss_mb():.0f} MiB)",
+        f"{el:.2f}", "120 (target)", f"{el / 120:.3f}", f"{smse(Y[n:], mu):.4f}", "", f"{msll(Y[n:], mu, var, Y[:n]):.3f}", "",
+    ))
+    n, T = (2000, 3) if quick else (50_000, 4)
+    X, Y = synthetic(n + 2000, T, seed=3)
+
+    def fit_sparse():
+        return SparseMultiTaskGPRegressor(
+            n_latent=2, n_inducing=64 if quick else 256, n_epochs=2 if quick else 8, batch_size=1024,
+            random_state=0, device=device,
+        ).fit(X[:n], Y[:n])
+
+    m, el, peak = _measure(fit_sparse)
+    mu, var = ours_predictive(m, X[n:])
+    rows.append((
+        f"{label}. sparse variational LMC n={n} T={T} ({device}; peak traced mem {peak:.0f} MiB, "
+        f"max RSS {peak_rss_mb():.0f} MiB)",
+        f"{el:.2f}", "300 (target)", f"{el / 300:.3f}", f"{smse(Y[n:], mu):.4f}", "", f"{msll(Y[n:], mu, var, Y[:n]):.3f}", "",
+    ))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (for the test suite)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("--parts", default="abcd")
+    args = ap.parse_args(argv)
+    import gpytorch
+    import sklearn
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = []
+    if "a" in args.parts:
+        part_a(args.quick, rows)
+    if "b" in args.parts:
+        part_b(args.quick, rows)
+    if "c" in args.parts:
+        part_c(args.quick, rows)
+    if "d" in args.parts:
+        if torch.cuda.is_available():
+            part_c(args.quick, rows, device="cuda", label="d")
+        else:
+            rows.append(("d. CUDA timings of c", "skipped, no CUDA", "", "", "", "", "", ""))
+    print(
+        f"skmtl GP benchmark: python {platform.python_version()}, torch {torch.__version__}, "
+        f"gpytorch {gpytorch.__version__}, scikit-learn {sklearn.__version__}, "
+        f"torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs"
+    )
+    print()
+    print("| case | ours s | peer s | ratio ours/peer | SMSE ours | SMSE peer | MSLL ours | MSLL peer |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() is not None else 1)
