@@ -3,3 +3,6 @@
 from ._reduced_rank import ReducedRankRegressor, ReducedRankRegressorCV, reduced_rank_path
 
 __all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"]
+from ._soft_impute import SoftImputer, soft_impute
+
+__all__ += ["SoftImputer", "soft_impute"]
