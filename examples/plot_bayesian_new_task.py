@@ -60,6 +60,8 @@ fig, ax = plt.subplots(figsize=(6, 3.8))
 if BayesianMultiTaskRegressor is not None:
     ax.loglog(ks, err_alone, "o-", label="ridge on the new task alone")
     ax.loglog(ks, err_bayes, "o-", label="fit_new_task (learned prior)")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.minorticks_off()
     ax.set_xlabel("samples of the new task")
     ax.set_ylabel("test MSE (noise-free targets)")
     ax.legend()
