@@ -6,3 +6,6 @@ __all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"
 from ._soft_impute import SoftImputer, soft_impute
 
 __all__ += ["SoftImputer", "soft_impute"]
+from ._factorized import FactorizedRegressor, sparse_to_long
+
+__all__ += ["FactorizedRegressor", "sparse_to_long"]
