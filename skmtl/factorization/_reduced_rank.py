@@ -57,38 +57,47 @@ def reduced_rank_path(X, Z, m, alpha, ranks, fit_intercept=True):
     V : ndarray of shape (T, T)
         Eigenvectors (task directions), by decreasing eigenvalue.
     """
-    keep = m > 0
-    if not keep.all():
-        X, Z, m = X[keep], Z[keep], m[keep]
-    p, T = X.shape[1], Z.shape[1]
-    if fit_intercept:
-        msum = m.sum()
-        xbar = m @ X / msum
-        zbar = m @ Z / msum
-        Xc, Zc = X - xbar, Z - zbar
-    else:
-        xbar, zbar = np.zeros(p), np.zeros(T)
-        Xc, Zc = X, Z
-    s = np.sqrt(m)[:, None]
-    Xs, Zs = s * Xc, s * Zc
-    n = Xs.shape[0]
-    if alpha == 0:
-        B = np.linalg.lstsq(Xs, Zs, rcond=None)[0]
-    elif p <= n:
-        B = np.linalg.solve(Xs.T @ Xs + alpha * np.eye(p), Xs.T @ Zs)
-    else:
-        B = Xs.T @ np.linalg.solve(Xs @ Xs.T + alpha * np.eye(n), Zs)
-    F = Xs @ B
-    M = F.T @ F + alpha * (B.T @ B)
-    evals, V = np.linalg.eigh((M + M.T) / 2)
-    V = V[:, ::-1]
-    coefs, intercepts = [], []
-    for r in ranks:
-        Vr = V[:, :r]
-        Br = B @ Vr @ Vr.T
-        coefs.append(Br)
-        intercepts.append(zbar - xbar @ Br)
-    return coefs, intercepts, V
+    return _RidgeProjector(X, m, alpha, fit_intercept).path(Z, ranks)
+
+
+class _RidgeProjector:
+    """The ridge solve of :func:`reduced_rank_path` for fixed ``X``, ``m``, ``alpha``.
+
+    EM re-solves with the same design and row weights at every iteration, so
+    the (p, n) map ``Z -> B_R`` is computed once.
+    """
+
+    def __init__(self, X, m, alpha, fit_intercept):
+        self.keep = m > 0
+        X, m = X[self.keep], m[self.keep]
+        self.m, self.alpha, self.fit_intercept = m, alpha, fit_intercept
+        n, p = X.shape
+        self.xbar = m @ X / m.sum() if fit_intercept else np.zeros(p)
+        self.s = np.sqrt(m)[:, None]
+        Xs = self.s * (X - self.xbar)
+        self.Xs = Xs
+        if alpha == 0:
+            self.H = np.linalg.pinv(Xs)
+        elif p <= n:
+            self.H = np.linalg.solve(Xs.T @ Xs + alpha * np.eye(p), Xs.T)
+        else:
+            self.H = Xs.T @ np.linalg.inv(Xs @ Xs.T + alpha * np.eye(n))
+
+    def path(self, Z, ranks):
+        Z = Z[self.keep]
+        zbar = self.m @ Z / self.m.sum() if self.fit_intercept else np.zeros(Z.shape[1])
+        B = self.H @ (self.s * (Z - zbar))
+        F = self.Xs @ B
+        M = F.T @ F + self.alpha * (B.T @ B)
+        _, V = np.linalg.eigh((M + M.T) / 2)
+        V = V[:, ::-1]
+        coefs, intercepts = [], []
+        for r in ranks:
+            Vr = V[:, :r]
+            Br = B @ Vr @ Vr.T
+            coefs.append(Br)
+            intercepts.append(zbar - self.xbar @ Br)
+        return coefs, intercepts, V
 
 
 def _objective(X, Y, W, B, b, alpha):
@@ -126,10 +135,11 @@ def _fit_rrr(X, Y, W, rank, alpha, fit_intercept, max_iter, tol, init=None):
     objectives = [_objective(X, Y, W, B, b, alpha)]
     converged = False
     it = 0
+    proj = _RidgeProjector(X, m, alpha, fit_intercept)
     for it in range(1, max_iter + 1):
         F = X @ B + b
         Z = F + ratio * (Y - F)
-        (B,), (b,), _ = reduced_rank_path(X, Z, m, alpha, [rank], fit_intercept)
+        (B,), (b,), _ = proj.path(Z, [rank])
         objectives.append(_objective(X, Y, W, B, b, alpha))
         if objectives[-2] - objectives[-1] <= tol * max(abs(objectives[-1]), 1e-300):
             converged = True
