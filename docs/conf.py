@@ -83,7 +83,6 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "within_subsection_order": "FileNameSortKey",
     "write_computation_times": True,
-    "show_signature": False,
 }
 
 # -- HTML --------------------------------------------------------------------
