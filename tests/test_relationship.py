@@ -87,10 +87,11 @@ def _solve(prob):
 TIGHT = dict(tol=1e-11, max_iter=50000)
 
 
+@pytest.mark.parametrize("solver", ["direct", "fista"])
 @pytest.mark.parametrize("shape", ["wide", "nan", "long"])
-def test_mean_regularized_matches_cvxpy(shape):
+def test_mean_regularized_matches_cvxpy(shape, solver):
     args, kw, d = _problem(shape)
-    est = MeanRegularizedRegressor(alpha=0.7, beta=0.05, **TIGHT, **kw).fit(*args)
+    est = MeanRegularizedRegressor(alpha=0.7, beta=0.05, solver=solver, **TIGHT, **kw).fit(*args)
     Wv, bv = cp.Variable((d.n_features, d.n_tasks)), cp.Variable(d.n_tasks)
     wbar = cp.sum(Wv, axis=1) / d.n_tasks
     pen = 0.35 * sum(cp.sum_squares(Wv[:, t] - wbar) for t in range(d.n_tasks)) \
@@ -101,11 +102,11 @@ def test_mean_regularized_matches_cvxpy(shape):
 
 
 @pytest.mark.parametrize("shape", ["wide", "long"])
-@pytest.mark.parametrize("l1", [0.0, 0.05])
-def test_graph_regularized_matches_cvxpy(shape, l1):
+@pytest.mark.parametrize("l1, solver", [(0.0, "direct"), (0.0, "fista"), (0.05, "auto")])
+def test_graph_regularized_matches_cvxpy(shape, l1, solver):
     args, kw, d = _problem(shape, seed=1)
     A = np.array([[0, 1, 0, 0], [1, 0, 2, 0], [0, 2, 0, 0.5], [0, 0, 0.5, 0]], dtype=float)
-    est = GraphRegularizedRegressor(A, alpha=0.4, beta=0.02, l1=l1, **TIGHT, **kw).fit(*args)
+    est = GraphRegularizedRegressor(A, alpha=0.4, beta=0.02, l1=l1, solver=solver, **TIGHT, **kw).fit(*args)
     Wv, bv = cp.Variable((d.n_features, d.n_tasks)), cp.Variable(d.n_tasks)
     pen = sum(0.5 * 0.4 * A[s, t] * cp.sum_squares(Wv[:, s] - Wv[:, t])
               for s in range(4) for t in range(s + 1, 4))
@@ -157,6 +158,22 @@ def test_mean_limits():
     assert np.ptp(est.coef_, axis=0).max() < 1e-3
 
 
+@pytest.mark.parametrize("shape", ["wide", "nan", "long"])
+def test_direct_solver_matches_fista(shape):
+    args, kw, d = _problem(shape, seed=7)
+    rng = np.random.default_rng(0)
+    R = rng.standard_normal((4, 4))
+    for task_weight in [None, "balanced", np.array([1.0, 2.0, 0.5, 1.0])]:
+        for fit_intercept in [True, False]:
+            common = dict(task_weight=task_weight, fit_intercept=fit_intercept, **kw)
+            a = GraphRegularizedRegressor(np.abs(R + R.T), solver="direct", **common).fit(*args)
+            b = GraphRegularizedRegressor(np.abs(R + R.T), solver="fista", tol=1e-12, max_iter=50000, **common).fit(*args)
+            np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
+            np.testing.assert_allclose(a.intercept_, b.intercept_, atol=1e-7)
+    with pytest.raises(ValueError, match="solver"):
+        MeanRegularizedRegressor(solver="cg", **kw).fit(*args)
+
+
 def test_task_quadratic_prox_is_exact():
     rng = np.random.default_rng(0)
     R = rng.standard_normal((4, 4))
@@ -192,10 +209,10 @@ def _mtrl_cvxpy(d, alpha, beta, eps, kind="squared"):
     return _solve(cp.Problem(cp.Minimize(obj)))
 
 
-@pytest.mark.parametrize("shape", ["wide", "long"])
-def test_task_relationship_matches_cvxpy_and_decreases(shape):
+@pytest.mark.parametrize("shape, solver", [("wide", "direct"), ("long", "direct"), ("nan", "fista")])
+def test_task_relationship_matches_cvxpy_and_decreases(shape, solver):
     args, kw, d = _problem(shape, seed=4)
-    est = TaskRelationshipRegressor(alpha=0.2, beta=0.05, eps=1e-3, tol=1e-12, max_iter=2000, **kw)
+    est = TaskRelationshipRegressor(alpha=0.2, beta=0.05, eps=1e-3, tol=1e-12, max_iter=2000, solver=solver, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(*args)
@@ -255,7 +272,7 @@ def test_task_relationship_warns_when_not_converged():
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         TaskRelationshipRegressor(alpha=0.1, max_iter=1, tol=1e-12).fit(X, Y)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
-        MeanRegularizedRegressor(max_iter=2, tol=1e-12).fit(X, Y)
+        MeanRegularizedRegressor(max_iter=2, tol=1e-12, solver="fista").fit(X, Y)
 
 
 # the shared classifier base stores classes_ as a list (one array per task) for

@@ -34,8 +34,16 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from ._fista import fista
-from ._relationship import _check_int, _check_nonneg, _check_tol, _RegressorShell
-from ._relationship_penalties import TaskQuadratic, task_gram
+from ._relationship import (
+    QuadraticSystem,
+    _check_int,
+    _check_nonneg,
+    _check_tol,
+    _direct_result,
+    _RegressorShell,
+    _use_direct,
+)
+from ._relationship_penalties import TaskQuadratic, task_gram, task_quadratic_value
 
 __all__ = ["ClusteredRegressor", "cluster_structure_step"]
 
@@ -117,6 +125,11 @@ class ClusteredRegressor(_RegressorShell):
         the KKT tolerance of each weight step.
     random_state : int, RandomState instance or None, default=None
         Seed of the k-means that labels the clusters.
+    solver : {"auto", "direct", "fista"}, default="auto"
+        Weight step: exact normal equations (``"direct"``, see
+        :class:`~skmtl.linear._relationship.QuadraticSystem`) or FISTA;
+        ``"auto"`` is direct when ``n_features * n_tasks <= 4000`` or the
+        input is complete wide.
     task_column : str or int, default=None
 
     Attributes
@@ -134,7 +147,8 @@ class ClusteredRegressor(_RegressorShell):
     """
 
     def __init__(self, n_clusters=2, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None,
-                 max_iter=100, max_inner_iter=1000, tol=1e-6, random_state=None, task_column=None):
+                 max_iter=100, max_inner_iter=1000, tol=1e-6, random_state=None, solver="auto",
+                 task_column=None):
         self.n_clusters = n_clusters
         self.alpha = alpha
         self.beta = beta
@@ -144,6 +158,7 @@ class ClusteredRegressor(_RegressorShell):
         self.max_inner_iter = max_inner_iter
         self.tol = tol
         self.random_state = random_state
+        self.solver = solver
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
@@ -172,6 +187,7 @@ class ClusteredRegressor(_RegressorShell):
         eta = beta / alpha
         c = alpha * eta * (1.0 + eta)
         datafit = self._make_datafit(data)
+        system = QuadraticSystem(data, self.task_weight, self.fit_intercept) if _use_direct(self, data) else None
         Q, m = np.eye(T), np.full(T, k / T)
         W = b = res = None
         path = []
@@ -179,10 +195,13 @@ class ClusteredRegressor(_RegressorShell):
         converged = False
         inner_failed = 0
         for it in range(1, max_iter + 1):
-            pen = TaskQuadratic((Q * (c / (eta + m))) @ Q.T)
-            new = fista(datafit, pen, W, b, max_iter=max_inner, tol=tol, warn=False)
+            Mw = (Q * (c / (eta + m))) @ Q.T
+            if system is not None:
+                new = _direct_result(system, datafit, Mw)
+            else:
+                new = fista(datafit, TaskQuadratic(Mw), W, b, max_iter=max_inner, tol=tol, warn=False)
             inner_failed += not new.converged
-            if res is not None and new.objective > datafit.value(W, b) + pen.value(W):
+            if res is not None and new.objective > datafit.value(W, b) + task_quadratic_value(W, Mw):
                 new = res  # an inexact step went uphill: keep the previous weights
             res = new
             W, b = res.coef, res.intercept

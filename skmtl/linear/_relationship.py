@@ -45,8 +45,10 @@ each class column; every task must then have the same number of classes).
 
 import numbers
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
@@ -61,6 +63,7 @@ from ._relationship_penalties import (
     laplacian,
     mean_matrix,
     task_gram,
+    task_quadratic_value,
 )
 
 __all__ = [
@@ -112,6 +115,110 @@ def _warn_fista(name, res, max_iter, tol):
         ConvergenceWarning,
         stacklevel=3,
     )
+
+
+class QuadraticSystem:
+    """Exact solver of ``squared loss + 1/2 tr(W M W^T)`` for any PSD ``M``.
+
+    The per-task weighted Gram matrices ``Sigma_t = X_t^T Omega_t X_t`` and
+    ``c_t = X_t^T Omega_t y_t`` (centred per task when intercepts are fitted,
+    which profiles them out) are computed once; each :meth:`solve` then solves
+    the normal equations ``Sigma_t w_t + sum_s M_ts w_s = c_t``:
+
+    * when every task has the same ``Sigma`` (complete wide input with equal
+      task weights) as the Sylvester equation ``Sigma W + W M = C``, by the
+      eigendecompositions of ``Sigma`` and ``M`` (``O(p^3 + T^3)``);
+    * otherwise as one dense (n_features * n_tasks) system (Cholesky).
+
+    Used by the estimators with ``solver="direct"`` (or ``"auto"`` when
+    :meth:`applies`); the alternating models call it once per alternation.
+    """
+
+    max_dense = 4000
+
+    def __init__(self, data, task_weight=None, fit_intercept=True):
+        X = data.X.toarray() if hasattr(data.X, "toarray") else np.asarray(data.X, dtype=np.float64)
+        omega = data.observation_weights(task_weight)
+        T, p = data.n_tasks, data.n_features
+        self.p, self.T = p, T
+        self.fit_intercept = fit_intercept
+        self.x_mean = np.zeros((T, p))
+        self.y_mean = np.zeros(T)
+        self.Sigma = np.zeros((T, p, p))
+        self.C = np.zeros((p, T))
+        for t in range(T):
+            s = data.task_slice(t)
+            Xt, yt, wt = X[data.rows[s]], np.asarray(data.y[s], dtype=np.float64), omega[s]
+            tot = wt.sum()
+            if fit_intercept and tot > 0:
+                self.x_mean[t] = wt @ Xt / tot
+                self.y_mean[t] = wt @ yt / tot
+                Xt = Xt - self.x_mean[t]
+                yt = yt - self.y_mean[t]
+            self.Sigma[t] = Xt.T @ (wt[:, None] * Xt)
+            self.C[:, t] = Xt.T @ (wt * yt)
+        scale = max(np.abs(self.Sigma).max(initial=0.0), 1e-300)
+        self.shared = bool(T > 0 and np.all(np.abs(self.Sigma - self.Sigma[0]) <= 1e-12 * scale))
+        if self.shared:
+            lam, U = np.linalg.eigh(self.Sigma[0])
+            self._lam, self._U = np.maximum(lam, 0.0), U
+            self._UC = U.T @ self.C
+
+    @staticmethod
+    def applies(data):
+        """Whether the direct solve is cheap enough for this problem."""
+        p, T = data.n_features, data.n_tasks
+        return p * T <= QuadraticSystem.max_dense or (data.complete and p <= 2000)
+
+    def solve(self, M):
+        """``(W, b)``: the minimizer for the task matrix ``M``."""
+        M = 0.5 * (M + M.T)
+        p, T = self.p, self.T
+        if self.shared:
+            mu, V = np.linalg.eigh(M)
+            den = self._lam[:, None] + np.maximum(mu, 0.0)[None, :]
+            tiny = 1e-12 * max(den.max(initial=0.0), 1e-300)
+            Z = np.divide(self._UC @ V, den, out=np.zeros((p, T)), where=den > tiny)
+            W = self._U @ Z @ V.T
+        else:
+            A = np.kron(M, np.eye(p))
+            for t in range(T):
+                A[t * p:(t + 1) * p, t * p:(t + 1) * p] += self.Sigma[t]
+            rhs = self.C.T.ravel()
+            try:
+                w = cho_solve(cho_factor(A), rhs)
+            except np.linalg.LinAlgError:
+                w = np.linalg.lstsq(A, rhs, rcond=None)[0]
+            W = w.reshape(T, p).T
+        b = self.y_mean - np.einsum("tp,pt->t", self.x_mean, W) if self.fit_intercept else np.zeros(T)
+        return W, b
+
+
+def _check_solver(solver):
+    if solver not in ("auto", "direct", "fista"):
+        raise ValueError(f"solver must be 'auto', 'direct' or 'fista'; got {solver!r}.")
+    return solver
+
+
+def _use_direct(est, data):
+    solver = _check_solver(getattr(est, "solver", "fista"))
+    if solver == "fista" or est._classification:
+        return False
+    return solver == "direct" or QuadraticSystem.applies(data)
+
+
+@dataclass
+class _DirectResult:
+    coef: np.ndarray
+    intercept: np.ndarray
+    objective: float
+    n_iter: int = 1
+    converged: bool = True
+
+
+def _direct_result(system, datafit, M):
+    W, b = system.solve(M)
+    return _DirectResult(W, b, float(datafit.value(W, b) + task_quadratic_value(W, M)))
 
 
 class _RegressorShell(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -188,7 +295,10 @@ class _FixedCouplingMixin:
         data = self._validate_fit(X, y, sample_weight)
         M = self._coupling(data.n_tasks)
         datafit = self._make_datafit(data)
-        res = _solve_quadratic(datafit, M, self._l1(), max_iter=self.max_iter, tol=self.tol, warn=False)
+        if self._l1() == 0 and _use_direct(self, data):
+            res = _direct_result(QuadraticSystem(data, self.task_weight, self.fit_intercept), datafit, M)
+        else:
+            res = _solve_quadratic(datafit, M, self._l1(), max_iter=self.max_iter, tol=self.tol, warn=False)
         if not res.converged:
             _warn_fista(type(self).__name__, res, self.max_iter, self.tol)
         self.task_coupling_ = M
@@ -206,6 +316,13 @@ _COMMON_PARAMS = """    fit_intercept : bool, default=True
         Tolerance on the KKT residual relative to the gradient at ``W = 0``.
     task_column : str or int, default=None
         Column of ``X`` holding each row's task (long input); None for wide input.
+    solver : {"auto", "direct", "fista"}, default="auto"
+        Regressors only. ``"direct"`` solves the normal equations exactly
+        (:class:`QuadraticSystem`: a Sylvester equation on complete wide
+        input, else one dense (n_features * n_tasks) system); ``"fista"``
+        runs the FISTA engine; ``"auto"`` picks ``"direct"`` when
+        ``n_features * n_tasks <= 4000`` or the input is complete wide, and
+        always uses FISTA when ``l1 > 0``.
 """
 
 
@@ -256,13 +373,14 @@ class MeanRegularizedRegressor(_MeanMixin, _RegressorShell):
     """
 
     def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
-                 tol=1e-6, task_column=None):
+                 tol=1e-6, solver="auto", task_column=None):
         self.alpha = alpha
         self.beta = beta
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
         self.tol = tol
+        self.solver = solver
         self.task_column = task_column
 
 
@@ -346,7 +464,7 @@ class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
     """
 
     def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
-                 max_iter=1000, tol=1e-6, task_column=None):
+                 max_iter=1000, tol=1e-6, solver="auto", task_column=None):
         self.graph = graph
         self.alpha = alpha
         self.beta = beta
@@ -355,6 +473,7 @@ class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
         self.task_weight = task_weight
         self.max_iter = max_iter
         self.tol = tol
+        self.solver = solver
         self.task_column = task_column
 
 
@@ -420,6 +539,7 @@ class _TaskRelationshipMixin:
         data = self._validate_fit(X, y, sample_weight)
         T = data.n_tasks
         datafit = self._make_datafit(data)
+        system = QuadraticSystem(data, self.task_weight, self.fit_intercept) if _use_direct(self, data) else None
         Omega = np.eye(T) / T
         W = b = None
         path = []
@@ -431,14 +551,15 @@ class _TaskRelationshipMixin:
             om, V = np.linalg.eigh(Omega)
             om = np.maximum(om, 1e-300)
             M = (V * (beta + alpha / om)) @ V.T
-            pen = TaskQuadratic(M)
-            new = fista(datafit, pen, W, b, max_iter=max_inner, tol=tol, warn=False)
+            if system is not None:
+                new = _direct_result(system, datafit, M)
+            else:
+                new = fista(datafit, TaskQuadratic(M), W, b, max_iter=max_inner, tol=tol, warn=False)
             if not new.converged:
                 inner_failed += 1
             if res is not None:
                 # keep the previous weights if an inexact step went uphill
-                old = datafit.value(W, b) + pen.value(W)
-                if new.objective > old:
+                if new.objective > datafit.value(W, b) + task_quadratic_value(W, M):
                     new = res
             res = new
             W, b = res.coef, res.intercept
@@ -494,6 +615,12 @@ _MTRL_PARAMS = """    alpha : float, default=1.0
         Stop when the objective decreases by less than ``tol`` (relative);
         also the KKT tolerance of each weight step.
     task_column : str or int, default=None
+    solver : {"auto", "direct", "fista"}, default="auto"
+        Regressors only. ``"direct"`` solves the normal equations exactly
+        (:class:`QuadraticSystem`: a Sylvester equation on complete wide
+        input, else one dense (n_features * n_tasks) system); ``"fista"``
+        runs the FISTA engine; each weight step; ``"auto"`` picks ``"direct"`` when
+        ``n_features * n_tasks <= 4000`` or the input is complete wide.
 """
 
 
@@ -533,7 +660,7 @@ class TaskRelationshipRegressor(_TaskRelationshipMixin, _RegressorShell):
     """
 
     def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
-                 max_inner_iter=1000, tol=1e-6, task_column=None):
+                 max_inner_iter=1000, tol=1e-6, solver="auto", task_column=None):
         self.alpha = alpha
         self.beta = beta
         self.eps = eps
@@ -542,6 +669,7 @@ class TaskRelationshipRegressor(_TaskRelationshipMixin, _RegressorShell):
         self.max_iter = max_iter
         self.max_inner_iter = max_inner_iter
         self.tol = tol
+        self.solver = solver
         self.task_column = task_column
 
 
