@@ -65,7 +65,7 @@ def safe_cholesky(K, max_tries=6, what="kernel matrix"):
         return L, 0.0
     if not bool(torch.isfinite(K).all()):
         raise NotPositiveDefiniteError(f"The {what} contains NaN or inf. {_HELP}")
-    scale = float(K.diagonal().abs().mean().clamp_min(1e-30))
+    scale = float(K.detach().diagonal().abs().mean().clamp_min(1e-30))
     eye = torch.eye(K.shape[0], dtype=K.dtype, device=K.device)
     for k in range(max_tries):
         jitter = scale * 10.0 ** (-8 + k)

@@ -155,6 +155,14 @@ class SparseMultiTaskGPRegressor(_GPBase):
     def fit(self, X, y, sample_weight=None):
         """Maximize the ELBO by mini-batch Adam. ``sample_weight`` scales each
         observation's log-likelihood term."""
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(0, 2**31 - 1))
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):  # GPyTorch initializes with torch's global RNG
+            torch.manual_seed(seed)
+            return self._fit(X, y, sample_weight, rng, seed)
+
+    def _fit(self, X, y, sample_weight, rng, seed):
         data = self._validate_fit(X, y, sample_weight)
         dev = _torch_device(self.device)
         dt = _torch_dtype(self.dtype)
@@ -166,8 +174,6 @@ class SparseMultiTaskGPRegressor(_GPBase):
         Q = min(T, 4) if self.n_latent is None else int(self.n_latent)
         if Q < 1:
             raise ValueError(f"n_latent must be a positive integer; got {self.n_latent!r}.")
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(0, 2**31 - 1))
         yn = self._normalize(data)
         Xn = np.asarray(data.X, dtype=np.float64)
         n = Xn.shape[0]
