@@ -324,7 +324,7 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         cv = KFold(self.cv) if isinstance(self.cv, Integral) else self.cv
         n = data.n_samples
         if n < 2:
-            raise ValueError("ReducedRankRegressorCV needs at least 2 samples for cross-validation.")
+            raise ValueError(f"ReducedRankRegressorCV needs at least 2 samples for cross-validation; got n_samples = {n}.")
         scores = np.zeros((len(alphas), len(ranks)))
         counts = np.zeros((len(alphas), len(ranks)))
         observed = W > 0
