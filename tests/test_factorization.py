@@ -243,3 +243,17 @@ def test_factorized_wide_with_row_identity_column():
     m = FactorizedRegressor(rank=2, row_column=0, random_state=0, max_iter=20).fit(Xid, Y)
     assert m.feature_loadings_.shape == (4, 2) and m.row_embedding_.shape == (200, 2)
     assert m.predict(Xid).shape == (200, 6)
+
+
+def test_soft_impute_als_matches_svd_and_is_monotone():
+    Xm, X, Z, miss = _planted_matrix(n=150, m=50, r=3, frac_missing=0.7)
+    i, j = np.nonzero(~miss)
+    S = sp.csr_matrix((Xm[i, j], (i, j)), shape=Xm.shape)
+    svd = SoftImputer(shrinkage_value=2.0, svd_solver="full", tol=1e-9, max_iter=3000).fit(S)
+    als = SoftImputer(shrinkage_value=2.0, max_rank=8, algorithm="als", tol=1e-12, max_iter=3000, random_state=0).fit(S)
+    obj = np.asarray(als.objective_path_)
+    assert np.all(np.diff(obj) <= 1e-12 * obj[0])
+    assert als.rank_ == svd.rank_ <= 8
+    np.testing.assert_allclose(als.singular_values_, svd.singular_values_, rtol=1e-3)
+    mi, mj = np.nonzero(miss)
+    np.testing.assert_allclose(als.predict_entries(mi, mj), svd.predict_entries(mi, mj), atol=1e-3)

@@ -68,23 +68,52 @@ def grouped_gram(F, w, y, group, cols, n_groups):
 
 @njit(cache=True)
 def fold_in_rows(indptr, indices, data, B, lam):
-    """Ridge fold-in of each CSR row: ``a_i = (B_O^T B_O + lam I)^{-1} B_O^T x_O``."""
+    """Ridge fold-in of each CSR row: ``a_i = (B_O^T B_O + lam I)^{-1} B_O^T x_O``.
+
+    ``lam > 0``; each ``r x r`` system is solved by an in-place Cholesky
+    factorization (no allocation per row).
+    """
     n = indptr.shape[0] - 1
     r = B.shape[1]
     out = np.zeros((n, r))
+    G = np.zeros((r, r))
+    b = np.zeros(r)
     for i in range(n):
-        G = np.zeros((r, r))
-        b = np.zeros(r)
+        G[:, :] = 0.0
+        b[:] = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
             x = data[k]
             for p in range(r):
                 bp = B[j, p]
                 b[p] += bp * x
-                for q in range(r):
+                for q in range(p + 1):
                     G[p, q] += bp * B[j, q]
         for p in range(r):
             G[p, p] += lam
-        if r > 0:
-            out[i] = np.linalg.solve(G, b)
+        # Cholesky G = L L^T in the lower triangle
+        for p in range(r):
+            s = G[p, p]
+            for q in range(p):
+                s -= G[p, q] * G[p, q]
+            s = np.sqrt(s)
+            G[p, p] = s
+            for t in range(p + 1, r):
+                v = G[t, p]
+                for q in range(p):
+                    v -= G[t, q] * G[p, q]
+                G[t, p] = v / s
+        # forward and back substitution
+        for p in range(r):
+            v = b[p]
+            for q in range(p):
+                v -= G[p, q] * b[q]
+            b[p] = v / G[p, p]
+        for p in range(r - 1, -1, -1):
+            v = b[p]
+            for q in range(p + 1, r):
+                v -= G[q, p] * b[q]
+            b[p] = v / G[p, p]
+        for p in range(r):
+            out[i, p] = b[p]
     return out
