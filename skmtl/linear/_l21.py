@@ -64,8 +64,10 @@ class L21Regressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
         Maximum number of block coordinate descent epochs (passes over the
         working set), in total.
     tol : float, default=1e-4
-        The solver stops when the duality gap is at most ``tol`` times the
-        objective at ``W = 0`` (``1/2 sum_i omega_i (y_i - ybar_t(i))^2``).
+        The solver stops when the duality gap is at most
+        ``tol * sum_i omega_i (y_i - ybar_t(i))^2`` (twice the objective at
+        ``W = 0``); on complete wide input this is ``tol ||Y_c||_F^2 / n``, the
+        stopping rule of scikit-learn's ``MultiTaskLasso`` with the same ``tol``.
     warm_start : bool, default=False
         Start from the previous ``coef_`` when refitting.
     task_column : str or int, default=None
@@ -140,7 +142,7 @@ class L21Regressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
         if not conv:
             warnings.warn(
                 f"L21Regressor did not converge: duality gap {gap:.3g} is above "
-                f"tol={self.tol} x the objective at zero after max_iter={self.max_iter} "
+                f"tol={self.tol} x the centered target energy after max_iter={self.max_iter} "
                 f"epochs. Increase max_iter, increase tol, or scale the features.",
                 ConvergenceWarning,
             )

@@ -77,7 +77,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
         warnings.warn(
             f"L2,1 solver did not converge for {len(not_converged)} of {A} alphas "
             f"(smallest {min(not_converged):.3g}): duality gap above tol={tol} x the "
-            f"objective at zero after max_iter={max_iter} epochs. Increase max_iter, "
+            f"centered target energy after max_iter={max_iter} epochs. Increase max_iter, "
             f"increase tol, or scale the features.",
             ConvergenceWarning,
         )
@@ -106,8 +106,8 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=No
         Grid; sorted in decreasing order. Default: ``n_alphas`` values from
         ``alpha_max`` down to ``eps * alpha_max`` on a log scale.
     tol : float
-        Stop each fit when the duality gap is at most ``tol`` times the
-        objective at ``W = 0``.
+        Stop each fit when the duality gap is at most ``tol`` times
+        ``sum_i omega_i y_c,i^2`` (scikit-learn's ``MultiTaskLasso`` rule).
     max_iter : int
         Maximum number of coordinate descent epochs per ``alpha``.
     coef_init : array of shape (n_tasks, n_features), optional
