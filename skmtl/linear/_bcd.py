@@ -39,7 +39,7 @@ from numba import njit
 
 __all__ = ["L21Solver"]
 
-_SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE = 0, 1, 2
+_SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE, _SHARED_SPARSE = 0, 1, 2, 3
 _INNER_FRAC = 0.3  # inner solves stop at this fraction of the outer KKT violation
 _SMALL_BLAS = 5e7  # below n * p * T full gradients run on one BLAS thread
 _blas_controller = None
@@ -71,6 +71,23 @@ def _moments_shared_dense(X, u):
             x = np.float64(X[i, j])
             a += u[i] * x
             b += u[i] * x * x
+        s1[j] = a
+        s2[j] = b
+    return s1, s2
+
+
+@njit(cache=True, nogil=True)
+def _moments_shared_sparse(indptr, indices, data, u):
+    p = indptr.shape[0] - 1
+    s1 = np.zeros(p)
+    s2 = np.zeros(p)
+    for j in range(p):
+        a = 0.0
+        b = 0.0
+        for nz in range(indptr[j], indptr[j + 1]):
+            x = np.float64(data[nz])
+            a += u[indices[nz]] * x
+            b += u[indices[nz]] * x * x
         s1[j] = a
         s2[j] = b
     return s1, s2
@@ -136,7 +153,7 @@ def _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
                 for k in range(task_ptr[t], task_ptr[t + 1]):
                     R1[k] -= Xd[rows[k], j] * d
                 c[t] += MU[j, t] * d
-    else:
+    elif mode == 2:
         for nz in range(indptr[j], indptr[j + 1]):
             r = indices[nz]
             x = np.float64(data[nz])
@@ -144,6 +161,14 @@ def _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
                 R1[k] -= x * delta[otask[k]]
         for t in range(T):
             c[t] += MU[j, t] * delta[t]
+    else:
+        for nz in range(indptr[j], indptr[j + 1]):
+            r = indices[nz]
+            x = np.float64(data[nz])
+            for t in range(T):
+                R2[r, t] -= x * delta[t]
+        for t in range(T):
+            c[t] += mu[j] * delta[t]
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -164,10 +189,18 @@ def _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega):
             for k in range(task_ptr[t], task_ptr[t + 1]):
                 r = R1[k] + c[t]
                 val += omega[k] * r * r
-    else:
+    elif mode == 2:
         for k in range(R1.shape[0]):
             r = R1[k] + c[otask[k]]
             val += omega[k] * r * r
+    else:
+        n, T = R2.shape
+        for i in range(n):
+            acc = 0.0
+            for t in range(T):
+                r = R2[i, t] + c[t]
+                acc += v[t] * r * r
+            val += u[i] * acc
     return 0.5 * val
 
 
@@ -270,6 +303,46 @@ def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, del
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R, u, const_u, v, mu, xu,
+                         g, delta):
+    """One pass over ``ws``, shared design, CSC ``X``: residual ``R`` is (n_samples, n_tasks)."""
+    T = R.shape[1]
+    viol = 0.0
+    u0 = u[0]
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            g[t] = 0.0
+        for nz in range(indptr[j], indptr[j + 1]):
+            r = indices[nz]
+            x = np.float64(data[nz])
+            if not const_u:
+                x *= u[r]
+            for t in range(T):
+                g[t] += x * R[r, t]
+        scale_u = u0 if const_u else 1.0
+        for t in range(T):
+            g[t] = v[t] * (scale_u * g[t] + c[t] * xu[j])
+        dn = _bst(W, j, g, Lj, alpha, delta)
+        if dn > 0.0:
+            for nz in range(indptr[j], indptr[j + 1]):
+                r = indices[nz]
+                x = np.float64(data[nz])
+                for t in range(T):
+                    R[r, t] -= x * delta[t]
+            for t in range(T):
+                c[t] += mu[j] * delta[t]
+                W[j, t] += delta[t]
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def _epoch_obs_dense(ws, W, c, L, alpha, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
     """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
     T = W.shape[1]
@@ -355,9 +428,12 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
             viol = _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
         elif mode == 1:
             viol = _epoch_obs_dense(ws, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
-        else:
+        elif mode == 2:
             viol = _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
                                      omega, MU, XU, g, delta)
+        else:
+            viol = _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
+                                        v, mu, xu, g, delta)
         if viol <= tol_in:
             break
         if use_acc:
@@ -424,14 +500,14 @@ class L21Solver:
         task_of = data.task_of_obs.astype(np.int64)
 
         mode = _OBS_SPARSE if self.sparse else _OBS_DENSE
-        if data.complete and not self.sparse:
+        if data.complete:
             Om = omega.reshape(T, n)
             v = Om.sum(axis=1)
             t0 = int(np.argmax(v))
             if v[t0] > 0:
                 u = Om[t0] / v[t0]
                 if np.allclose(Om, v[:, None] * u[None, :], rtol=1e-12, atol=0.0):
-                    mode = _SHARED_DENSE
+                    mode = _SHARED_SPARSE if self.sparse else _SHARED_DENSE
         self.mode = mode
         dummy2 = np.zeros((2, 2), dtype=dtype, order="F")
         dummy_i = np.zeros(1, dtype=np.int64)
@@ -453,13 +529,18 @@ class L21Solver:
         self._MU = np.zeros((1, 1))
         self._XU = np.zeros((1, 1))
 
-        if mode == _SHARED_DENSE:
-            self._Xd = Xf = np.asfortranarray(X)
+        self._shared = mode in (_SHARED_DENSE, _SHARED_SPARSE)
+        if self._shared:
+            if mode == _SHARED_DENSE:
+                self._Xd = Xf = np.asfortranarray(X)
+                s1, s2 = _moments_shared_dense(Xf, u)
+            else:
+                self._set_csc(X)
+                s1, s2 = _moments_shared_sparse(self._indptr, self._indices, self._data, u)
             self._u = u
             self._v = v
             self._const_u = bool(np.all(u == u[0]))
             U = u.sum()
-            s1, s2 = _moments_shared_dense(Xf, u)
             Y = y.reshape(T, n)  # (T, n)
             if fit_intercept and U > 0:
                 mu = s1 / U
@@ -472,8 +553,10 @@ class L21Solver:
             self._Yc = Y - ybar[:, None]
             var = np.maximum(s2 - U * mu * mu, 0.0)
             self._L = var * v.max()
-            self._R2 = np.ascontiguousarray(self._Yc.copy())
             self._P0 = 0.5 * float(v @ ((self._Yc ** 2) @ u))
+            if mode == _SHARED_SPARSE:  # residual row-major: (n, T)
+                self._Yc = np.ascontiguousarray(self._Yc.T)
+            self._R2 = np.ascontiguousarray(self._Yc.copy())
         else:
             if mode == _OBS_DENSE:
                 self._Xd = Xf = np.asfortranarray(X)
@@ -483,11 +566,7 @@ class L21Solver:
                 s1, s2 = _moments_obs_dense(Xf, rows, self._task_ptr, omega)
                 order = np.arange(len(y))
             else:
-                Xc = X.tocsc() if X.format != "csc" else X
-                self._indptr = np.asarray(Xc.indptr, dtype=np.int64)
-                self._indices = np.asarray(Xc.indices, dtype=np.int64)
-                self._data = np.asarray(Xc.data)
-                self._Xsp = Xc
+                self._set_csc(X)
                 order = np.argsort(data.rows, kind="stable")  # row-major observations
                 rows = np.asarray(data.rows, dtype=np.int64)[order]
                 self._rows = rows
@@ -520,6 +599,17 @@ class L21Solver:
         self.W = np.zeros((p, T))
         self._c = np.zeros(T)
 
+    def _set_csc(self, X):
+        Xc = X.tocsc() if X.format != "csc" else X
+        self._indptr = np.asarray(Xc.indptr, dtype=np.int64)
+        self._indices = np.asarray(Xc.indices, dtype=np.int64)
+        self._data = np.asarray(Xc.data)
+        self._Xsp = Xc
+
+    def _r_shared(self, R):
+        """Residual of the shared modes as (T, n) (a view)."""
+        return R.T if self.mode == _SHARED_SPARSE else R
+
     # ---------------------------------------------------------------- state
     def set_coef(self, W):
         """Start from coefficients ``W`` (n_features, n_tasks)."""
@@ -528,6 +618,9 @@ class L21Solver:
         supp = np.flatnonzero(np.any(W != 0, axis=1))
         if self.mode == _SHARED_DENSE:
             self._R2 = np.ascontiguousarray(self._Yc - (self._Xd[:, supp] @ W[supp]).T)
+            self._c = self._mu @ W
+        elif self.mode == _SHARED_SPARSE:
+            self._R2 = np.ascontiguousarray(self._Yc - np.asarray(self._Xsp[:, supp] @ W[supp]))
             self._c = self._mu @ W
         else:
             XW = np.asarray(self.data_X_cols(supp) @ W[supp])  # (n, T)
@@ -539,15 +632,15 @@ class L21Solver:
             self._c = np.einsum("jt,jt->t", self._MU, W)
 
     def data_X_cols(self, cols):
-        if self.mode == _OBS_SPARSE:
+        if self.sparse:
             return self._Xsp[:, cols]
         return self._Xd[:, cols]
 
     # ---------------------------------------------------------- full pass
     def _weighted_residual(self):
         """``M`` (n_samples, n_tasks): ``omega * (R + c)`` placed at (row, task)."""
-        if self.mode == _SHARED_DENSE:
-            r = self._R2 + self._c[:, None]  # (T, n)
+        if self._shared:
+            r = self._r_shared(self._R2) + self._c[:, None]  # (T, n)
             return (r * self._u[None, :] * self._v[:, None]).T, r
         T = self.n_tasks
         if self.mode == _OBS_DENSE:
@@ -561,12 +654,12 @@ class L21Solver:
 
     def neg_gradient(self, M):
         """``X_c^T M`` per task with the centering of each task, shape (p, T)."""
-        if self.mode == _OBS_SPARSE:
+        if self.sparse:
             G = np.asarray(self._Xsp.T @ M.astype(self.dtype, copy=False), dtype=np.float64)
         else:
             G = np.asarray(self._Xd.T @ M.astype(self.dtype, copy=False), dtype=np.float64)
         colsum = M.sum(axis=0)
-        if self.mode == _SHARED_DENSE:
+        if self._shared:
             G -= self._mu[:, None] * colsum[None, :]
         else:
             G -= self._MU * colsum[None, :]
@@ -578,7 +671,7 @@ class L21Solver:
         R2, R1 = self._R2, self._R1
         self.W = np.zeros_like(W)
         self._c = np.zeros(self.n_tasks)
-        if self.mode == _SHARED_DENSE:
+        if self._shared:
             self._R2 = self._Yc
         else:
             self._R1 = self._yc
@@ -589,9 +682,9 @@ class L21Solver:
 
     def _objective_terms(self, r):
         """``(datafit, sum omega r y_c)`` for the current residual ``r``."""
-        if self.mode == _SHARED_DENSE:
+        if self._shared:
             fit = 0.5 * float(self._v @ ((r * r) @ self._u))
-            cross = float(self._v @ ((r * self._Yc) @ self._u))
+            cross = float(self._v @ ((r * self._r_shared(self._Yc)) @ self._u))
         else:
             fit = 0.5 * float(self._omega @ (r * r))
             cross = float(self._omega @ (r * self._yc))
