@@ -216,3 +216,25 @@ def test_no_intercept():
     ref = _solve(cp.Problem(cp.Minimize(_cvx_loss(d, Wv, np.zeros(4), omega) + 0.05 * cp.normNuc(Wv))))
     assert np.all(res.intercept == 0)
     assert res.objective == pytest.approx(ref, rel=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("task_weight", [None, "balanced", np.array([1.0, 2.0, 0.5, 1.0])])
+def test_gram_datafit_matches_residual_datafit(fit_intercept, task_weight):
+    from skmtl.linear._datafits import SquaredLossGram, make_squared_loss
+
+    d = _data("wide")
+    gram = make_squared_loss(d, task_weight, fit_intercept)
+    assert isinstance(gram, SquaredLossGram)
+    ref = SquaredLoss(d, task_weight, fit_intercept)
+    assert gram.lipschitz() == pytest.approx(ref.lipschitz(), rel=2e-2)
+    for pen in [TraceNorm(0.05), L21(0.05), SplitPenalty(L1Inf(0.1), L1(0.03))]:
+        dg, dr = (SplitDatafit(gram), SplitDatafit(ref)) if isinstance(pen, SplitPenalty) else (gram, ref)
+        a = fista(dg, pen, tol=1e-12, max_iter=20000)
+        b = fista(dr, pen, tol=1e-12, max_iter=20000)
+        assert a.objective == pytest.approx(b.objective, rel=1e-9)
+        np.testing.assert_allclose(a.intercept, b.intercept, atol=1e-6)
+        W = pen.combine(a.coef) if isinstance(pen, SplitPenalty) else a.coef
+        assert gram.mean_loss(W, a.intercept) == pytest.approx(ref.mean_loss(W, a.intercept), rel=1e-10)
+    # no Gram form when the tasks do not share the design
+    assert isinstance(make_squared_loss(_data("nan"), task_weight, fit_intercept), SquaredLoss)

@@ -58,6 +58,7 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(W.shape[1])
         self.coef_ptr_ = datafit.design.col_ptr.copy()
         self.n_iter_ = res.n_iter
+        self.dual_gap_ = res.dual_gap  # None: stopped on the KKT residual
         self.objective_ = res.objective
         return self
 
@@ -187,6 +188,9 @@ class L21Classifier(_ProxLinearClassifier):
     intercept_ : ndarray of shape (n_columns,)
     coef_ptr_ : ndarray of shape (n_tasks + 1,)
     n_iter_ : int
+    dual_gap_ : None
+        No duality gap is computed for the classification losses (the stop is
+        the KKT residual).
     objective_ : float
     """
 

@@ -168,7 +168,7 @@ def fista(
                 converged = True
                 break
 
-    if use_gap and gap_info is not None and fit_b:
+    if use_gap and gap_info is not None and (fit_b or getattr(datafit, "_fit_b", False)):
         # profile the intercepts out: optimal for the final W
         b = gap_info[2]
         if gap is None:

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator
 
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._cv import PathCVMixin, path_cv_splits
-from ._datafits import SquaredLoss
+from ._datafits import make_squared_loss
 from ._fista import fista
 from ._penalties import TraceNorm
 
@@ -152,7 +152,7 @@ def trace_norm_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
     The spectral norm of the datafit gradient at ``W = 0`` with optimal
     intercepts, on a :class:`~skmtl._data.MultiTaskData`.
     """
-    df = SquaredLoss(data, task_weight=task_weight, fit_intercept=fit_intercept)
+    df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
     W0, b0 = df.init_coef()
     _, G0, _ = df.value_grad(W0, b0)
     return TraceNorm(1.0).alpha_max(G0)
@@ -169,7 +169,7 @@ def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1
 
     from sklearn.exceptions import ConvergenceWarning
 
-    df = SquaredLoss(data, task_weight=task_weight, fit_intercept=fit_intercept)
+    df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
     with warnings.catch_warnings():
         if not warn:
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -183,7 +183,7 @@ class _ProxLinearRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
     _accept_sparse = True
 
     def _make_datafit(self, data):
-        return SquaredLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
+        return make_squared_loss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
 
     def _set_result(self, res):
         W = res.coef
