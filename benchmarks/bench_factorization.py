@@ -183,6 +183,9 @@ def _scale_problem(quick):
 
 def _scale_worker(which, quick):
     import resource
+    import warnings
+
+    warnings.simplefilter("ignore")  # warm-up fits stop early on purpose
 
     from skmtl.factorization import FactorizedRegressor, SoftImputer, sparse_to_long
 
@@ -209,11 +212,7 @@ def _scale_worker(which, quick):
         a = lam * S.shape[1] / S.nnz
         est = FactorizedRegressor(rank=r, alpha=a, beta=a, row_column=0, task_column=1,
                                   max_iter=30, random_state=0)
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est.fit(X, y)
+        est.fit(X, y)
         elapsed, cpu = time.perf_counter() - t, time.process_time() - c
         pred = est.predict(np.column_stack([tr, tc]).astype(np.float64))
         extra = {"rank": r, "n_iter": est.n_iter_}

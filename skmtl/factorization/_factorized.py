@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..base import MultiTaskRegressorMixin
-from ._kernels import dot_rows, grouped_gram, scatter_rows
+from ._kernels import dot_rows, grouped_ridge, scatter_rows
 
 __all__ = ["FactorizedRegressor", "sparse_to_long"]
 
@@ -35,16 +35,6 @@ def sparse_to_long(M):
     C.sum_duplicates()
     X = np.column_stack([C.row, C.col]).astype(np.float64)
     return X, np.asarray(C.data, dtype=np.float64)
-
-
-def _solve_batched(G, b, reg_diag):
-    idx = np.arange(G.shape[1])
-    G[:, idx, idx] += reg_diag
-    # groups with no observation and no penalty (an unpenalized intercept) are singular
-    bad = np.abs(G[:, idx, idx]).min(axis=1) == 0
-    if bad.any():
-        G[bad, idx, idx] += 1.0
-    return np.linalg.solve(G, b[..., None])[..., 0]
 
 
 class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
@@ -226,6 +216,10 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
             row_ids, rid = np.unique(ids, return_inverse=True)
             obs_ent = rid[rows].astype(np.int64)
             n_ids = len(row_ids)
+            ent_order = np.argsort(obs_ent, kind="stable").astype(np.int64)
+            ent_ptr = np.concatenate([[0], np.cumsum(np.bincount(obs_ent, minlength=n_ids))]).astype(np.int64)
+        task_ptr = data.task_ptr.astype(np.int64)
+        task_order = np.arange(len(y_obs), dtype=np.int64)  # observations are stored task after task
         U = np.zeros((d, r))
         A = np.zeros((n_ids, r)) if has_rows else None
         c = np.zeros(n_ids) if has_rows else None
@@ -274,9 +268,8 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
                 target = y_obs - b[tasks]
                 if d > 0:
                     target -= dot_rows(np.ascontiguousarray(np.asarray(Xf @ U)), V, rows, tasks)
-                F = np.hstack([V, np.ones((T, 1))])
-                G, rhs = grouped_gram(F, w, target, obs_ent, tasks, n_ids)
-                sol = _solve_batched(G, rhs, alpha)
+                F = np.ascontiguousarray(np.hstack([V, np.ones((T, 1))]))
+                sol = grouped_ridge(ent_ptr, ent_order, tasks, F, target, w, np.full(r + 1, alpha))
                 A, c = np.ascontiguousarray(sol[:, :r]), sol[:, r].copy()
             # --- (V, b): one small ridge system per task
             L, idx = latent()
@@ -286,8 +279,7 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
                 reg = np.concatenate([np.full(r, beta), [0.0]])
             else:
                 F, reg = L, np.full(r, beta)
-            G, rhs = grouped_gram(np.ascontiguousarray(F), w, target, tasks, idx, T)
-            sol = _solve_batched(G, rhs, reg)
+            sol = grouped_ridge(task_ptr, task_order, idx, np.ascontiguousarray(F), target, w, reg)
             V = np.ascontiguousarray(sol[:, :r])
             if self.fit_intercept:
                 b = sol[:, r].copy()

@@ -40,30 +40,68 @@ def scatter_rows(coef, B, rows, cols, n_rows):
 
 
 @njit(cache=True)
-def grouped_gram(F, w, y, group, cols, n_groups):
-    """Per-group weighted normal equations of a least-squares fit.
-
-    For each observation ``k`` in group ``g = group[k]`` with feature vector
-    ``f = F[cols[k]]`` (a row of ``F``), accumulates ``G[g] += w_k f f^T`` and
-    ``b[g] += w_k y_k f``.
-    """
-    r = F.shape[1]
-    G = np.zeros((n_groups, r, r))
-    b = np.zeros((n_groups, r))
-    for k in range(group.shape[0]):
-        g = group[k]
-        j = cols[k]
-        wk = w[k]
-        for p in range(r):
-            fp = wk * F[j, p]
-            b[g, p] += fp * y[k]
-            for q in range(p + 1):
-                G[g, p, q] += fp * F[j, q]
-    for g in range(n_groups):
-        for p in range(r):
+def _chol_solve_inplace(G, b):
+    """Solve ``G x = b`` for symmetric positive definite ``G`` (lower triangle used); ``b`` <- x."""
+    r = G.shape[0]
+    for p in range(r):
+        s = G[p, p]
+        for q in range(p):
+            s -= G[p, q] * G[p, q]
+        s = np.sqrt(max(s, 1e-300))
+        G[p, p] = s
+        for t in range(p + 1, r):
+            v = G[t, p]
             for q in range(p):
-                G[g, q, p] = G[g, p, q]
-    return G, b
+                v -= G[t, q] * G[p, q]
+            G[t, p] = v / s
+    for p in range(r):
+        v = b[p]
+        for q in range(p):
+            v -= G[p, q] * b[q]
+        b[p] = v / G[p, p]
+    for p in range(r - 1, -1, -1):
+        v = b[p]
+        for q in range(p + 1, r):
+            v -= G[q, p] * b[q]
+        b[p] = v / G[p, p]
+
+
+@njit(cache=True)
+def grouped_ridge(indptr, order, fidx, F, y, w, reg):
+    """One weighted ridge solve per group of observations.
+
+    Group ``g`` holds observations ``order[indptr[g]:indptr[g + 1]]``; the
+    feature vector of observation ``k`` is ``F[fidx[k]]``. Returns ``X`` with
+    ``X[g] = argmin_x sum_k w_k (y_k - F[fidx[k]] x)^2 + sum_p reg_p x_p^2``
+    (``reg`` may hold zeros for unpenalized coordinates; a tiny jitter keeps
+    an empty group's system definite).
+    """
+    n_groups = indptr.shape[0] - 1
+    r = F.shape[1]
+    out = np.zeros((n_groups, r))
+    G = np.zeros((r, r))
+    b = np.zeros(r)
+    for g in range(n_groups):
+        G[:, :] = 0.0
+        b[:] = 0.0
+        for kk in range(indptr[g], indptr[g + 1]):
+            k = order[kk]
+            j = fidx[k]
+            wk = w[k]
+            for p in range(r):
+                fp = wk * F[j, p]
+                b[p] += fp * y[k]
+                for q in range(p + 1):
+                    G[p, q] += fp * F[j, q]
+        tr = 0.0
+        for p in range(r):
+            tr += G[p, p]
+        for p in range(r):
+            G[p, p] += reg[p] + 1e-12 * (tr / r + 1e-300)
+        _chol_solve_inplace(G, b)
+        for p in range(r):
+            out[g, p] = b[p]
+    return out
 
 
 @njit(cache=True)
@@ -91,29 +129,7 @@ def fold_in_rows(indptr, indices, data, B, lam):
                     G[p, q] += bp * B[j, q]
         for p in range(r):
             G[p, p] += lam
-        # Cholesky G = L L^T in the lower triangle
-        for p in range(r):
-            s = G[p, p]
-            for q in range(p):
-                s -= G[p, q] * G[p, q]
-            s = np.sqrt(s)
-            G[p, p] = s
-            for t in range(p + 1, r):
-                v = G[t, p]
-                for q in range(p):
-                    v -= G[t, q] * G[p, q]
-                G[t, p] = v / s
-        # forward and back substitution
-        for p in range(r):
-            v = b[p]
-            for q in range(p):
-                v -= G[p, q] * b[q]
-            b[p] = v / G[p, p]
-        for p in range(r - 1, -1, -1):
-            v = b[p]
-            for q in range(p + 1, r):
-                v -= G[q, p] * b[q]
-            b[p] = v / G[p, p]
+        _chol_solve_inplace(G, b)
         for p in range(r):
             out[i, p] = b[p]
     return out
