@@ -129,7 +129,7 @@ def part_a(quick, env):
     lam = noise * np.sqrt(1 - frac) * (np.sqrt(n) + np.sqrt(m))
     configs = [
         ("shrinkage = noise level", {"shrinkage_value": lam}),
-        ("same, max_rank = true rank", {"shrinkage_value": lam, "max_rank": r}),
+        ("same, max_rank = true rank (ours: ALS)", {"shrinkage_value": lam, "max_rank": r}),
     ]
     print(f"\n## a. SoftImputer vs fancyimpute.SoftImpute ({n} x {m}, rank {r}, "
           f"{int(frac * 100)}% missing, noise sd {noise}, shrinkage {lam:.1f})\n")
@@ -263,7 +263,7 @@ def load_mulan(name):
 
 def part_c(quick):
     from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import Ridge
+    from sklearn.linear_model import Ridge, RidgeCV
     from sklearn.model_selection import KFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -282,6 +282,7 @@ def part_c(quick):
         TraceNormRegressor = None
     models = {
         "IndependentRegressor(Ridge())": lambda: IndependentRegressor(Ridge()),
+        "IndependentRegressor(RidgeCV())": lambda: IndependentRegressor(RidgeCV(alphas=np.logspace(-2, 4, 13))),
         "ReducedRankRegressorCV": lambda: ReducedRankRegressorCV(cv=5),
     }
     if TraceNormRegressor is not None:
@@ -291,7 +292,7 @@ def part_c(quick):
     cols = list(models) + ([] if TraceNormRegressor is not None else ["TraceNormRegressor"])
     print("| data | n x p, targets | " + " | ".join(cols) + " | RRR rank / alpha (median) | time RRR-CV / Ridge |")
     print("|---" * (len(cols) + 4) + "|")
-    wins = 0
+    wins = wins_rrr = wins_rrr_cv = 0
     for name in names:
         X, Y = load_mulan(name)
         res = {k: [] for k in models}
@@ -320,12 +321,16 @@ def part_c(quick):
         cells = [f"{score[k]:.4f}" if k in score else "not available" for k in cols]
         best_lowrank = min(score.get("ReducedRankRegressorCV", np.inf), score.get("TraceNormRegressor", np.inf))
         wins += best_lowrank < score["IndependentRegressor(Ridge())"]
+        wins_rrr += score["ReducedRankRegressorCV"] < score["IndependentRegressor(Ridge())"]
+        wins_rrr_cv += score["ReducedRankRegressorCV"] < score["IndependentRegressor(RidgeCV())"]
         rk = np.median([c[0] for c in chosen]) if chosen else np.nan
         al = np.median([c[1] for c in chosen]) if chosen else np.nan
         ratio = times["ReducedRankRegressorCV"] / max(times["IndependentRegressor(Ridge())"], 1e-9)
         print(f"| {name} | {X.shape[0]} x {X.shape[1]}, {Y.shape[1]} | " + " | ".join(cells)
               + f" | {rk:g} / {al:.3g} | {ratio:.1f} |")
-    print(f"\nA low-rank model beats the independent ridge baseline on {wins} of {len(names)} sets.")
+    print(f"\nA low-rank model beats the independent ridge baseline on {wins} of {len(names)} sets "
+          f"(RRR-CV alone: {wins_rrr}; RRR-CV vs per-task RidgeCV: {wins_rrr_cv}). TraceNormRegressor at its "
+          f"default settings; RidgeCV alphas logspace(-2, 4, 13).")
 
 
 # --------------------------------------------------------------------------

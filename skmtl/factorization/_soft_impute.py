@@ -352,8 +352,9 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         ``max_rank`` (50 when None), by exact alternating ridge on the
         observed entries (:func:`soft_impute_als`), at ``shrinkage_value``
         directly (no path; ``objective_path_`` is then the factored
-        objective); fastest when a small fraction of the matrix is observed. "auto": "als" for sparse input with
-        ``max_rank`` set and at most 5% of the entries observed, else "svd".
+        objective); fastest when a small fraction of the matrix is
+        observed or the rank is small. "auto": "als" when ``max_rank`` is
+        set, else "svd".
     accelerate : bool, default=True
         Nesterov momentum with adaptive restart (the objective still decreases
         monotonically); False gives the plain Soft-Impute iteration.
@@ -438,8 +439,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         init, n_iter = None, 0
         algorithm = self.algorithm
         if algorithm == "auto":
-            dense_frac = S.nnz / max(S.shape[0] * S.shape[1], 1)
-            algorithm = "als" if sp.issparse(Xv) and self.max_rank is not None and dense_frac <= 0.05 else "svd"
+            algorithm = "als" if self.max_rank is not None else "svd"
         if algorithm == "als":
             U, d, V, n_iter, objs, converged = soft_impute_als(
                 S, lam, self.max_rank or 50, max_iter=self.max_iter, tol=self.tol, random_state=rng,
