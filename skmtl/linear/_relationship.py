@@ -41,6 +41,12 @@ the quadratic (:class:`~skmtl.linear._relationship_penalties.TaskQuadratic`).
 The classifier versions use the logistic loss (a task with ``K >= 3``
 classes owns ``K`` columns, the multinomial loss, and the coupling acts on
 each class column; every task must then have the same number of classes).
+
+For the squared loss without L1 the minimizer solves linear normal
+equations; :class:`QuadraticSystem` solves them exactly (a Sylvester
+equation when the tasks share one design, else one dense system), which is
+what ``solver="auto"`` uses on problems of moderate size; FISTA handles the
+rest (logistic loss, L1, large ``n_features * n_tasks``).
 """
 
 import numbers
@@ -225,7 +231,6 @@ class _RegressorShell(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
     """Squared loss, the FISTA result stored as ``coef_`` (n_tasks, n_features)."""
 
     _accept_sparse = True
-    _n_cols = 1
 
     def _make_datafit(self, data):
         return SquaredLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
@@ -255,7 +260,6 @@ class _ClassifierShell(_ProxLinearClassifier):
                 f"{type(self).__name__} couples the tasks class by class, so every task must "
                 f"have the same number of classes; got {sorted(set(K.tolist()))}."
             )
-        self._n_cols = 1 if K[0] == 2 else int(K[0])
         if K[0] == 2:
             return LogisticLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
         return MultinomialLoss(data, K, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
