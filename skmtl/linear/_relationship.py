@@ -171,10 +171,13 @@ class QuadraticSystem:
             self._UC = U.T @ self.C
 
     @staticmethod
-    def applies(data):
-        """Whether the direct solve is cheap enough for this problem."""
+    def applies(data, task_weight=None):
+        """Whether the direct solve is cheap: a small dense system, or a shared design."""
         p, T = data.n_features, data.n_tasks
-        return p * T <= QuadraticSystem.max_dense or (data.complete and p <= 2000)
+        if p * T <= QuadraticSystem.max_dense:
+            return True
+        equal = task_weight is None or isinstance(task_weight, str) or np.ptp(np.asarray(task_weight, float)) == 0
+        return bool(data.complete and equal and p <= 2000)
 
     def solve(self, M):
         """``(W, b)``: the minimizer for the task matrix ``M``."""
@@ -210,7 +213,7 @@ def _use_direct(est, data):
     solver = _check_solver(getattr(est, "solver", "fista"))
     if solver == "fista" or est._classification:
         return False
-    return solver == "direct" or QuadraticSystem.applies(data)
+    return solver == "direct" or QuadraticSystem.applies(data, getattr(est, "task_weight", None))
 
 
 @dataclass
