@@ -190,7 +190,13 @@ def test_wide_and_long_agree():
     task = np.repeat(np.arange(3), 25)
     Xl = np.column_stack([np.tile(X, (3, 1)), task])
     yl = Y.T.ravel()
-    for est in [MeanRegularizedRegressor(0.3, 0.01, tol=1e-10), TaskRelationshipRegressor(0.05, 0.01, tol=1e-10)]:
+    from skmtl.linear._clustered import ClusteredRegressor
+    from skmtl.linear._robust import RobustMultiTaskRegressor
+
+    for est in [MeanRegularizedRegressor(0.3, 0.01, tol=1e-10), TaskRelationshipRegressor(0.05, 0.01, tol=1e-10),
+                GraphRegularizedRegressor(None, 0.3, 0.01, l1=0.01, tol=1e-10, max_iter=20000),
+                ClusteredRegressor(2, 0.3, 0.01, tol=1e-10, random_state=0),
+                RobustMultiTaskRegressor(0.05, 0.05, tol=1e-10, max_iter=20000)]:
         a = est.fit(X, Y).coef_.copy()
         b = est.set_params(task_column=4).fit(Xl, yl).coef_
         np.testing.assert_allclose(a, b, atol=1e-6)
