@@ -266,7 +266,7 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         Candidate ranks; ``1 .. min(n_features, n_tasks)`` when None.
     alphas : sequence of float, default=None
         Candidate ridge strengths. When None, ``c * s2`` for
-        ``c in (0, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10)``, with ``s2`` the mean
+        ``c in (0, 1e-4, 1e-3, 1e-2, 1e-1, 1)``, with ``s2`` the mean
         weighted variance of the features (a scale-free grid).
     cv : int or cross-validation splitter, default=5
         Folds over the rows of ``X`` (``KFold(cv)`` for an int).
@@ -316,7 +316,7 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
             m = W.max(axis=1)
             xbar = m @ Xd / m.sum()
             s2 = float(np.mean(m @ (Xd - xbar) ** 2 / m.sum()))
-            alphas = np.array([0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]) * max(s2, 1e-12)
+            alphas = np.array([0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]) * max(s2, 1e-12)
         else:
             alphas = np.asarray(self.alphas, dtype=np.float64)
             if alphas.ndim != 1 or len(alphas) == 0 or np.any(alphas < 0):
