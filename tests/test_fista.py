@@ -238,3 +238,19 @@ def test_gram_datafit_matches_residual_datafit(fit_intercept, task_weight):
         assert gram.mean_loss(W, a.intercept) == pytest.approx(ref.mean_loss(W, a.intercept), rel=1e-10)
     # no Gram form when the tasks do not share the design
     assert isinstance(make_squared_loss(_data("nan"), task_weight, fit_intercept), SquaredLoss)
+
+
+@pytest.mark.parametrize("shape", [(30, 7), (7, 30)])
+@pytest.mark.parametrize("spread", [1.0, 1e-6])
+def test_trace_prox_matches_svd_thresholding(shape, spread):
+    rng = np.random.default_rng(4)
+    U, _ = np.linalg.qr(rng.standard_normal((shape[0], 7)))
+    V, _ = np.linalg.qr(rng.standard_normal((shape[1], 7)))
+    s = np.geomspace(10.0, 10.0 * spread, 7) if spread < 1 else rng.uniform(1, 10, 7)
+    W = (U * s) @ V.T
+    assert W.shape == shape
+    tau = 0.5 * s.min() if spread < 1 else 3.0
+    Uw, sw, Vtw = np.linalg.svd(W, full_matrices=False)
+    ref = (Uw * np.maximum(sw - tau, 0)) @ Vtw
+    np.testing.assert_allclose(TraceNorm(1.0).prox(W, tau), ref, atol=1e-12 * s.max())
+    assert TraceNorm(1.0).dual_norm(W) == pytest.approx(sw[0], rel=1e-12)

@@ -138,11 +138,38 @@ class TraceNorm:
         return self.alpha * np.linalg.svd(W, compute_uv=False).sum()
 
     def prox(self, W, step):
+        """Singular value soft-thresholding.
+
+        Through the eigendecomposition of the smaller Gram matrix (``W^T W``
+        or ``W W^T``): ``prox = W V diag((s - tau)_+ / s) V^T``, a few times
+        cheaper than an SVD. Eigenvalues carry an absolute error of order
+        ``eps s_max^2``, so when a kept singular value is below
+        ``1e-2 s_max`` the full SVD is used instead.
+        """
+        tau = step * self.alpha
         if W.size == 0:
             self.last_value = 0.0
             return W.copy()
+        p, m = W.shape
+        A = W.T @ W if m <= p else W @ W.T
+        lam, V = np.linalg.eigh(A)
+        s = np.sqrt(np.maximum(lam, 0.0))
+        keep = s > tau
+        if not keep.any():
+            self.last_value = 0.0
+            self.last_rank = 0
+            return np.zeros_like(W)
+        sk = s[keep]
+        if sk.min() >= 1e-2 * s[-1]:
+            Vk = V[:, keep]
+            f = (sk - tau) / sk
+            self.last_value = self.alpha * float((sk - tau).sum())
+            self.last_rank = int(keep.sum())
+            if m <= p:
+                return W @ ((Vk * f) @ Vk.T)
+            return ((Vk * f) @ Vk.T) @ W
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
-        s = np.maximum(s - step * self.alpha, 0.0)
+        s = np.maximum(s - tau, 0.0)
         k = int(np.count_nonzero(s))
         self.last_value = self.alpha * s.sum()
         self.last_rank = k
@@ -150,9 +177,11 @@ class TraceNorm:
 
     @staticmethod
     def dual_norm(G):
+        """Spectral norm (largest eigenvalue of the smaller Gram matrix)."""
         if G.size == 0:
             return 0.0
-        return float(np.linalg.norm(G, 2))
+        A = G.T @ G if G.shape[1] <= G.shape[0] else G @ G.T
+        return float(np.sqrt(max(np.linalg.eigvalsh(A)[-1], 0.0)))
 
     def dual_norm_ratio(self, G):
         return self.dual_norm(G) / self.alpha if self.alpha > 0 else np.inf
