@@ -1,0 +1,25 @@
+"""benchmarks/bench_gp.py --quick runs end to end at tiny sizes and prints its table."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("gpytorch")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_bench_gp_quick():
+    out = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "bench_gp.py"), "--quick", "--threads", "1"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout
+    assert "| case |" in text
+    for part in ("a. synthetic", "c. exact Kronecker", "c. sparse variational", "d. "):
+        assert part in text
+    assert "skipped, no CUDA" in text or "d. exact Kronecker" in text
