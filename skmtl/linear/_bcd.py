@@ -766,7 +766,9 @@ class L21Solver:
             else:
                 ws = np.arange(p)
             ws = np.sort(ws).astype(np.int64)
-            tol_in = _INNER_FRAC * kkt
+            # a full gradient costs p feature visits: when the working set is small,
+            # solve it more precisely before paying for the next one
+            tol_in = _INNER_FRAC * kkt * max(0.1, min(1.0, 4.0 * ws_size / p))
             epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, alpha,
                                   max(1, max_iter - n_iter), tol_in, use_acc, K, *args)
             n_iter += epochs

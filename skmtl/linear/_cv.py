@@ -31,6 +31,7 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
 
 from ..metrics import per_task_r2
 
@@ -85,8 +86,9 @@ def _score_path(coefs, intercepts, data, scoring, task_weight):
     if data.n_obs == 0:
         return np.full(A, np.nan)
     task = data.task_of_obs
-    F = data.X @ coefs.reshape(A * T, p).T  # (n_test, A*T)
-    F = np.asarray(F).reshape(data.n_samples, A, T)
+    with threadpool_limits(1, user_api="blas"):  # small products: threads only cost
+        F = data.X @ coefs.reshape(A * T, p).T.astype(data.X.dtype)  # (n_test, A*T)
+    F = np.asarray(F, dtype=np.float64).reshape(data.n_samples, A, T)
     pred = F[data.rows, :, task] + intercepts[:, task].T  # (n_obs, A)
     y = np.asarray(data.y, dtype=np.float64)
     if scoring is None or scoring == "neg_mean_squared_error":
