@@ -712,7 +712,8 @@ class L21Solver:
             Epochs performed.
         converged : bool
         """
-        if self.n_samples * self.n_features * self.n_tasks <= _SMALL_BLAS:
+        size = self.n_samples * self.n_features * self.n_tasks
+        if 1e6 <= size <= _SMALL_BLAS:  # tiny products run on one thread anyway
             with _blas_single_thread():
                 return self._solve(alpha, **kwargs)
         return self._solve(alpha, **kwargs)
