@@ -21,7 +21,6 @@ FISTA, stopping on the relative KKT residual.
 """
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
