@@ -23,7 +23,6 @@ import torch
 import gpytorch
 from sklearn.utils import check_random_state
 
-from ._exact import safe_cholesky  # noqa: F401  (re-exported for sample_y)
 from ._gp import MultiTaskGPRegressor, _GPBase, _torch_device, _torch_dtype
 from ._kernels import init_kernel, make_kernel
 
