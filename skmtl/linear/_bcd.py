@@ -14,12 +14,14 @@ centered (nor densified when sparse): the solver keeps the uncentered
 residual ``R = y_c - X W`` and a per-task offset ``c_t = mu_t^T w_t`` so that
 the true residual is ``R + c``.
 
-Two data paths, both in Numba:
+Data paths, all in Numba:
 
 * **shared** (``data.complete``, dense ``X``): every task observes every row,
   ``omega_{it} = u_i v_t``; the residual is a (n_tasks, n_samples) matrix and
   the gradient of feature ``j`` is ``v_t (u * X[:, j])^T R[t]``.
-* **per observation** (targets with NaN, long input, or sparse ``X``): one
+* **shared, sparse** (``data.complete``, CSC ``X``): the same with the
+  residual stored (n_samples, n_tasks), walking the nonzeros of column ``j``.
+* **per observation** (targets with NaN, or long input): one
   residual per observation; the gradient of feature ``j`` is accumulated task
   by task (dense ``X``: gather the task's rows of column ``j``; CSC ``X``: walk
   the nonzeros of column ``j`` and, through a row -> observations index, the
@@ -29,7 +31,7 @@ Solver: working sets ranked by the distance of ``-grad_j`` to the
 subdifferential ``alpha d||W_j||`` and grown geometrically (twice the support),
 an inner block coordinate descent on the working set with Anderson
 extrapolation every ``K`` epochs (Bertrand & Massias 2021; skglm), and an
-outer stopping rule on the duality gap at the rescaled dual point
+outer stopping rule on the duality gap at the best rescaled dual point
 ``theta = omega * r * min(1, alpha / max_j ||X_j^T (omega r)||)``.
 """
 
