@@ -1,1 +1,87 @@
-"""skmtl.linear."""
+"""Regularized multi-task linear models: the engine and its estimators.
+
+Engine (small parts that the solvers talk to):
+
+* datafits: :class:`SquaredLoss`, :class:`LogisticLoss`, :class:`MultinomialLoss`
+  (per-task rows, NaN masks, sample and task weights, intercepts);
+* penalties: :class:`L1`, :class:`L21`, :class:`L1Inf`, :class:`TraceNorm`,
+  :class:`Ridge`, :class:`SplitPenalty` (sums on ``W = P + Q``);
+* solvers: :class:`L21Solver` (Numba block coordinate descent with working sets
+  and Anderson acceleration) and :func:`fista` (accelerated proximal gradient
+  with backtracking and adaptive restart).
+
+Estimators:
+
+* joint feature selection and shared low rank: :class:`L21Regressor`,
+  :class:`TraceNormRegressor`, :class:`DirtyRegressor`,
+  :class:`SparseLowRankRegressor`, :class:`L21Classifier`,
+  :class:`TraceNormClassifier` and the ``*CV`` versions;
+* task relationships: :class:`MeanRegularizedRegressor`,
+  :class:`GraphRegularizedRegressor`, :class:`ClusteredRegressor`,
+  :class:`TaskRelationshipRegressor`, :class:`RobustMultiTaskRegressor` and the
+  classifiers of the first, second and fourth.
+
+Paths: :func:`l21_path`, :func:`trace_norm_path` with :func:`l21_alpha_max`,
+:func:`trace_norm_alpha_max` and :func:`alpha_grid`.
+"""
+
+from ._bcd import L21Solver
+from ._classifiers import L21Classifier, L21ClassifierCV, TraceNormClassifier, TraceNormClassifierCV
+from ._clustered import ClusteredRegressor
+from ._composite import DirtyRegressor, SparseLowRankRegressor
+from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
+from ._fista import FistaResult, fista
+from ._l21 import L21Regressor, L21RegressorCV
+from ._path import alpha_grid, l21_alpha_max, l21_path
+from ._penalties import L1, L21, L1Inf, Ridge, SplitPenalty, TraceNorm
+from ._relationship import (
+    GraphRegularizedClassifier,
+    GraphRegularizedRegressor,
+    MeanRegularizedClassifier,
+    MeanRegularizedRegressor,
+    TaskRelationshipClassifier,
+    TaskRelationshipRegressor,
+)
+from ._robust import RobustMultiTaskRegressor
+from ._trace import TraceNormRegressor, TraceNormRegressorCV, trace_norm_alpha_max, trace_norm_path
+
+__all__ = [
+    # estimators
+    "L21Regressor",
+    "L21RegressorCV",
+    "L21Classifier",
+    "L21ClassifierCV",
+    "TraceNormRegressor",
+    "TraceNormRegressorCV",
+    "TraceNormClassifier",
+    "TraceNormClassifierCV",
+    "DirtyRegressor",
+    "SparseLowRankRegressor",
+    "MeanRegularizedRegressor",
+    "MeanRegularizedClassifier",
+    "GraphRegularizedRegressor",
+    "GraphRegularizedClassifier",
+    "ClusteredRegressor",
+    "TaskRelationshipRegressor",
+    "TaskRelationshipClassifier",
+    "RobustMultiTaskRegressor",
+    # paths
+    "l21_path",
+    "l21_alpha_max",
+    "trace_norm_path",
+    "trace_norm_alpha_max",
+    "alpha_grid",
+    # engine
+    "SquaredLoss",
+    "LogisticLoss",
+    "MultinomialLoss",
+    "L1",
+    "L21",
+    "L1Inf",
+    "TraceNorm",
+    "Ridge",
+    "SplitPenalty",
+    "L21Solver",
+    "fista",
+    "FistaResult",
+]
