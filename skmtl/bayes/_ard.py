@@ -7,8 +7,8 @@ import numpy as np
 from scipy.special import expit, logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
 
+from .._param_validation import Interval, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._common import _drop_zero_weights, _PredictiveRegressorMixin, _task_moments
 
@@ -148,7 +148,7 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows.
         """
-        self._validate_params()
+        validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         obs, ptr = _drop_zero_weights(data)
         if np.any(np.diff(ptr) == 0):

@@ -10,10 +10,10 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from joblib import effective_n_jobs
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import _check_features, _check_sample_weight
+from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._common import _drop_zero_weights, _PredictiveRegressorMixin, _quad_rows, _Scaler, _task_moments
 from ._gibbs import _gibbs_chain, effective_sample_size, split_rhat
@@ -403,7 +403,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows.
         """
-        self._validate_params()
+        validate_params(self)
         if self.method == "gibbs" and self.covariance != "full":
             raise ValueError(
                 f"covariance={self.covariance!r} is only available with method='em'; the Gibbs "

@@ -8,8 +8,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
+from .._param_validation import Interval, validate_params
 from ..base import MultiTaskRegressorMixin
 from ._kernels import dot_rows, grouped_ridge, scatter_rows
 
@@ -195,7 +195,7 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the factorized model by alternating least squares on the observed targets."""
-        self._validate_params()
+        validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         if self.row_column is not None:
             self._row_pos = self._row_position(data.n_features)

@@ -7,8 +7,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 
 __all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"]
@@ -226,7 +226,7 @@ class ReducedRankRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
 
     def fit(self, X, y, sample_weight=None):
         """Fit the reduced-rank model on the observed targets."""
-        self._validate_params()
+        validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         Xd = np.asarray(data.X, dtype=np.float64)
         Y, W = _weighted_targets(data)
@@ -304,7 +304,7 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
 
     def fit(self, X, y, sample_weight=None):
         """Choose rank and alpha by cross-validation, then refit on all data."""
-        self._validate_params()
+        validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         p, T = data.n_features, data.n_tasks
         Xd = np.asarray(data.X, dtype=np.float64)

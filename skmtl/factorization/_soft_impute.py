@@ -8,9 +8,9 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._param_validation import Interval, StrOptions, validate_params
 from ._kernels import dot_rows, fold_in_rows
 
 __all__ = ["SoftImputer", "soft_impute", "soft_impute_als"]
@@ -425,7 +425,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         )
 
     def _fit(self, X):
-        self._validate_params()
+        validate_params(self)
         Xv = self._check(X, reset=True)
         S = _observed_csr(Xv)
         rng = check_random_state(self.random_state)

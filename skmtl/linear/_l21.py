@@ -21,8 +21,8 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
@@ -131,7 +131,7 @@ class L21Regressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        validate_params(self)
         prev = getattr(self, "coef_", None) if self.warm_start else None
         data = self._validate_fit(X, y, sample_weight)
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight)

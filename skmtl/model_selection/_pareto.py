@@ -13,10 +13,10 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-from sklearn.utils import Bunch, _safe_indexing, check_random_state
+from sklearn.utils import Bunch, check_random_state
 
 from .._progress import progress
-from ._transfer import _Problem, _with_task_column
+from ._transfer import _Problem, _take_rows, _with_task_column
 
 __all__ = ["pareto_front", "is_pareto_efficient"]
 
@@ -76,12 +76,12 @@ def _fit_weighted(estimator, problem, weights, train, val, loss, mode):
     X = problem.X
     if mode == "task_weight":
         est.set_params(task_weight=np.asarray(weights, dtype=np.float64))
-        est.fit(_safe_indexing(X, train), problem.y_for_fit(train))
-        Xval = _safe_indexing(X, val)
+        est.fit(_take_rows(X, train), problem.y_for_fit(train))
+        Xval = _take_rows(X, val)
     elif problem.labels is not None:
         codes = np.searchsorted(problem.tasks, problem.labels)
-        est.fit(_safe_indexing(X, train), problem.y_for_fit(train), sample_weight=weights[codes[train]])
-        Xval = _safe_indexing(X, val)
+        est.fit(_take_rows(X, train), problem.y_for_fit(train), sample_weight=weights[codes[train]])
+        Xval = _take_rows(X, val)
     else:
         # wide input without task_weight: stack to long form, one row per observation
         Xd = np.asarray(X, dtype=np.float64)

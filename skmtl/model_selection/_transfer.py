@@ -14,17 +14,30 @@ spreads them over a Dask cluster.
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils import _safe_indexing
 
 from .._data import split_task_column
 from .._progress import progress
 from ..baselines import IndependentRegressor, PooledRegressor
 
 __all__ = ["transfer_report"]
+
+
+def _take_rows(X, indices):
+    """Rows ``indices`` of ``X``: ``.iloc`` for pandas, row indexing for sparse
+    matrices and arrays, a list comprehension for other sequences."""
+    indices = np.asarray(indices)
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    if sp.issparse(X):
+        return X.tocsr()[indices] if X.format in ("coo", "dia", "bsr") else X[indices]
+    if hasattr(X, "shape") or isinstance(X, np.ndarray):
+        return X[indices]
+    return [X[i] for i in indices]
 
 
 # --------------------------------------------------------------------------
@@ -127,10 +140,10 @@ class _Problem:
     def fold_scores(self, estimator, train, test, scorer):
         """Fit a clone on ``train`` and score each task on ``test``, shape (n_tasks,)."""
         est = clone(estimator)
-        est.fit(_safe_indexing(self.X, train), self.y_for_fit(train))
+        est.fit(_take_rows(self.X, train), self.y_for_fit(train))
         out = np.full(self.n_tasks, np.nan)
         if self.labels is None:
-            P = np.asarray(est.predict(_safe_indexing(self.X, test)), dtype=np.float64)
+            P = np.asarray(est.predict(_take_rows(self.X, test)), dtype=np.float64)
             P = P.reshape(len(test), -1)
             Yte = self.Y[test]
             for t in range(self.n_tasks):
@@ -143,7 +156,7 @@ class _Problem:
         test = np.asarray(test)[known]
         if len(test) == 0:
             return out
-        pred = np.asarray(est.predict(_safe_indexing(self.X, test)), dtype=np.float64).ravel()
+        pred = np.asarray(est.predict(_take_rows(self.X, test)), dtype=np.float64).ravel()
         yte, lab = self.Y[test], self.labels[test]
         pos = np.searchsorted(self.tasks, lab)
         for t in np.unique(pos):
