@@ -33,12 +33,18 @@ files are absent is skipped with a note):
   182): outputs on shared inputs (2 and 3 tasks), 5-fold outer cross-validation
   (seed 0), inputs and targets standardized on each outer training part;
   aRRMSE (mean over targets of the RMSE relative to predicting the training
-  mean) and RMSE on the original scale, averaged over the outer folds.
+  mean) and RMSE on the original scale, averaged over the outer folds. The
+  graph model links the outputs by the correlation of the training targets
+  (``A_st = max(corr, 0)``, from each outer training part); the clustered
+  model uses one cluster on ENB (2 tasks: ``n_clusters >= n_tasks`` would be
+  plain ridge), two on slump.
 
-Each table gives the test error, the ratio to ``IndependentRegressor(Ridge)``
-(below 1 is better), the chosen hyperparameters and the time of the whole
-grid search; a last line names the best skmtl model and whether it beats both
-baselines.
+Every skmtl model runs on every data set. Each table gives the test error,
+the ratio to ``IndependentRegressor(Ridge)`` (below 1 is better), the chosen
+hyperparameters and the time of the whole grid search; a last line names the
+best skmtl model and states whether each target is met: "best skmtl model
+beats both baselines" everywhere and, on the computer survey, "test RMSE at
+least 3% below IndependentRegressor(Ridge)"; the summary repeats them.
 
 Run: ``python benchmarks/bench_real.py`` (about 6-8 minutes on 2 shared cores;
 ``--quick`` for a small smoke run on subsets with small grids).
@@ -87,6 +93,19 @@ def knn_graph(Z, k):
     for i, row in enumerate(idx):
         A[i, row[1:]] = 1.0
     return np.maximum(A, A.T)
+
+
+def correlation_graph(Y):
+    """Adjacency ``A_st = max(corr(y_s, y_t), 0)`` of the (training) targets of a shared-input data set.
+
+    Positively correlated outputs are linked by their correlation; negatively
+    correlated ones are not linked (the graph penalty pulls linked weights
+    together, which would be wrong for opposite tasks).
+    """
+    C = np.corrcoef(Y, rowvar=False)
+    A = np.clip(np.nan_to_num(C), 0.0, None)
+    np.fill_diagonal(A, 0.0)
+    return A
 
 
 def load_parkinsons(data_dir, quick, train_fraction=0.75):
@@ -151,7 +170,8 @@ def _shared_input(name, X, Y, desc, quick):
     n_outer = 2 if quick else 5
     folds = list(KFold(n_outer, shuffle=True, random_state=0).split(X))
     return dict(name=name, desc=desc + f", {n_outer}-fold outer CV", layout="shared", X=X, Y=Y,
-                folds=folds, task_column=None, graph=None, metrics=("aRRMSE", "RMSE"))
+                folds=folds, task_column=None, graph=None, graph_kind="target-correlation",
+                metrics=("aRRMSE", "RMSE"))
 
 
 def load_enb(data_dir, quick):
@@ -196,15 +216,18 @@ def model_grid(ds, quick):
         ("MeanRegularized", MeanRegularizedRegressor(tol=1e-5, task_column=tc),
          {"alpha": a_grid, "beta": g(np.logspace(-4, 0, 5), [1e-3, 1e-1])}),
     ]
-    if ds["graph"] is not None:
-        out.append(("GraphRegularized (kNN graph)",
-                    GraphRegularizedRegressor(ds["graph"], tol=1e-5, task_column=tc),
-                    {"alpha": g(np.logspace(-4, 1, 11), [1e-2, 1.0]),
-                     "beta": g(np.logspace(-4, 0, 5), [1e-3, 1e-1])}))
-    if n_tasks >= 3:
-        out.append(("Clustered", ClusteredRegressor(tol=1e-3, max_iter=100, random_state=0, task_column=tc),
-                    {"n_clusters": [2] if n_tasks <= 4 else g([2, 4], [2]), "alpha": g(np.logspace(-3, 0, 4), [1e-2, 1e-1]),
-                     "beta": g(np.logspace(-4, -1, 4), [1e-3, 1e-2])}))
+    # every data set has a graph: kNN on task covariates, or the correlation of the
+    # training targets for the shared-input sets (run_outer_cv sets it per outer fold)
+    out.append((f"GraphRegularized ({ds.get('graph_kind', 'kNN')} graph)",
+                GraphRegularizedRegressor(ds["graph"], tol=1e-5, task_column=tc),
+                {"alpha": g(np.logspace(-4, 1, 11), [1e-2, 1.0]),
+                 "beta": g(np.logspace(-4, 0, 5), [1e-3, 1e-1])}))
+    # k clusters with k < n_tasks (k >= n_tasks is ridge); with 2 tasks k = 1: one cluster,
+    # every task pulled towards the shared mean
+    k_grid = [1] if n_tasks == 2 else [2] if n_tasks <= 4 else g([2, 4], [2])
+    out.append(("Clustered", ClusteredRegressor(tol=1e-3, max_iter=100, random_state=0, task_column=tc),
+                {"n_clusters": k_grid, "alpha": g(np.logspace(-3, 0, 4), [1e-2, 1e-1]),
+                 "beta": g(np.logspace(-4, -1, 4), [1e-3, 1e-2])}))
     out.append(("TaskRelationship", TaskRelationshipRegressor(tol=1e-3, max_iter=100, task_column=tc),
                 {"alpha": g(np.logspace(-4, 0, 5), [1e-3, 1e-1]),
                  "beta": g(np.logspace(-4, 0, 5), [1e-3, 1e-1])}))
@@ -260,7 +283,8 @@ def run_outer_cv(ds, quick, n_jobs):
         ym, ys = Y[tr].mean(0), Y[tr].std(0)
         Xtr, Xte = (X[tr] - xm) / xs, (X[te] - xm) / xs
         Ytr = (Y[tr] - ym) / ys
-        for label, est, grid in model_grid(ds, quick):
+        fold_ds = dict(ds, graph=correlation_graph(Ytr))  # from the outer training part only
+        for label, est, grid in model_grid(fold_ds, quick):
             search, elapsed, n_warn = _fit_search(est, grid, ds, Xtr, Ytr, quick, n_jobs)
             pred = search.predict(Xte) * ys + ym
             err = pred - Y[te]
@@ -298,8 +322,22 @@ def print_table(ds, rows):
     beats = "yes" if margin >= 0.1 else ("tie (within 0.1%)" if margin > -0.1 else "NO")
     gain = 100 * (1 - best[1][main] / base["Independent(Ridge)"])
     print(f"\nBest skmtl model: {best[0]} ({main} {best[1][main]:.4f}, {gain:.1f}% below "
-          f"Independent(Ridge), {margin:.2f}% below the better baseline); beats both baselines: {beats}.\n")
-    return best[0], beats, gain
+          f"Independent(Ridge), {margin:.2f}% below the better baseline); beats both baselines: {beats}.")
+    targets = target_status(ds["name"], beats, gain, main)
+    print("".join(f"\nTarget \"{t}\": {'met' if ok else 'NOT met'}." for t, ok in targets) + "\n")
+    return best[0], beats, gain, targets
+
+
+SURVEY_GAIN = 3.0  # computer survey: test RMSE at least 3% below IndependentRegressor(Ridge)
+
+
+def target_status(name, beats, gain, main):
+    """[(target, met)]: the best skmtl model beats both baselines; on the survey also the 3% gain."""
+    out = [("best skmtl model beats both baselines", beats == "yes")]
+    if name == "computer_survey":
+        out.append((f"test {main} at least {SURVEY_GAIN:g}% below IndependentRegressor(Ridge) "
+                    f"(best skmtl model: {gain:.1f}%)", gain >= SURVEY_GAIN))
+    return out
 
 
 def _run_all(args, loaders):
@@ -343,11 +381,15 @@ def main(argv=None):
         summary = _run_all(args, loaders)
     if summary:
         print("## summary\n")
-        print("| data set | best skmtl model | % below Independent(Ridge) | beats both baselines (by >= 0.1%) |")
-        print("|---|---|---|---|")
-        for name, best, beats, gain in summary:
-            print(f"| {name} | {best} | {gain:.1f} | {beats} |")
+        print("| data set | best skmtl model | % below Independent(Ridge) | beats both baselines (by >= 0.1%) "
+              "| target met? |")
+        print("|---|---|---|---|---|")
+        for name, best, beats, gain, targets in summary:
+            met = "; ".join(f"{t}: {'MET' if ok else 'NOT met'}" for t, ok in targets)
+            print(f"| {name} | {best} | {gain:.1f} | {beats} | {met} |")
         print()
+        n_met = sum(all(ok for _, ok in targets) for *_, targets in summary)
+        print(f"Targets met on {n_met} of {len(summary)} data sets.\n")
     print(f"total time {time.perf_counter() - t_all:.0f} s")
     return 0
 
