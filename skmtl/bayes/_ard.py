@@ -235,7 +235,77 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
         self.support_ = active
         self._x_mean_task = x_mean
         self._w_task = W
+        self._x_scale, self._y_scale = x_scale, y_scale
         return self
+
+    def fit_new_task(self, X_new, y_new, sample_weight=None):
+        """Posterior of a new task under the learned relevances; the fitted tasks are unchanged.
+
+        Bayesian linear regression with the prior ``w_j ~ N(0, 1 / lambda_j)``
+        (standardized units; pruned features are zero), the new task centred
+        by its own means (its intercept unpenalized, as at fit) and its noise
+        variance by evidence maximization under that fixed prior (the mean of
+        ``noise_variance_`` when that leaves under 3 residual degrees of freedom).
+
+        Parameters
+        ----------
+        X_new : array-like of shape (n, n_features)
+            Features only (no task column).
+        y_new : array-like of shape (n,)
+        sample_weight : array-like of shape (n,), default=None
+
+        Returns
+        -------
+        TaskPosterior
+            With ``coef_``, ``intercept_``, ``coef_covariance_``,
+            ``noise_variance_`` and ``predict(X, return_std=False)``.
+        """
+        from .._new_task import check_new_task
+        from ._hierarchical import TaskPosterior, _posterior, _single_task_em
+
+        X, y, sw = check_new_task(self, X_new, y_new, sample_weight, attribute="lambda_")
+        p = X.shape[1]
+        W = sw.sum()
+        if self.fit_intercept:
+            x_mean, y_mean = sw @ X / W, float(sw @ y / W)
+        else:
+            x_mean, y_mean = np.zeros(p), 0.0
+        act = self.support_
+        Z = (X - x_mean)[:, act] / self._x_scale[act]
+        u = (y - y_mean) / self._y_scale
+        A, c, yy, _ = _task_moments(Z, u, np.array([0, len(u)]), sw)
+        gamma = 1.0 / self.lambda_[act]
+        s2_0 = max(float(np.mean(self.noise_variance_)) / self._y_scale**2, 1e-10)
+        if act.any():
+            m, V, s2, ev = _single_task_em(A[0], c[0], yy[0], W, np.log(sw).sum(), np.zeros(act.sum()),
+                                           np.diag(gamma), s2_0)
+            dof = W - float(np.sum(1.0 - np.diag(V) / gamma)) - float(self.fit_intercept)
+            if dof < 3.0:  # too few rows to estimate the noise: the fitted tasks' mean
+                m, V, s2, ev = _single_task_em(A[0], c[0], yy[0], W, np.log(sw).sum(), np.zeros(act.sum()),
+                                               np.diag(gamma), s2_0, fix_noise=True)
+                dof = W - float(np.sum(1.0 - np.diag(V) / gamma)) - float(self.fit_intercept)
+        else:
+            m, V, s2 = np.zeros(0), np.zeros((0, 0)), max(yy[0] / W, 1e-10)
+            ev = -0.5 * (W * np.log(2 * np.pi * s2) - np.log(sw).sum() + yy[0] / s2)
+            dof = W - float(self.fit_intercept)
+        nu = max(dof, 3.0)
+        inflation = nu / (nu - 2.0)
+        if act.any():
+            V = _posterior(np.diag(gamma), np.zeros(act.sum()), np.array([s2 * inflation]), A, c)[1][0]
+        D = self._y_scale / self._x_scale[act]
+        coef = np.zeros(p)
+        coef[act] = m * D
+        cov = np.zeros((p + 1, p + 1))
+        idx = np.flatnonzero(act)
+        Vo = V * D[:, None] * D[None, :]
+        cov[idx[:, None], idx[None, :]] = Vo
+        xa = x_mean[act]
+        cov[idx, p] = cov[p, idx] = -Vo @ xa
+        noise = s2 * self._y_scale**2
+        cov[p, p] = xa @ Vo @ xa + (noise * inflation / W if self.fit_intercept else 0.0)
+        intercept = y_mean - x_mean @ coef
+        return TaskPosterior(self, coef, float(intercept), cov, noise, ev - W * np.log(self._y_scale), inflation)
+
 
     def _predict_dist(self, X, task_codes):
         X = np.asarray(X, dtype=np.float64)

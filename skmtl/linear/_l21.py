@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
+from .._new_task import _SupportTransferMixin
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._bcd import L21Solver
@@ -42,7 +43,7 @@ def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
     return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight).alpha_max()
 
 
-class L21Regressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
+class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
     r"""Multi-task group lasso (L2,1-penalized least squares), solved by block coordinate descent.
 
     Minimizes ``1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha sum_j ||W_j||_2``
@@ -153,7 +154,7 @@ class L21Regressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
         return self
 
 
-class L21RegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
+class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
     """Multi-task group lasso with ``alpha`` chosen by cross-validation.
 
     The L2,1 path (:func:`skmtl.linear.l21_path`, warm starts from

@@ -58,6 +58,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
+from .._new_task import _MeanTransferMixin
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._classifiers import _ProxLinearClassifier
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
@@ -340,7 +341,7 @@ class _MeanMixin(_FixedCouplingMixin):
         return mean_matrix(n_tasks, alpha, beta)
 
 
-class MeanRegularizedRegressor(_MeanMixin, _RegressorShell):
+class MeanRegularizedRegressor(_MeanTransferMixin, _MeanMixin, _RegressorShell):
     __doc__ = """Multi-task regression with every task pulled towards a shared mean.
 
     Minimizes (Evgeniou & Pontil, KDD 2004)
@@ -631,7 +632,7 @@ _MTRL_PARAMS = """    alpha : float, default=1.0
 """
 
 
-class TaskRelationshipRegressor(_TaskRelationshipMixin, _RegressorShell):
+class TaskRelationshipRegressor(_MeanTransferMixin, _TaskRelationshipMixin, _RegressorShell):
     __doc__ = r"""Multi-task regression that learns the task covariance with the weights (MTRL).
 
     Minimizes (Zhang & Yeung, UAI 2010)

@@ -25,6 +25,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 
+from .._new_task import _SubspaceTransferMixin
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._cv import PathCVMixin, path_cv_splits
 from ._datafits import make_squared_loss
@@ -195,7 +196,7 @@ class _ProxLinearRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         return self
 
 
-class TraceNormRegressor(_ProxLinearRegressor):
+class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
     """Multi-task regression with a trace-norm (nuclear-norm) penalty.
 
     Minimizes ``1/2 sum_i omega_i (y_i - x_i w_t - b_t)^2 + alpha ||W||_*``,
@@ -260,7 +261,7 @@ def _rank(C):
     return int(np.sum(s > max(C.shape) * np.finfo(float).eps * max(s.max(initial=0.0), 1e-300)))
 
 
-class TraceNormRegressorCV(PathCVMixin, _ProxLinearRegressor):
+class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegressor):
     """:class:`TraceNormRegressor` with ``alpha`` chosen by cross-validation.
 
     Built on :class:`~skmtl.linear._cv.PathCVMixin`: a grid of ``n_alphas``
