@@ -28,46 +28,36 @@ X_long = np.column_stack([task, X])           # task labels in column 0
 # %%
 # Fit, then transfer to new tasks with k samples
 # ----------------------------------------------
-try:
-    from skmtl.bayes import BayesianMultiTaskRegressor
-except ImportError as exc:
-    BayesianMultiTaskRegressor = None
-    print(f"Note: BayesianMultiTaskRegressor is not available ({exc}); showing the data only.")
+from skmtl.bayes import BayesianMultiTaskRegressor
 
 ks = [2, 4, 8, 16, 32]
 n_new_tasks = 20
 err_bayes, err_alone = np.zeros(len(ks)), np.zeros(len(ks))
-if BayesianMultiTaskRegressor is not None:
-    model = BayesianMultiTaskRegressor(task_column=0, random_state=0).fit(X_long, y)
-    for rep in range(n_new_tasks):
-        w_new = mu + rng.normal(0, 0.4, d)
-        X_te = rng.normal(size=(200, d))
-        y_te = X_te @ w_new
-        for i, k in enumerate(ks):
-            X_k = rng.normal(size=(k, d))
-            y_k = X_k @ w_new + rng.normal(0, noise, k)
-            post = model.fit_new_task(X_k, y_k)
-            err_bayes[i] += np.mean((post.predict(X_te) - y_te) ** 2) / n_new_tasks
-            alone = RidgeCV(alphas=np.logspace(-2, 3, 12)).fit(X_k, y_k)
-            err_alone[i] += np.mean((alone.predict(X_te) - y_te) ** 2) / n_new_tasks
-    for k, a, b in zip(ks, err_alone, err_bayes):
-        print(f"k={k:2d}: new task alone MSE {a:6.2f}   transfer MSE {b:6.2f}")
+model = BayesianMultiTaskRegressor(task_column=0, random_state=0).fit(X_long, y)
+for rep in range(n_new_tasks):
+    w_new = mu + rng.normal(0, 0.4, d)
+    X_te = rng.normal(size=(200, d))
+    y_te = X_te @ w_new
+    for i, k in enumerate(ks):
+        X_k = rng.normal(size=(k, d))
+        y_k = X_k @ w_new + rng.normal(0, noise, k)
+        post = model.fit_new_task(X_k, y_k)
+        err_bayes[i] += np.mean((post.predict(X_te) - y_te) ** 2) / n_new_tasks
+        alone = RidgeCV(alphas=np.logspace(-2, 3, 12)).fit(X_k, y_k)
+        err_alone[i] += np.mean((alone.predict(X_te) - y_te) ** 2) / n_new_tasks
+for k, a, b in zip(ks, err_alone, err_bayes):
+    print(f"k={k:2d}: new task alone MSE {a:6.2f}   transfer MSE {b:6.2f}")
 
 # %%
 # Error on the new task against its number of samples
 # ---------------------------------------------------
 fig, ax = plt.subplots(figsize=(6, 3.8))
-if BayesianMultiTaskRegressor is not None:
-    ax.loglog(ks, err_alone, "o-", label="ridge on the new task alone")
-    ax.loglog(ks, err_bayes, "o-", label="fit_new_task (learned prior)")
-    ax.set_xticks(ks, [str(k) for k in ks])
-    ax.minorticks_off()
-    ax.set_xlabel("samples of the new task")
-    ax.set_ylabel("test MSE (noise-free targets)")
-    ax.legend()
-else:
-    ax.boxplot(W.T)
-    ax.set_xlabel("feature")
-    ax.set_ylabel("weight across the 30 tasks")
+ax.loglog(ks, err_alone, "o-", label="ridge on the new task alone")
+ax.loglog(ks, err_bayes, "o-", label="fit_new_task (learned prior)")
+ax.set_xticks(ks, [str(k) for k in ks])
+ax.minorticks_off()
+ax.set_xlabel("samples of the new task")
+ax.set_ylabel("test MSE (noise-free targets)")
+ax.legend()
 fig.tight_layout()
 plt.show()

@@ -16,7 +16,7 @@ share 6 of 40 features.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV
 
 rng = np.random.default_rng(9)
 T, d = 25, 40
@@ -33,15 +33,11 @@ X_long = np.column_stack([task, X])           # task labels in column 0
 # Folds and scorer
 # ----------------
 from skmtl import IndependentRegressor
+from skmtl.linear import L21Regressor, l21_alpha_max
+from skmtl.model_selection import TaskStratifiedKFold, get_scorer
 
-try:
-    from skmtl.model_selection import TaskStratifiedKFold, get_scorer
-
-    cv = TaskStratifiedKFold(5, shuffle=True, random_state=0, task_column=0)
-    scoring = get_scorer("task_r2")           # mean over tasks of the per-task R^2
-except ImportError as exc:
-    print(f"Note: skmtl.model_selection is not available ({exc}); using KFold and R^2.")
-    cv, scoring = KFold(5, shuffle=True, random_state=0), None
+cv = TaskStratifiedKFold(5, shuffle=True, random_state=0, task_column=0)
+scoring = get_scorer("task_r2")               # mean over tasks of the per-task R^2
 
 # %%
 # Grid searches
@@ -54,17 +50,13 @@ curves["per-task ridge"] = (np.logspace(-2, 3, 8), search.cv_results_["mean_test
                             search.cv_results_["std_test_score"])
 print("per-task ridge: best alpha", search.best_params_, "score", round(search.best_score_, 3))
 
-try:
-    from skmtl.linear import L21Regressor
-
-    alphas = np.logspace(-2, 0, 8)
-    search = GridSearchCV(L21Regressor(task_column=0), {"alpha": alphas}, cv=cv, scoring=scoring)
-    search.fit(X_long, y)
-    curves["L21Regressor"] = (alphas, search.cv_results_["mean_test_score"],
-                              search.cv_results_["std_test_score"])
-    print("L21Regressor: best alpha", search.best_params_, "score", round(search.best_score_, 3))
-except ImportError as exc:
-    print(f"Note: L21Regressor is not available ({exc}).")
+# a grid below alpha_max, the strength at which every coefficient is zero
+alphas = l21_alpha_max(X_long, y, task_column=0) * np.logspace(-2.5, 0, 8)
+search = GridSearchCV(L21Regressor(task_column=0), {"alpha": alphas}, cv=cv, scoring=scoring)
+search.fit(X_long, y)
+curves["L21Regressor"] = (alphas, search.cv_results_["mean_test_score"],
+                          search.cv_results_["std_test_score"])
+print("L21Regressor: best alpha", search.best_params_, "score", round(search.best_score_, 3))
 
 # %%
 # Cross-validated score against the regularization strength

@@ -27,22 +27,16 @@ X_train, X_test, Y_train, Y_test = X[:n], X[n:], Y[:n], Y[n:]
 # Models
 # ------
 from skmtl import IndependentRegressor
+from skmtl.factorization import ReducedRankRegressor
+from skmtl.linear import TraceNormRegressor
 
-models = {"independent ridge": IndependentRegressor(RidgeCV(alphas=np.logspace(-2, 3, 12)))}
-try:
-    from skmtl.linear import TraceNormRegressor
-
-    Yc = Y_train - Y_train.mean(axis=0)
-    alpha_max = np.linalg.norm((X_train - X_train.mean(axis=0)).T @ Yc, 2) / n
-    models["trace norm"] = TraceNormRegressor(alpha=0.02 * alpha_max, max_iter=3000)
-except ImportError as exc:
-    print(f"Note: TraceNormRegressor is not available in this build ({exc}).")
-try:
-    from skmtl.factorization import ReducedRankRegressor
-
-    models["reduced rank (r=3)"] = ReducedRankRegressor(rank=3, alpha=0.1)
-except ImportError as exc:
-    print(f"Note: ReducedRankRegressor is not available in this build ({exc}).")
+Yc = Y_train - Y_train.mean(axis=0)
+alpha_max = np.linalg.norm((X_train - X_train.mean(axis=0)).T @ Yc, 2) / n
+models = {
+    "independent ridge": IndependentRegressor(RidgeCV(alphas=np.logspace(-2, 3, 12))),
+    "trace norm": TraceNormRegressor(alpha=0.02 * alpha_max, max_iter=3000),
+    "reduced rank (r=3)": ReducedRankRegressor(rank=3, alpha=0.1),
+}
 
 scores, spectra = {}, {"truth": np.linalg.svd(W, compute_uv=False)}
 for name, model in models.items():

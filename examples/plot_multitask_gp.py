@@ -38,17 +38,11 @@ mean_ind, std_ind = gp2.predict(x_grid, return_std=True)
 # %%
 # The multi-task GP (needs torch and gpytorch: the ``gp`` extra)
 # --------------------------------------------------------------
-try:
-    from skmtl.gaussian_process import MultiTaskGPRegressor
-except ImportError as exc:
-    MultiTaskGPRegressor = None
-    print(f"Note: MultiTaskGPRegressor is not available ({exc}); showing the independent GP only.")
+from skmtl.gaussian_process import MultiTaskGPRegressor
 
-mean_mt = std_mt = None
-if MultiTaskGPRegressor is not None:
-    mtgp = MultiTaskGPRegressor(kernel="rbf", rank=1, random_state=0).fit(x, Y)
-    mean_mt, std_mt = mtgp.predict(x_grid, return_std=True)
-    print("learned task correlation:", np.round(mtgp.task_correlation_[0, 1], 2))
+mtgp = MultiTaskGPRegressor(kernel="rbf", rank=1, random_state=0).fit(x, Y)
+mean_mt, std_mt = mtgp.predict(x_grid, return_std=True)
+print("learned task correlation:", np.round(mtgp.task_correlation_[0, 1], 2))
 
 # %%
 # Predictions with 2-standard-deviation bands
@@ -60,11 +54,10 @@ axes[1].axvspan(4, 7, color="grey", alpha=0.15, label="no data for task 2")
 axes[1].plot(x_grid, 0.8 * np.sin(x_grid[:, 0] + 0.3) + 0.3, "k--", lw=0.8, label="truth")
 axes[1].plot(x_grid, mean_ind, "C1", label="independent GP")
 axes[1].fill_between(x_grid[:, 0], mean_ind - 2 * std_ind, mean_ind + 2 * std_ind, color="C1", alpha=0.2)
-if mean_mt is not None:
-    for t, ax in enumerate(axes):
-        ax.plot(x_grid, mean_mt[:, t], "C0", label="multi-task GP")
-        ax.fill_between(x_grid[:, 0], mean_mt[:, t] - 2 * std_mt[:, t],
-                        mean_mt[:, t] + 2 * std_mt[:, t], color="C0", alpha=0.2)
+for t, ax in enumerate(axes):
+    ax.plot(x_grid, mean_mt[:, t], "C0", label="multi-task GP")
+    ax.fill_between(x_grid[:, 0], mean_mt[:, t] - 2 * std_mt[:, t],
+                    mean_mt[:, t] + 2 * std_mt[:, t], color="C0", alpha=0.2)
 for t, ax in enumerate(axes):
     ax.set_title(f"task {t + 1}")
     ax.set_xlabel("x")

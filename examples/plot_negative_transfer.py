@@ -31,49 +31,30 @@ Y = X @ W + rng.normal(0, 1.5, (n, T))
 # The report
 # ----------
 # A strongly regularized trace-norm model is nearly rank one: it pushes every
-# task towards the shared direction. Without it, full pooling plays the part
-# of the multi-task model.
+# task towards the shared direction.
 from skmtl import IndependentRegressor, PooledRegressor
+from skmtl.linear import TraceNormRegressor
+from skmtl.model_selection import transfer_report
 
-try:
-    from skmtl.model_selection import transfer_report
-except ImportError as exc:
-    transfer_report = None
-    print(f"Note: transfer_report is not available ({exc}); showing the data only.")
-
-try:
-    from skmtl.linear import TraceNormRegressor
-
-    Yc = Y - Y.mean(0)
-    model = TraceNormRegressor(alpha=0.3 * np.linalg.norm(X.T @ Yc, 2) / n, max_iter=3000)
-    baselines = {"independent": IndependentRegressor(), "pooled": PooledRegressor()}
-except ImportError:
-    model = PooledRegressor()
-    baselines = {"independent": IndependentRegressor()}
-
-if transfer_report is not None:
-    report = transfer_report(model, X, Y, cv=5, baselines=baselines)
-    print(report[["model", "independent", "diff_independent", "negative_transfer"]].round(3))
+Yc = Y - Y.mean(0)
+model = TraceNormRegressor(alpha=0.3 * np.linalg.norm(X.T @ Yc, 2) / n, max_iter=3000)
+baselines = {"independent": IndependentRegressor(), "pooled": PooledRegressor()}
+report = transfer_report(model, X, Y, cv=5, baselines=baselines)
+print(report[["model", "independent", "diff_independent", "negative_transfer"]].round(3))
 
 # %%
 # Score difference with the per-task baseline, with confidence intervals
 # ----------------------------------------------------------------------
 fig, ax = plt.subplots(figsize=(7, 3.8))
-if transfer_report is not None:
-    diff = report["diff_independent"].to_numpy()
-    lo = diff - report["ci_low_independent"].to_numpy()
-    hi = report["ci_high_independent"].to_numpy() - diff
-    colors = np.where(report["negative_transfer"], "C3", "C0")
-    ax.bar(range(T), diff, color=colors)
-    ax.errorbar(range(T), diff, yerr=[lo, hi], fmt="none", ecolor="k", capsize=3)
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_ylabel(f"R² of {type(model).__name__}\nminus R² of per-task ridge")
-    ax.set_title("red: negative transfer flagged", fontsize=10)
-else:
-    cos = np.abs(u @ W) / (np.linalg.norm(u) * np.linalg.norm(W, axis=0))
-    dist = 1 - cos
-    ax.bar(range(T), dist, color=np.where(np.isin(np.arange(T), unrelated), "C3", "C0"))
-    ax.set_ylabel("1 - |cosine| between each task's\nweights and the shared direction")
+diff = report["diff_independent"].to_numpy()
+lo = diff - report["ci_low_independent"].to_numpy()
+hi = report["ci_high_independent"].to_numpy() - diff
+colors = np.where(report["negative_transfer"], "C3", "C0")
+ax.bar(range(T), diff, color=colors)
+ax.errorbar(range(T), diff, yerr=[lo, hi], fmt="none", ecolor="k", capsize=3)
+ax.axhline(0, color="k", lw=0.8)
+ax.set_ylabel(f"R² of {type(model).__name__}\nminus R² of per-task ridge")
+ax.set_title("red: negative transfer flagged", fontsize=10)
 ax.set_xlabel("task (7, 8, 9 are unrelated)")
 fig.tight_layout()
 plt.show()

@@ -5,7 +5,7 @@ Robust multi-task learning with outlier tasks
 Fifteen tasks: twelve share a two-dimensional subspace of weight vectors,
 three are unrelated to it. A low-rank model forces the three outliers into the
 shared subspace and fits them badly.
-``RobustMultiTaskRegressor`` (low rank plus a column-sparse
+:class:`skmtl.linear.RobustMultiTaskRegressor` (low rank plus a column-sparse
 part, Chen, Zhou & Ye 2011) gives the outlier tasks their own correction and
 names them in ``outlier_tasks_``.
 """
@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.linear_model import Ridge
 
 from skmtl import IndependentRegressor
+from skmtl.linear import RobustMultiTaskRegressor, TraceNormRegressor
 
 rng = np.random.default_rng(4)
 n, d, T = 50, 30, 15
@@ -34,38 +35,13 @@ def r2_per_task(model):
     return 1 - ((Yte - P) ** 2).sum(0) / ((Yte - Yte.mean(0)) ** 2).sum(0)
 
 
-models = {"independent ridge": IndependentRegressor(Ridge(alpha=1.0))}
-try:
-    from skmtl.linear import TraceNormRegressor
-
-    models["trace norm"] = TraceNormRegressor(alpha=3.0, max_iter=3000)
-except ImportError as exc:
-    print(f"Note: TraceNormRegressor is not available ({exc}).")
-import importlib
-import pkgutil
-
-import skmtl
-
-
-def find_estimator(name):
-    """The public skmtl class called ``name``, in whichever family it lives, or None."""
-    for info in pkgutil.iter_modules(skmtl.__path__):
-        if info.name.startswith("_") or info.name in ("cli", "gaussian_process"):
-            continue
-        try:
-            module = importlib.import_module(f"skmtl.{info.name}")
-        except ImportError:
-            continue
-        if name in getattr(module, "__all__", ()):
-            return getattr(module, name)
-    print(f"Note: {name} is not available in this build of skmtl.")
-    return None
-
-RobustMultiTaskRegressor = find_estimator("RobustMultiTaskRegressor")
-if RobustMultiTaskRegressor is not None:
+models = {
+    "independent ridge": IndependentRegressor(Ridge(alpha=1.0)),
+    "trace norm": TraceNormRegressor(alpha=3.0, max_iter=3000),
     # same trace-norm strength; beta sets how costly it is to declare a task an outlier
-    models["robust (low rank + outlier tasks)"] = RobustMultiTaskRegressor(alpha=3.0, beta=2.6,
-                                                                           max_iter=3000)
+    "robust (low rank + outlier tasks)": RobustMultiTaskRegressor(alpha=3.0, beta=2.6,
+                                                                  max_iter=3000),
+}
 
 scores = {}
 for name, model in models.items():
@@ -85,6 +61,10 @@ resid = np.linalg.norm(ridge_W - U @ (U.T @ ridge_W), axis=0) / np.linalg.norm(r
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
 colors = np.where(np.isin(np.arange(T), outliers), "C3", "C0")
 ax1.bar(range(T), resid, color=colors)
+found = models["robust (low rank + outlier tasks)"].outlier_tasks_
+ax1.plot(found, resid[found] + 0.06, "kv", label="outlier_tasks_ of the robust model")
+ax1.set_ylim(0, 1.25)
+ax1.legend(fontsize=7, loc="upper left")
 ax1.set_xlabel("task (red: planted outliers)")
 ax1.set_ylabel("relative distance from rank-2 subspace")
 ax1.set_title("ridge estimates (the data's view)", fontsize=10)

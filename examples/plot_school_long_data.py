@@ -38,45 +38,21 @@ features = ["school"] + [f"x{j}" for j in range(d)]
 # %%
 # Models on long input
 # --------------------
-# The baselines always exist; the models that pull schools towards a common
-# model are used when they are available in this build.
+# The baselines fit each school alone or all schools as one; the hierarchical
+# Bayesian model and :class:`skmtl.linear.MeanRegularizedRegressor` pull each
+# school's model towards a common one.
 from sklearn.linear_model import Ridge
 
 from skmtl import IndependentRegressor, PooledRegressor
+from skmtl.bayes import BayesianMultiTaskRegressor
+from skmtl.linear import MeanRegularizedRegressor
 
 models = {
     "independent": IndependentRegressor(Ridge(alpha=1.0), task_column="school"),
     "pooled": PooledRegressor(task_column="school"),
+    "hierarchical Bayes": BayesianMultiTaskRegressor(task_column="school"),
+    "mean-regularized": MeanRegularizedRegressor(task_column="school"),
 }
-try:
-    from skmtl.bayes import BayesianMultiTaskRegressor
-
-    models["hierarchical Bayes"] = BayesianMultiTaskRegressor(task_column="school")
-except ImportError as exc:
-    print(f"Note: BayesianMultiTaskRegressor is not available ({exc}).")
-import importlib
-import pkgutil
-
-import skmtl
-
-
-def find_estimator(name):
-    """The public skmtl class called ``name``, in whichever family it lives, or None."""
-    for info in pkgutil.iter_modules(skmtl.__path__):
-        if info.name.startswith("_") or info.name in ("cli", "gaussian_process"):
-            continue
-        try:
-            module = importlib.import_module(f"skmtl.{info.name}")
-        except ImportError:
-            continue
-        if name in getattr(module, "__all__", ()):
-            return getattr(module, name)
-    print(f"Note: {name} is not available in this build of skmtl.")
-    return None
-
-MeanRegularizedRegressor = find_estimator("MeanRegularizedRegressor")
-if MeanRegularizedRegressor is not None:
-    models["mean-regularized"] = MeanRegularizedRegressor(task_column="school")
 
 n_train = train.groupby("school").size()
 results = {}

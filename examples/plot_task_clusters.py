@@ -4,8 +4,9 @@ Task clusters and task correlations
 
 Twelve tasks fall into three groups: within a group the weight vectors are
 close, across groups they are unrelated (and one group is the mirror image of
-another, a negative correlation). ``ClusteredRegressor`` recovers the groups and ``TaskRelationshipRegressor`` the task
-correlations; independent ridge estimates show the structure only through
+another, a negative correlation). :class:`skmtl.linear.ClusteredRegressor`
+recovers the groups and :class:`skmtl.linear.TaskRelationshipRegressor` the
+task correlations; independent ridge estimates show the structure only through
 their noise.
 """
 
@@ -18,6 +19,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import adjusted_rand_score
 
 from skmtl import IndependentRegressor
+from skmtl.linear import ClusteredRegressor, TaskRelationshipRegressor
 
 rng = np.random.default_rng(3)
 n, d, T = 25, 15, 12
@@ -34,38 +36,16 @@ ridge_corr = np.corrcoef(np.vstack([e.coef_ for e in ridge.estimators_]))
 panels = [("true weights", true_corr), ("independent ridge", ridge_corr)]
 
 # %%
-# Models that learn the relationships (when available)
-# ----------------------------------------------------
-import importlib
-import pkgutil
+# Models that learn the relationships
+# -----------------------------------
+mtrl = TaskRelationshipRegressor().fit(X, Y)
+panels.append(("TaskRelationshipRegressor", mtrl.task_correlation_))
 
-import skmtl
-
-
-def find_estimator(name):
-    """The public skmtl class called ``name``, in whichever family it lives, or None."""
-    for info in pkgutil.iter_modules(skmtl.__path__):
-        if info.name.startswith("_") or info.name in ("cli", "gaussian_process"):
-            continue
-        try:
-            module = importlib.import_module(f"skmtl.{info.name}")
-        except ImportError:
-            continue
-        if name in getattr(module, "__all__", ()):
-            return getattr(module, name)
-    print(f"Note: {name} is not available in this build of skmtl.")
-    return None
-
-TaskRelationshipRegressor = find_estimator("TaskRelationshipRegressor")
-if TaskRelationshipRegressor is not None:
-    mtrl = TaskRelationshipRegressor().fit(X, Y)
-    panels.append(("TaskRelationshipRegressor", mtrl.task_correlation_))
-
-ClusteredRegressor = find_estimator("ClusteredRegressor")
-if ClusteredRegressor is not None:
-    cmtl = ClusteredRegressor(n_clusters=3).fit(X, Y)
-    print("clusters found:", cmtl.task_clusters_,
-          "ARI:", round(adjusted_rand_score(labels, cmtl.task_clusters_), 2))
+cmtl = ClusteredRegressor(n_clusters=3).fit(X, Y)
+print("clusters found:", cmtl.task_clusters_,
+      "ARI:", round(adjusted_rand_score(labels, cmtl.task_clusters_), 2))
+clustered_corr = np.corrcoef(cmtl.coef_)
+panels.append(("ClusteredRegressor", clustered_corr))
 
 # a simple look at the data: clustering the ridge estimates
 from scipy.cluster.hierarchy import fcluster, linkage
