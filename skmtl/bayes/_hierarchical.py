@@ -306,7 +306,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         the diagonal part ``diag(psi)``, positive semi-definite.
     evidence_ : float
         Log evidence at the fitted hyperparameters (EM).
-    evidence_history_ : ndarray of shape (n_iter_,)
+    evidence_history_ : ndarray of shape (``n_iter_``,)
         Log evidence at each EM iteration; non-decreasing.
     n_iter_ : int
         EM iterations run (Gibbs: sweeps per chain).

@@ -63,8 +63,8 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
     ``row_column`` and no features the classical biased matrix factorization
     of recommender systems (Koren, Bell & Volinsky 2009).
 
-    How to pass the data
-    --------------------
+    .. rubric:: How to pass the data
+
     * features only (wide ``Y`` with NaN, or long input with ``task_column``):
       new rows are predicted from their features.
     * rows known by identity (plain matrix factorization): give the row id as
@@ -107,7 +107,11 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_tasks, n_features_model)
         ``V U^T``, the linear part of the model.
     intercept_ : ndarray of shape (n_tasks,)
-    row_ids_ : ndarray, row_embedding_ : ndarray (n_ids, rank), row_bias_ : ndarray (n_ids,)
+    row_ids_ : ndarray of shape (n_ids,)
+        Only with ``row_column``.
+    row_embedding_ : ndarray of shape (n_ids, rank)
+        Only with ``row_column``.
+    row_bias_ : ndarray of shape (n_ids,)
         Only with ``row_column``.
     n_iter_ : int
     objective_path_ : list of float

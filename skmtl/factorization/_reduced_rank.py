@@ -198,7 +198,7 @@ class ReducedRankRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
-    task_components_ : ndarray of shape (n_tasks, rank_)
+    task_components_ : ndarray of shape (n_tasks, ``rank_``)
         Orthonormal task directions spanning the rows of ``coef_``.
     rank_ : int
         The rank used.

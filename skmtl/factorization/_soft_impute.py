@@ -304,8 +304,8 @@ class SoftImputer(TransformerMixin, BaseEstimator):
     is never formed; the rank grows only as the shrinkage allows (or up to
     ``max_rank``).
 
-    Input
-    -----
+    .. rubric:: Input
+
     * a dense array with NaN marking the missing entries; ``transform``
       returns the array with its NaN replaced by the low-rank prediction
       (observed entries are kept);
@@ -362,9 +362,9 @@ class SoftImputer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    components_ : ndarray of shape (rank_, n_features_in_)
+    components_ : ndarray of shape (``rank_``, ``n_features_in_``)
         Right singular vectors ``V^T`` of ``Z``.
-    singular_values_ : ndarray of shape (rank_,)
+    singular_values_ : ndarray of shape (``rank_``,)
     rank_ : int
     shrinkage_value_ : float
         The final ``lambda``.
@@ -498,7 +498,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         """Fold the rows of ``X`` into the fitted column space.
 
         Returns the completed matrix for dense input (NaN replaced, observed
-        entries kept) and the row factors (n_samples, rank_) for sparse input.
+        entries kept) and the row factors (n_samples, ``rank_``) for sparse input.
         """
         check_is_fitted(self, "components_")
         Xv = self._check(X, reset=False)
@@ -513,7 +513,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         return fold_in_rows(S.indptr.astype(np.int64), S.indices.astype(np.int64), S.data, B, lam)
 
     def inverse_transform(self, A):
-        """Dense low-rank reconstruction ``A B^T`` from row factors (n_samples, rank_)."""
+        """Dense low-rank reconstruction ``A B^T`` from row factors (n_samples, ``rank_``)."""
         check_is_fitted(self, "components_")
         A = np.asarray(A, dtype=np.float64)
         return A @ self._col_factors().T

@@ -141,7 +141,7 @@ class ClusteredRegressor(_RegressorShell):
     task_structure_ : ndarray of shape (n_tasks, n_tasks)
         The learned relaxed cluster matrix ``M``.
     objective_ : float
-    objective_path_ : ndarray of shape (n_iter_,)
+    objective_path_ : ndarray of shape (``n_iter_``,)
     n_iter_ : int
     tasks_, n_tasks_, n_features_in_, feature_names_in_
     """

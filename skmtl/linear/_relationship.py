@@ -660,7 +660,7 @@ class TaskRelationshipRegressor(_MeanTransferMixin, _TaskRelationshipMixin, _Reg
     objective_ : float
         Final objective with ``Omega`` profiled out:
         ``f + beta/2 ||W||_F^2 + alpha/2 (tr (W^T W + eps I)^{1/2})^2``.
-    objective_path_ : ndarray of shape (n_iter_,)
+    objective_path_ : ndarray of shape (``n_iter_``,)
         Objective after each alternation (non-increasing).
     n_iter_ : int
         Number of alternations.
