@@ -1,33 +1,31 @@
-"""Sphinx extension that keeps the skmtl documentation buildable whatever has landed.
+"""Sphinx extension that generates the skmtl API reference and benchmark pages.
 
 At the start of every build (``config-inited``) it
 
 * imports every public skmtl module, reads its ``__all__`` and writes one API
   page per module (``api/<module>.rst``, autosummary tables) plus
   ``api/index.rst``. A module that fails to import (the Gaussian processes
-  need torch; a family may not exist yet) gets a short page that says so and
-  why, so ``sphinx-build -W`` still passes;
+  need torch) gets a short page that says so and why, and a warning (fatal
+  under ``-W``);
 * writes ``benchmarks/_results.inc.rst``, which includes every table saved in
   ``benchmarks/results/*.md`` (or ``*.rst``), or says "not yet run";
 * records the set of available names in the config value ``skmtl_available``
   so that an incremental build re-reads every page when it changes.
 
 It adds the role ``:model:`Name``` that links to a public estimator when it
-exists and prints it marked *planned* when it does not, and a directive
+exists and, when it does not, prints it marked *planned* and warns; and a directive
 ``.. skmtl-availability::`` that tables every module's status.
 
-Warnings raised while parsing *docstrings* of skmtl objects (reST slips in
-code that others are still writing) are collected and summarized at the end
-instead of failing the build, unless ``skmtl_docs_strict_docstrings`` is True.
-Every other warning (the guide, the gallery, the API pages) stays fatal under
-``-W``.
+The build is strict: under ``-W`` every warning is fatal, those raised while
+parsing skmtl docstrings included. A known module that cannot be imported,
+and a ``:model:`` name that is not public, are reported as warnings too, so a
+missing family fails the build instead of degrading it silently.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import logging
 import pkgutil
 import re
 import shutil
@@ -132,7 +130,8 @@ def scan_api():
             mod = importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - any failure means "not available"
             info.error = f"{type(exc).__name__}: {exc}".strip()
-            LOG.info(f"[skmtl_docs] {name} not importable: {info.error}")
+            LOG.warning(f"[skmtl_docs] {name} not importable: {info.error}",
+                        type="skmtl", subtype="import")
             infos.append(info)
             continue
         info.ok = True
@@ -141,7 +140,8 @@ def scan_api():
             try:
                 obj = getattr(mod, attr)
             except Exception:  # noqa: BLE001 - lazy attribute that fails
-                LOG.info(f"[skmtl_docs] {name}.{attr} listed in __all__ but not importable")
+                LOG.warning(f"[skmtl_docs] {name}.{attr} listed in __all__ but not importable",
+                            type="skmtl", subtype="import")
                 continue
             if inspect.ismodule(obj):
                 continue
@@ -150,6 +150,12 @@ def scan_api():
                 continue
             seen_ids[key] = f"{name}.{attr}"
             info.sections.setdefault(_classify(obj), []).append(attr)
+        if not info.n_names and getattr(mod, "__all__", None):
+            LOG.warning(f"[skmtl_docs] {name}: nothing public in __all__ could be documented",
+                        type="skmtl", subtype="import")
+        elif not getattr(mod, "__all__", None) and name in dict(KNOWN_MODULES):
+            LOG.warning(f"[skmtl_docs] {name} has an empty __all__", type="skmtl",
+                        subtype="import")
         infos.append(info)
     rank = {m: i for i, (m, _) in enumerate(order + DEVELOPER_MODULES)}
     infos.sort(key=lambda i: rank[i.name])
@@ -248,10 +254,13 @@ _MODULES: list[ModuleInfo] = []
 
 
 def model_role(name, rawtext, text, lineno, inliner, options=None, content=None):
-    """``:model:`L21Regressor``` -> a link when it exists, else "L21Regressor (planned)"."""
+    """``:model:`L21Regressor``` -> a link when it exists, else "L21Regressor (planned)" and a warning."""
     short = text.strip().lstrip("~")
     full = _REGISTRY.get(short)
     if full is None:
+        LOG.warning(f"[skmtl_docs] :model:`{short}` is not a public skmtl name",
+                    location=(inliner.document.settings.env.docname, lineno),
+                    type="skmtl", subtype="model")
         node = nodes.inline(rawtext, "", classes=["skmtl-planned"])
         node += nodes.literal(short, short)
         node += nodes.emphasis(" (planned)", " (planned)")
@@ -304,59 +313,6 @@ class AvailabilityDirective(Directive):
 
 
 # --------------------------------------------------------------------------
-# docstring warnings: summarized, fatal only when strict
-# --------------------------------------------------------------------------
-
-
-class _DocstringWarningFilter(logging.Filter):
-    def __init__(self, app):
-        super().__init__()
-        self.app = app
-        self.collected = []
-
-    def _location(self, record):
-        loc = getattr(record, "location", None)
-        if isinstance(loc, nodes.Node):
-            return sphinx_logging.get_node_location(loc) or ""
-        if isinstance(loc, tuple):
-            return str(loc[0] or "")
-        return str(loc or "")
-
-    def filter(self, record):
-        if record.levelno < logging.WARNING or self.app.config.skmtl_docs_strict_docstrings:
-            return True
-        loc = self._location(record)
-        if "docstring of skmtl" in loc or "docstring of sklearn" in loc:
-            try:
-                msg = record.getMessage()
-            except Exception:  # noqa: BLE001
-                msg = str(record.msg)
-            self.collected.append(f"{loc}: {msg}")
-            return False
-        return True
-
-
-def _install_filter(app):
-    filt = _DocstringWarningFilter(app)
-    for handler in logging.getLogger(sphinx_logging.NAMESPACE).handlers:
-        if isinstance(handler, sphinx_logging.WarningStreamHandler):
-            handler.filters.insert(0, filt)
-    app._skmtl_docstring_filter = filt
-
-
-def _report_docstring_warnings(app, exception):
-    filt = getattr(app, "_skmtl_docstring_filter", None)
-    if filt is None or not filt.collected:
-        return
-    LOG.info(
-        f"[skmtl_docs] {len(filt.collected)} reST problem(s) in skmtl docstrings "
-        "(not fatal; set SKMTL_DOCS_STRICT=1 to fail on them):"
-    )
-    for line in filt.collected:
-        LOG.info(f"    {line}")
-
-
-# --------------------------------------------------------------------------
 
 
 def _on_config_inited(app, config):
@@ -392,11 +348,8 @@ def _skip_member(app, what, name, obj, skip, options):
 
 def setup(app):
     app.add_config_value("skmtl_available", (), "env")
-    app.add_config_value("skmtl_docs_strict_docstrings", False, "")
     app.connect("config-inited", _on_config_inited)
-    app.connect("build-finished", _report_docstring_warnings)
     app.connect("autodoc-skip-member", _skip_member)
     app.add_role("model", model_role)
     app.add_directive("skmtl-availability", AvailabilityDirective)
-    _install_filter(app)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
