@@ -10,7 +10,7 @@ tqdm is imported only when a bar is asked for; without tqdm the loop runs
 unchanged.
 """
 
-__all__ = ["progress"]
+__all__ = ["progress", "parallel_progress"]
 
 
 def progress(iterable, verbose, desc=None, total=None, **kwargs):
@@ -44,3 +44,32 @@ def progress(iterable, verbose, desc=None, total=None, **kwargs):
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)
     return tqdm(iterable, desc=desc, total=total, **kwargs)
+
+
+def parallel_progress(calls, n_jobs, verbose, desc=None, total=None, prefer="threads"):
+    """Run joblib ``delayed`` calls with :class:`joblib.Parallel`, a bar when ``verbose``.
+
+    Parameters
+    ----------
+    calls : iterable of delayed calls
+    n_jobs : int or None
+        Passed to ``Parallel`` (the active backend, e.g. Dask, takes over).
+    verbose : bool or int
+        Show a bar over the finished calls when truthy.
+    desc : str, default=None
+    total : int, default=None
+        Number of calls (for the bar).
+    prefer : str, default="threads"
+        Soft backend hint of ``Parallel``.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``calls``.
+    """
+    from joblib import Parallel
+
+    if not verbose:
+        return Parallel(n_jobs=n_jobs, prefer=prefer)(calls)
+    gen = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")(calls)
+    return list(progress(gen, verbose, desc=desc, total=total))

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data import _check_features, _check_sample_weight
 from .._param_validation import Interval, StrOptions, validate_params
+from .._progress import progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._common import _drop_zero_weights, _PredictiveRegressorMixin, _quad_rows, _Scaler, _task_moments
 from ._gibbs import _gibbs_chain, effective_sample_size, split_rhat
@@ -267,6 +268,8 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         Seeds the Gibbs chains.
     task_column : str or int, default=None
         Column of ``X`` holding task labels (long input); None for wide input.
+    verbose : int, default=0
+        Gibbs: a progress bar over the chains when positive.
 
     Attributes
     ----------
@@ -345,6 +348,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
         "task_column": [None, str, Integral],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -369,6 +373,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         n_jobs=None,
         random_state=None,
         task_column=None,
+        verbose=0,
     ):
         self.method = method
         self.covariance = covariance
@@ -389,6 +394,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.task_column = task_column
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, sample_weight=None):
@@ -508,11 +514,12 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
 
         n_jobs = effective_n_jobs(self.n_jobs)
         t0 = time.perf_counter()
+        desc = "Gibbs chains"
         if n_jobs > 1 and self.n_chains > 1:
             with ThreadPoolExecutor(max_workers=min(n_jobs, self.n_chains)) as pool:
-                results = list(pool.map(run, inits))
+                results = list(progress(pool.map(run, inits), self.verbose, desc=desc, total=self.n_chains))
         else:
-            results = [run(init) for init in inits]
+            results = [run(init) for init in progress(inits, self.verbose, desc=desc)]
         seconds = time.perf_counter() - t0
         mus = [r[0] for r in results]
         Sigs = [r[1] for r in results]

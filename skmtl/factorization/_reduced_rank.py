@@ -4,11 +4,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import delayed
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 
 from .._param_validation import Interval, StrOptions, validate_params
+from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 
 __all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"]
@@ -249,6 +251,38 @@ class ReducedRankRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         self.task_components_ = Vt[:rank].T.copy()
 
 
+def _rrr_fold_scores(Xd, Y, W, observed, train, test, alphas, ranks, fit_intercept, max_iter, tol):
+    """Held-out ``mean_t SSE_t / SST_t`` of every (alpha, rank) on one fold, and which were scored."""
+    scores = np.zeros((len(alphas), len(ranks)))
+    counts = np.zeros((len(alphas), len(ranks)))
+    Xtr, Ytr, Wtr = Xd[train], Y[train], W[train]
+    if not np.all(Wtr.sum(axis=0) > 0):
+        return scores, counts
+    ybar = (Wtr * Ytr).sum(axis=0) / Wtr.sum(axis=0)
+    obs_te = observed[test]
+    sst = (obs_te * (Y[test] - ybar) ** 2).sum(axis=0)
+    ok = (sst > 0) & (obs_te.sum(axis=0) > 0)
+    if not ok.any():
+        return scores, counts
+    mtr = Wtr.max(axis=1)
+    exact = bool(np.all(Wtr == mtr[:, None]))
+    for a_i, alpha in enumerate(alphas):
+        if exact:
+            coefs, icpts, _ = reduced_rank_path(Xtr, Ytr, mtr, alpha, ranks, fit_intercept)
+        else:
+            coefs, icpts, init = [], [], None
+            for r in ranks:
+                B, b, *_ = _fit_rrr(Xtr, Ytr, Wtr, r, alpha, fit_intercept, max_iter, tol, init)
+                coefs.append(B)
+                icpts.append(b)
+                init = (B, b)
+        for r_i, (B, b) in enumerate(zip(coefs, icpts)):
+            sse = (obs_te * (Y[test] - Xd[test] @ B - b) ** 2).sum(axis=0)
+            scores[a_i, r_i] += np.mean(sse[ok] / sst[ok])
+            counts[a_i, r_i] += 1
+    return scores, counts
+
+
 class ReducedRankRegressorCV(ReducedRankRegressor):
     """Reduced-rank ridge regression with rank (and ridge strength) chosen by cross-validation.
 
@@ -272,6 +306,10 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         Folds over the rows of ``X`` (``KFold(cv)`` for an int).
     fit_intercept, max_iter, tol, task_column
         As in :class:`ReducedRankRegressor`.
+    n_jobs : int, default=None
+        Folds fitted in parallel with joblib (any backend, e.g. Dask).
+    verbose : int, default=0
+        Show a progress bar over the folds when positive.
 
     Attributes
     ----------
@@ -291,12 +329,17 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "task_column": [None, str, Integral],
+        "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, ranks=None, alphas=None, *, cv=5, fit_intercept=True, max_iter=200, tol=1e-6, task_column=None):
+    def __init__(self, ranks=None, alphas=None, *, cv=5, fit_intercept=True, max_iter=200, tol=1e-6, task_column=None,
+                 n_jobs=None, verbose=0):
         self.ranks = ranks
         self.alphas = alphas
         self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
@@ -325,35 +368,16 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         n = data.n_samples
         if n < 2:
             raise ValueError(f"ReducedRankRegressorCV needs at least 2 samples for cross-validation; got n_samples = {n}.")
-        scores = np.zeros((len(alphas), len(ranks)))
-        counts = np.zeros((len(alphas), len(ranks)))
         observed = W > 0
-        for train, test in cv.split(np.zeros((n, 1))):
-            Xtr, Ytr, Wtr = Xd[train], Y[train], W[train]
-            if not np.all(Wtr.sum(axis=0) > 0):
-                continue
-            ybar = (Wtr * Ytr).sum(axis=0) / Wtr.sum(axis=0)
-            obs_te = observed[test]
-            sst = (obs_te * (Y[test] - ybar) ** 2).sum(axis=0)
-            ok = (sst > 0) & (obs_te.sum(axis=0) > 0)
-            if not ok.any():
-                continue
-            mtr = Wtr.max(axis=1)
-            exact = bool(np.all(Wtr == mtr[:, None]))
-            for a_i, alpha in enumerate(alphas):
-                if exact:
-                    coefs, icpts, _ = reduced_rank_path(Xtr, Ytr, mtr, alpha, ranks, self.fit_intercept)
-                else:
-                    coefs, icpts, init = [], [], None
-                    for r in ranks:
-                        B, b, *_ = _fit_rrr(Xtr, Ytr, Wtr, r, alpha, self.fit_intercept, self.max_iter, self.tol, init)
-                        coefs.append(B)
-                        icpts.append(b)
-                        init = (B, b)
-                for r_i, (B, b) in enumerate(zip(coefs, icpts)):
-                    sse = (obs_te * (Y[test] - Xd[test] @ B - b) ** 2).sum(axis=0)
-                    scores[a_i, r_i] += np.mean(sse[ok] / sst[ok])
-                    counts[a_i, r_i] += 1
+        calls = (
+            delayed(_rrr_fold_scores)(Xd, Y, W, observed, train, test, alphas, ranks, self.fit_intercept,
+                                      self.max_iter, self.tol)
+            for train, test in cv.split(np.zeros((n, 1)))
+        )
+        folds = parallel_progress(calls, self.n_jobs, self.verbose, desc="ReducedRankRegressorCV folds",
+                                  total=cv.get_n_splits(np.zeros((n, 1))))
+        scores = sum(f[0] for f in folds)
+        counts = sum(f[1] for f in folds)
         if not counts.any():
             raise ValueError("No cross-validation fold had held-out targets with non-zero variance; use fewer folds.")
         self.cv_scores_ = scores / np.maximum(counts, 1)

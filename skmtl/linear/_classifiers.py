@@ -237,7 +237,8 @@ class TraceNormClassifier(_ProxLinearClassifier):
 
 class _ClassifierCV(_FistaCVMixin, _ProxLinearClassifier):
     def __init__(self, alphas=None, *, n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True,
-                 task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+                 task_weight=None, max_iter=1000, tol=1e-6, task_column=None, verbose=0):
+        self.verbose = verbose
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -271,7 +272,8 @@ class L21ClassifierCV(_ClassifierCV):
     Folds from :func:`~skmtl.linear._cv.path_cv_splits` (every task in every
     fold for long input). Attributes: ``alpha_``, ``alphas_``,
     ``score_path_`` (n_alphas, n_folds; minus the held-out log-loss) and
-    those of :class:`L21Classifier`.
+    those of :class:`L21Classifier`. ``verbose > 0`` shows a progress bar
+    over the folds.
     """
 
     _penalty_class = L21

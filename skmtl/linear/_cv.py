@@ -18,7 +18,8 @@ becomes ``n_iter_`` (that of the refit at ``alpha_``). The path callable receive
 order and a :class:`~skmtl._data.MultiTaskData` cut to the training rows
 (a task may be left with no observation). The subclass's ``__init__`` stores
 ``alphas``, ``n_alphas``, ``eps``, ``cv``, ``n_jobs``, ``scoring`` (and
-``task_column``), plus its own parameters.
+``task_column``, and ``verbose``: a progress bar over the folds), plus its
+own parameters.
 
 Folds are sets of rows: for wide input ``KFold`` over rows (scikit-learn's
 default for ``*CV`` estimators); for long input the rows of every task are
@@ -29,10 +30,11 @@ every fold (stratified within tasks).
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
+from .._progress import parallel_progress
 from ..metrics import per_task_r2
 
 __all__ = ["PathCVMixin", "path_cv_splits"]
@@ -153,10 +155,9 @@ class PathCVMixin:
         splits = path_cv_splits(data, self.cv)
         scoring = self.scoring
         tw = self._cv_task_weight()
-        scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fold_scores)(path_func, params, data, tr, te, alphas, scoring, tw)
-            for tr, te in splits
-        )
+        scores = parallel_progress(
+            (delayed(_fold_scores)(path_func, params, data, tr, te, alphas, scoring, tw) for tr, te in splits),
+            self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(splits))
         score_path = np.column_stack(scores)
         mean = np.nanmean(score_path, axis=1)
         best = int(np.nanargmax(mean))

@@ -177,6 +177,8 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         datafit weights). A callable gets ``(y_true, y_pred, task)`` on held-out
         observations and returns a score, higher is better.
     fit_intercept, task_weight, max_iter, tol, task_column : see :class:`L21Regressor`.
+    verbose : int, default=0
+        Progress bar over the folds when positive.
 
     Attributes
     ----------
@@ -190,7 +192,8 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
 
     def __init__(self, alphas=None, *, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4,
-                 task_column=None):
+                 task_column=None, verbose=0):
+        self.verbose = verbose
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .._data import MultiTaskData, validate_fit_data
+from .._progress import progress
 from ._bcd import L21Solver
 
 __all__ = ["l21_path", "l21_alpha_max", "alpha_grid"]
@@ -53,7 +54,7 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
 
 
 def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
-                   max_iter=1000, coef_init=None, warn=True, solver=None):
+                   max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0):
     """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters."""
     if solver is None:
         solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight)
@@ -65,7 +66,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     gaps = np.zeros(A)
     n_iters = np.zeros(A, dtype=np.int64)
     not_converged = []
-    for k, alpha in enumerate(alphas):
+    for k, alpha in enumerate(progress(alphas, verbose, desc="L21 path")):
         gap, n_iter, conv = solver.solve(alpha, tol=tol, max_iter=max_iter)
         coefs[k] = solver.W.T
         intercepts[k] = solver.intercept
@@ -86,7 +87,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
 
 def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None,
              fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
-             max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False):
+             max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0):
     """Multi-task group lasso (L2,1) path with warm starts.
 
     Solves, for each ``alpha`` of a descending grid::
@@ -112,6 +113,8 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=No
         Maximum number of coordinate descent epochs per ``alpha``.
     coef_init : array of shape (n_tasks, n_features), optional
         Start of the first fit.
+    verbose : int, default=0
+        Progress bar over the grid when positive.
 
     Returns
     -------
@@ -133,7 +136,7 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=No
         if np.any(alphas < 0):
             raise ValueError("alphas must be non-negative.")
     coefs, intercepts, gaps, n_iters = _l21_path_data(
-        data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver)
+        data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose)
     out = [alphas, coefs, gaps]
     if return_intercept:
         out.append(intercepts)

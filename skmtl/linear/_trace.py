@@ -22,10 +22,11 @@ cross-validation).
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import BaseEstimator
 
 from .._new_task import _SubspaceTransferMixin
+from .._progress import parallel_progress, progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._cv import PathCVMixin, path_cv_splits
 from ._datafits import make_squared_loss
@@ -53,7 +54,7 @@ def _check_solver_params(est):
         raise ValueError(f"tol must be a positive number; got {est.tol!r}.")
 
 
-def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=True):
+def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=True, verbose=0):
     """Solutions along a grid of strengths, warm-started from the previous one.
 
     Parameters
@@ -63,6 +64,8 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
         ``make_penalty(alpha)`` returns the penalty at strength ``alpha``.
     alphas : array-like
         Strengths, best in decreasing order (from ``alpha_max``).
+    verbose : int, default=0
+        Progress bar over the strengths when positive.
 
     Returns
     -------
@@ -71,7 +74,7 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
     coefs, intercepts, n_iters = [], [], []
     W = b = None
     L = None
-    for a in alphas:
+    for a in progress(alphas, verbose, desc="path"):
         res = fista(
             datafit, make_penalty(a), W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=warn
         )
@@ -130,12 +133,10 @@ class _FistaCVMixin:
             if len(alphas) == 0 or np.any(alphas < 0):
                 raise ValueError("alphas must be a non-empty array of non-negative strengths.")
         splits = path_cv_splits(data, self.cv)
-        losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fold_path)(
-                make_datafit, self._penalty_class, data, tr, te, alphas, self.max_iter, self.tol
-            )
-            for tr, te in splits
-        )
+        losses = parallel_progress(
+            (delayed(_fold_path)(make_datafit, self._penalty_class, data, tr, te, alphas, self.max_iter, self.tol)
+             for tr, te in splits),
+            self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(splits))
         score_path = -np.array(losses).T  # (n_alphas, n_folds)
         best = int(np.argmax(score_path.mean(axis=1)))
         self.alphas_ = alphas
@@ -159,12 +160,14 @@ def trace_norm_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
     return TraceNorm(1.0).alpha_max(G0)
 
 
-def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-6, max_iter=1000, warn=False):
+def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-6, max_iter=1000, warn=False,
+                    verbose=0):
     """Warm-started trace-norm regression path on a :class:`~skmtl._data.MultiTaskData`.
 
     Returns ``coefs`` (n_alphas, n_tasks, n_features), ``intercepts``
     (n_alphas, n_tasks) and the iterations of each fit (the
-    ``PathCVMixin`` path contract).
+    ``PathCVMixin`` path contract). ``verbose > 0`` shows a progress bar
+    over ``alphas``.
     """
     import warnings
 
@@ -174,7 +177,8 @@ def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1
     with warnings.catch_warnings():
         if not warn:
             warnings.simplefilter("ignore", ConvergenceWarning)
-        coefs, intercepts, n_iters = fista_path(df, TraceNorm, alphas, max_iter=max_iter, tol=tol, warn=warn)
+        coefs, intercepts, n_iters = fista_path(df, TraceNorm, alphas, max_iter=max_iter, tol=tol, warn=warn,
+                                                verbose=verbose)
     return np.array([W.T for W in coefs]), np.array(intercepts), np.array(n_iters)
 
 
@@ -284,6 +288,8 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
         None is the held-out weighted mean squared error.
     fit_intercept, task_weight, max_iter, tol, task_column
         As in :class:`TraceNormRegressor`.
+    verbose : int, default=0
+        Progress bar over the folds when positive.
 
     Attributes
     ----------
@@ -299,7 +305,7 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
     _alpha_max_func = staticmethod(trace_norm_alpha_max)
 
     def __init__(self, alphas=None, *, n_alphas=30, eps=1e-3, cv=5, n_jobs=None, scoring=None,
-                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None, verbose=0):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -311,6 +317,7 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
         self.max_iter = max_iter
         self.tol = tol
         self.task_column = task_column
+        self.verbose = verbose
 
     def _path_params(self):
         _check_solver_params(self)
