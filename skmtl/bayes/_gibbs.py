@@ -42,6 +42,52 @@ def _chol_inplace(P, d):
     return True
 
 
+class GibbsNotPositiveDefiniteError(np.linalg.LinAlgError):
+    """A full conditional's precision or scale matrix stayed indefinite after the largest jitter."""
+
+
+_JITTER_TRIES = 8  # relative jitter 1e-10 .. 1e-3 of the mean diagonal
+
+
+@njit(cache=True)
+def _chol_jitter(P, d, diag):
+    """Cholesky of the symmetric ``P`` (both triangles filled) into its lower triangle.
+
+    On failure the lower triangle is restored from the upper one and a jitter of
+    ``1e-10 .. 1e-3`` times the mean diagonal is added (escalating). Returns the
+    jitter used (0.0 when none was needed), or -1.0 when even the largest failed
+    (or ``P`` holds NaN/inf). ``diag`` is scratch of length d. Compiled without
+    fastmath so that the NaN checks hold.
+    """
+    scale = 0.0
+    for i in range(d):
+        diag[i] = P[i, i]
+        scale += abs(P[i, i])
+    if not np.isfinite(scale):
+        return -1.0
+    if _chol_inplace(P, d) and _finite_diag(P, d):
+        return 0.0
+    scale = max(scale / d, 1e-300)
+    jitter = 1e-10 * scale
+    for _ in range(_JITTER_TRIES):
+        for i in range(d):
+            for j in range(i):
+                P[i, j] = P[j, i]
+            P[i, i] = diag[i] + jitter
+        if _chol_inplace(P, d) and _finite_diag(P, d):
+            return jitter
+        jitter *= 10.0
+    return -1.0
+
+
+@njit(cache=True)
+def _finite_diag(L, d):
+    for i in range(d):
+        if not (np.isfinite(L[i, i]) and L[i, i] > 0.0):
+            return False
+    return True
+
+
 @njit(cache=True, fastmath=True)
 def _solve_lower(L, b, out, d):
     for i in range(d):
@@ -91,6 +137,7 @@ def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
     Binv = np.empty((d, d))
     H = np.empty((d, d))
     e = np.zeros(d)
+    diag = np.empty(d)
 
     n_total = n_burn + n_keep * thin
     kept = 0
@@ -106,8 +153,15 @@ def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
             for i in range(d):
                 for k in range(i + 1):
                     P[i, k] = Lam[i, k] + A[t, i, k] * inv
+                    P[k, i] = P[i, k]
                 b[i] = Lmu[i] + c[t, i] * inv
-            _chol_inplace(P, d)
+            if _chol_jitter(P, d, diag) < 0.0:
+                raise GibbsNotPositiveDefiniteError(
+                    "Gibbs sampler: the posterior precision of a task's coefficients is not positive "
+                    "definite even with jitter (features of extreme scale, collinear features or a "
+                    "vanishing noise variance). Standardize the features (StandardScaler), drop "
+                    "collinear or constant features, or raise prior_scale / alpha_2."
+                )
             _solve_lower(P, b, tmp, d)
             for i in range(d):
                 tmp[i] += np.random.standard_normal()
@@ -148,7 +202,15 @@ def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
                     s += (w[t, i] - wbar[i]) * (w[t, k] - wbar[k])
                 s += Psi0[i, k] + kappa0 * T / kn * (wbar[i] - m0[i]) * (wbar[k] - m0[k])
                 Psi[i, k] = s
-        _chol_inplace(Psi, d)  # Psi now holds U (lower), Psi_n = U U^T
+                Psi[k, i] = s
+        # Psi now holds U (lower), Psi_n = U U^T
+        if _chol_jitter(Psi, d, diag) < 0.0:
+            raise GibbsNotPositiveDefiniteError(
+                "Gibbs sampler: the inverse-Wishart scale matrix of the shared prior is not positive "
+                "definite even with jitter (task coefficients of extreme scale or NaN). Standardize "
+                "the features (StandardScaler), drop collinear or constant features, or raise "
+                "prior_scale."
+            )
         nun = nu0 + T
         for i in range(d):
             for k in range(d):
