@@ -80,6 +80,11 @@ def test_benchmark_page_says_not_yet_run_without_results(skmtl_docs, tmp_path):
     assert skmtl_docs.write_benchmarks(tmp_path) == ["bench_linear.md"]
     text = (tmp_path / "benchmarks" / "results" / ".." / "_results.inc.rst").read_text()
     assert "results/bench_linear.md" in text and "myst_parser" in text
+    assert "bench_linear\n~~~" in text  # no title of its own: the file name is its title
+    (tmp_path / "benchmarks" / "results" / "bench_trace.md").write_text("# Trace norm\n\n| a |\n|---|\n| 1 |\n")
+    assert skmtl_docs.write_benchmarks(tmp_path) == ["bench_linear.md", "bench_trace.md"]
+    text = (tmp_path / "benchmarks" / "_results.inc.rst").read_text()
+    assert "results/bench_trace.md" in text and "bench_trace\n~~~" not in text
 
 
 #: Every module whose ``__all__`` must be in the API reference.

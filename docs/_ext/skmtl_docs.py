@@ -231,8 +231,9 @@ def write_benchmarks(srcdir):
     if not files:
         out += [".. note::", "", "   Benchmarks: not yet run.", ""]
     for p in files:
-        title = p.stem
-        out += [_underline(title, "~"), ""]
+        text = p.read_text(encoding="utf-8").lstrip()
+        if not (p.suffix == ".md" and text.startswith("# ")):  # else the table's own title
+            out += [_underline(p.stem, "~"), ""]
         if p.suffix == ".md":
             out += [f".. include:: results/{p.name}", "   :parser: myst_parser.sphinx_", ""]
         else:
