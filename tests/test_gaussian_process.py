@@ -55,16 +55,25 @@ def fitted_numpy_parts(m):
 
 
 def test_import_skmtl_does_not_import_torch():
-    code = "import sys, skmtl, skmtl.metrics, skmtl.baselines; print('torch' in sys.modules)"
+    code = (
+        "import sys, skmtl, skmtl.metrics, skmtl.baselines, skmtl.bayes, skmtl.model_selection, "
+        "skmtl.plotting, skmtl.datasets, skmtl.linear, skmtl.factorization; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-def test_kronecker_lml_equals_dense_numpy():
+@pytest.mark.parametrize("ard", [True, False])
+@pytest.mark.parametrize("correlated_noise", [False, True])
+def test_kronecker_lml_equals_dense_numpy(correlated_noise, ard):
     X, Y = make_data(30, 3)
-    m = MultiTaskGPRegressor(rank=2, max_iter=30).fit(X, Y)
+    m = MultiTaskGPRegressor(rank=2, max_iter=30, correlated_noise=correlated_noise, ard=ard).fit(X, Y)
     assert m.method_ == "kronecker"
     Bq, S, ls = fitted_numpy_parts(m)
+    assert ls[0].shape == ((X.shape[1],) if ard else (1,))
+    if correlated_noise:  # a full noise covariance, not diagonal
+        assert np.abs(S - np.diag(np.diag(S))).max() > 1e-6
     Yn = (Y - m._y_mean) / m._y_std
     Kx = rbf_numpy(X, X, ls[0])
     K = np.kron(Bq[0], Kx) + np.kron(S, np.eye(len(X)))  # task-major ordering
@@ -157,6 +166,65 @@ def test_predictions_match_gpytorch_model():
     with torch.no_grad(), gpytorch.settings.fast_computations(False, False, False):
         mll = gpytorch.mlls.ExactMarginalLogLikelihood(lik, model)(model(train_x), train_y)
     assert float(mll) * Y.size == pytest.approx(m.log_marginal_likelihood_value_, rel=1e-6)
+
+
+@pytest.mark.parametrize("n_latent", [None, 2])
+def test_masked_and_lmc_predictions_match_gpytorch_hadamard_model(n_latent):
+    """The masked path (ICM and LMC) against GPyTorch's Hadamard multitask model with our hyperparameters.
+
+    GPyTorch's Hadamard multitask tutorial: inputs (x, task index), kernel
+    ``IndexKernel(i) * RBF(x)``; the LMC is the sum over latent processes of such
+    products; per-task noise through a fixed per-observation noise.
+    """
+    X, Y = make_data(30, 3, seed=21)
+    Y = Y.copy()
+    Y[np.random.default_rng(1).random(Y.shape) < 0.3] = np.nan
+    m = MultiTaskGPRegressor(rank=1, n_latent=n_latent, max_iter=40, method="masked").fit(X, Y)
+    assert m.method_ == "masked"
+    p = m.params_
+    Q, T = len(p.kernels), Y.shape[1]
+    _, S, ls = fitted_numpy_parts(m)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    train_x = torch.as_tensor(X[rows])
+    train_i = torch.as_tensor(tasks)[:, None]
+    train_y = torch.as_tensor(((Y - m._y_mean) / m._y_std)[rows, tasks])
+
+    class HadamardModel(gpytorch.models.ExactGP):
+        def __init__(self, x, i, y, lik):
+            super().__init__((x, i), y, lik)
+            self.mean_module = gpytorch.means.ZeroMean()
+            self.covar_modules = torch.nn.ModuleList(
+                [gpytorch.kernels.RBFKernel(ard_num_dims=X.shape[1]) for _ in range(Q)])
+            self.task_covar_modules = torch.nn.ModuleList(
+                [gpytorch.kernels.IndexKernel(num_tasks=T, rank=1) for _ in range(Q)])
+
+        def forward(self, x, i):
+            covar = self.covar_modules[0](x).mul(self.task_covar_modules[0](i))
+            for q in range(1, Q):
+                covar = covar + self.covar_modules[q](x).mul(self.task_covar_modules[q](i))
+            return gpytorch.distributions.MultivariateNormal(self.mean_module(x), covar)
+
+    lik = gpytorch.likelihoods.FixedNoiseGaussianLikelihood(
+        noise=torch.as_tensor(np.diag(S)[tasks].copy()), learn_additional_noise=False).double()
+    model = HadamardModel(train_x, train_i, train_y, lik).double()
+    with torch.no_grad():
+        for q in range(Q):
+            model.covar_modules[q].lengthscale = torch.as_tensor(ls[q])
+            model.task_covar_modules[q].covar_factor.copy_(p.task_factors[q])
+            model.task_covar_modules[q].var = torch.exp(p.log_task_diag[q])
+    model.eval()
+    Xt = np.random.default_rng(5).uniform(-2, 2, size=(8, X.shape[1]))
+    xq, tq = np.repeat(Xt, T, axis=0), np.tile(np.arange(T), len(Xt))
+    with torch.no_grad(), gpytorch.settings.fast_pred_var(False), gpytorch.settings.fast_computations(False, False, False):
+        f = model(torch.as_tensor(xq), torch.as_tensor(tq)[:, None])
+        mean_ref, var_ref = f.mean.numpy().reshape(-1, T), f.variance.numpy().reshape(-1, T)
+    mu, sd = m.predict(Xt, return_std=True)
+    np.testing.assert_allclose((mu - m._y_mean) / m._y_std, mean_ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose((sd / m._y_std) ** 2, var_ref, rtol=1e-4, atol=1e-6)
+    model.train()
+    with torch.no_grad(), gpytorch.settings.fast_computations(False, False, False):
+        mll = gpytorch.mlls.ExactMarginalLogLikelihood(lik, model)(model(train_x, train_i), train_y)
+    assert float(mll) * len(rows) == pytest.approx(m.log_marginal_likelihood_value_, rel=1e-6)
 
 
 def test_long_input_equals_wide_input():

@@ -21,6 +21,13 @@ form (no back-propagation through the eigendecomposition, whose derivative is
 unstable for repeated eigenvalues) and chained to the hyperparameters by
 autograd through the kernel evaluation.
 
+This Kronecker algebra is written by hand here with dense torch eigendecompositions
+(``torch.linalg.eigh`` of ``Kx`` and of the whitened ``B``); it does not use
+``linear_operator``'s ``KroneckerProductLinearOperator`` (nor GPyTorch's
+``MultitaskKernel``). ``linear_operator`` (a GPyTorch dependency, listed in the
+``gp`` extra) is used only through the GPyTorch input kernels, whose lazy
+outputs are densified with ``.to_dense()``.
+
 Masked path (missing targets, long input, LMC, sample weights): the covariance of
 the N observed (x_i, t_i) pairs is formed densely,
 ``K_ij = sum_q B_q[t_i, t_j] k_q(x_i, x_j) + Sigma[t_i, t_j] [row_i = row_j] / sqrt(w_i w_j)``,

@@ -193,7 +193,8 @@ class MultiTaskGPRegressor(_GPBase):
 
     * ``"kronecker"`` (ICM, every task observed on every row, no sample weights):
       ``K = B (x) Kx + Sigma (x) I`` solved through the eigendecompositions of
-      ``Kx`` (n x n) and of the whitened ``B`` (T x T): O(n^3 + T^3);
+      ``Kx`` (n x n) and of the whitened ``B`` (T x T): O(n^3 + T^3), hand-written
+      with dense ``torch.linalg.eigh`` (not ``linear_operator``'s Kronecker operators);
     * ``"masked"`` (missing targets, long input with each task its own inputs,
       LMC, sample weights): the covariance of the observed (input, task) pairs,
       Cholesky with escalating jitter: O(N_obs^3).
