@@ -70,3 +70,14 @@ def test_transfer_report_and_pareto_on_dask_equal_serial(client, data):
     with joblib.parallel_backend("dask"):
         dfront = pareto_front(PooledRegressor(), X, Y[:, :2], n_weights=4, n_jobs=-1)
     np.testing.assert_allclose(dfront.all_losses, front.all_losses)
+
+
+def test_reduced_rank_cv_folds_on_dask_equal_serial(client, data):
+    from skmtl.factorization import ReducedRankRegressorCV
+
+    X, Y = data[0], data[1]
+    serial = ReducedRankRegressorCV(cv=3).fit(X, Y)
+    with joblib.parallel_backend("dask"):
+        spread = ReducedRankRegressorCV(cv=3, n_jobs=-1).fit(X, Y)
+    assert np.allclose(serial.cv_scores_, spread.cv_scores_)
+    assert serial.rank_ == spread.rank_
