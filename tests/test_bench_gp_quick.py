@@ -23,3 +23,8 @@ def test_bench_gp_quick():
     for part in ("a. synthetic", "c. exact Kronecker", "c. sparse variational", "d. "):
         assert part in text
     assert "skipped, no CUDA" in text or "d. exact Kronecker" in text
+    assert "hyperparameters searched on" in text
+    targets = text.split("Targets", 1)[1]
+    for part in ("a. >= 5x faster", "b. lower average SMSE", "c. exact n=5000"):
+        line = next(ln for ln in targets.splitlines() if ln.startswith(f"- {part}"))
+        assert line.endswith(("MET", "NOT MET", "not measured", "NOT MEASURED (a data set is missing)")), line
