@@ -248,7 +248,44 @@ def _unique_labels(labels):
 # --------------------------------------------------------------------------
 
 
+# dtype kinds that are never features: complex, datetime, timedelta, str, bytes
+_BAD_KINDS = {"c": "complex", "M": "datetime", "m": "timedelta", "U": "string", "S": "bytes"}
+
+
+def _non_numeric_columns(X):
+    """Names of the DataFrame columns that are neither numeric nor boolean."""
+    out = []
+    for name, dt in X.dtypes.items():
+        kind = getattr(dt, "kind", "O")
+        if kind not in "biuf" or str(dt) == "category":
+            out.append(name)
+    return out
+
+
+def _check_feature_dtype(X):
+    if _is_dataframe(X):
+        bad = {name: _BAD_KINDS[dt.kind] for name, dt in X.dtypes.items() if getattr(dt, "kind", "O") in _BAD_KINDS}
+        if bad:
+            shown = ", ".join(f"{name!r} ({kind})" for name, kind in bad.items())
+            prefix = "Complex data not supported: " if "complex" in bad.values() else ""
+            raise ValueError(
+                f"{prefix}X must contain only real numeric features; column(s) {shown} are not. Encode "
+                f"or convert them before fitting."
+            )
+        return
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in _BAD_KINDS:
+        # scikit-learn's wording for complex input, which its estimator checks match
+        prefix = "Complex data not supported: " if kind == "c" else ""
+        raise ValueError(
+            f"{prefix}X must contain only real numeric features; got an array of "
+            f"{_BAD_KINDS[kind]} dtype ({X.dtype}). Convert it to float before fitting."
+        )
+
+
 def _check_features(estimator, X, *, reset, accept_sparse, dtype):
+    names = list(X.columns) if _is_dataframe(X) else None
+    _check_feature_dtype(X)
     try:
         X = validate_data(
             estimator,
@@ -262,16 +299,20 @@ def _check_features(estimator, X, *, reset, accept_sparse, dtype):
     except ValueError as exc:
         msg = str(exc)
         if "could not convert" in msg or "Unable to convert" in msg or "dtype" in msg.lower() and "object" in msg.lower():
+            cols = _non_numeric_columns(X) if names is not None else []
+            where = f" (non-numeric column(s) {cols})" if cols else ""
             raise ValueError(
-                f"X must contain only numeric features; {msg}. Encode categorical "
+                f"X must contain only numeric features{where}; {msg}. Encode categorical "
                 f"columns (e.g. with OneHotEncoder) before fitting."
             ) from exc
         raise
-    _check_finite_features(X)
+    _check_finite_features(X, names)
     return X
 
 
-def _check_finite_features(X):
+def _check_finite_features(X, names=None):
+    """Raise naming the columns of ``X`` with NaN or inf: by name for a
+    DataFrame (``names``, its columns), by position otherwise."""
     if sp.issparse(X):
         bad = ~np.isfinite(X.data)
         if not bad.any():
@@ -283,11 +324,16 @@ def _check_finite_features(X):
         if finite.all():
             return
         cols = np.flatnonzero(~finite.all(axis=0))
-    shown = ", ".join(map(str, cols[:10])) + (" ..." if len(cols) > 10 else "")
+    if names is not None and len(names) == X.shape[1]:
+        where = "column(s) "
+        shown = [names[c] for c in cols[:10]]
+    else:
+        where = "column(s) at position(s) "
+        shown = [int(c) for c in cols[:10]]
+    shown = repr(shown) if len(cols) <= 10 else repr(shown)[:-1] + f", ...] ({len(cols)} columns)"
     raise ValueError(
-        f"X contains NaN or inf in {len(cols)} feature column(s) (positions {shown}); "
-        f"impute or drop them before fitting (missing values are allowed in the "
-        f"targets only)."
+        f"X contains NaN or infinity in {where}{shown}; impute or drop them before "
+        f"fitting (missing values are allowed in the targets only)."
     )
 
 

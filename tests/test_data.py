@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from skmtl import IndependentClassifier, IndependentRegressor, PooledRegressor
@@ -66,17 +67,47 @@ def test_wide_and_long_give_same_fit(wide):
             np.testing.assert_allclose(long_est.predict(Xq), w[:, t], rtol=1e-10, atol=1e-10)
 
 
-def test_masked_target_value_never_changes_fit(wide):
+def _masked_estimators():
+    from skmtl.factorization import ReducedRankRegressor
+    from skmtl.linear import L21Regressor, MeanRegularizedRegressor, TraceNormRegressor
+
+    return [
+        IndependentRegressor(Ridge(alpha=0.3)),
+        PooledRegressor(),
+        L21Regressor(alpha=0.05, tol=1e-12, max_iter=20000),
+        TraceNormRegressor(alpha=0.05, tol=1e-12, max_iter=20000),
+        ReducedRankRegressor(rank=2, alpha=0.1, tol=0.0, max_iter=5000),  # EM until no decrease
+        MeanRegularizedRegressor(alpha=0.5, beta=0.1, tol=1e-12, max_iter=20000),
+    ]
+
+
+def _wide_predictions(est, X, n_tasks):
+    if est.get_params().get("task_column") is None:
+        return est.predict(X)
+    return np.column_stack([est.predict(np.column_stack([X, np.full(len(X), t)])) for t in range(n_tasks)])
+
+
+@pytest.mark.parametrize("est", _masked_estimators(), ids=lambda e: type(e).__name__)
+def test_masked_target_value_never_changes_fit(wide, est):
+    """A NaN-masked target is absent: the wide fit with mask M equals the fit on
+    the long data from which the masked (row, task) pairs are removed."""
     X, Y = wide
-    filled = np.where(np.isnan(Y), 1e6, Y)
-    ref = IndependentRegressor().fit(X, Y).predict(X)
-    # a fit on observed rows only is what the mask must mean
-    for t in range(3):
-        obs = ~np.isnan(Y[:, t])
-        np.testing.assert_allclose(ref[:, t], Ridge().fit(X[obs], filled[obs, t]).predict(X))
-    # and a different value under the mask changes nothing
-    Y2 = Y.copy()
-    assert np.allclose(IndependentRegressor().fit(X, Y2).predict(X), ref)
+    Y = Y.copy()
+    rng = np.random.default_rng(5)
+    Y[rng.random(Y.shape) < 0.2] = np.nan  # ~20% more masked entries, every task keeps rows
+    sw = rng.uniform(0.5, 2.0, len(X))
+    Xl, yl = to_long(X, Y)
+    rows = np.nonzero(~np.isnan(Y))[0]
+    kw = {"sample_weight": sw}
+    wide_fit = clone(est).fit(X, Y, **kw)
+    long_fit = clone(est).set_params(task_column=5).fit(Xl, yl, sample_weight=sw[rows])
+    ref = _wide_predictions(wide_fit, X, 3)
+    np.testing.assert_allclose(_wide_predictions(long_fit, X, 3), ref, rtol=1e-6, atol=1e-6)
+    if hasattr(wide_fit, "coef_"):
+        np.testing.assert_allclose(long_fit.coef_, wide_fit.coef_, rtol=1e-6, atol=1e-6)
+    # the test has teeth: a value under the mask (here 0) instead of NaN changes the fit
+    filled = clone(est).fit(X, np.nan_to_num(Y, nan=0.0), **kw)
+    assert not np.allclose(_wide_predictions(filled, X, 3), ref, rtol=1e-3, atol=1e-3)
 
 
 def test_pandas_long_input_with_string_tasks():
@@ -120,12 +151,20 @@ def test_one_dimensional_y_is_one_task(wide):
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda X, Y: (np.where(np.arange(5) == 3, np.nan, X), Y), r"NaN or inf in 1 feature column\(s\) \(positions 3\)"),
-        (lambda X, Y: (np.where(np.arange(5) == 1, np.inf, X), Y), r"positions 1"),
+        (lambda X, Y: (np.where(np.arange(5) == 3, np.nan, X), Y),
+         r"X contains NaN or infinity in column\(s\) at position\(s\) \[3\]"),
+        (lambda X, Y: (np.where(np.isin(np.arange(5), [1, 4]), np.inf, X), Y), r"position\(s\) \[1, 4\]"),
         (lambda X, Y: (X, np.column_stack([Y[:, :2], np.full(40, np.nan)])), r"Task\(s\) \[2\] have no observed target"),
         (lambda X, Y: (X, Y[:30]), "X has 40 rows but y has 30"),
-        (lambda X, Y: (X[:0], Y[:0]), "0 sample"),
-        (lambda X, Y: (np.where(np.arange(5) == 0, "x", X.astype(str)).astype(object), Y), "numeric"),
+        (lambda X, Y: (X[:0], Y[:0]), r"Found array with 0 sample\(s\)"),
+        (lambda X, Y: (X[:, :0], Y), r"Found array with 0 feature\(s\)"),
+        (lambda X, Y: (X, None), "requires y to be passed"),
+        (lambda X, Y: (np.where(np.arange(5) == 0, "x", X.astype(str)).astype(object), Y),
+         "X must contain only numeric features; could not convert string to float: 'x'"),
+        (lambda X, Y: (X + 1j, Y), r"Complex data not supported: X must contain only real numeric features; got an array of complex dtype \(complex128\)"),
+        (lambda X, Y: (X.astype(str), Y), r"real numeric features; got an array of string dtype \(<U"),
+        (lambda X, Y: (X.astype("datetime64[D]"), Y), "real numeric features; got an array of datetime dtype"),
+        (lambda X, Y: (X, np.where(Y > 0, "hi", "lo")), "y must be numeric for a regressor; could not convert"),
         (lambda X, Y: (X, np.where(np.isnan(Y), np.inf, Y)), "inf"),
         (lambda X, Y: (X, Y[:, :, None]), "1-D or 2-D"),
     ],
@@ -134,6 +173,41 @@ def test_bad_input_errors_name_the_problem(wide, make, match):
     X, Y = make(*wide)
     with pytest.raises(ValueError, match=match):
         IndependentRegressor().fit(X, Y)
+
+
+def test_non_finite_features_are_named(wide):
+    X, _ = wide
+    Y = X @ np.ones((5, 2))
+    df = pd.DataFrame(X, columns=["age", "bmi", "bp", "s1", "s2"])
+    df.loc[3, "age"] = np.nan
+    df.loc[7, "s1"] = -np.inf
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity in column\(s\) \['age', 's1'\];"):
+        IndependentRegressor().fit(df, Y)
+    est = IndependentRegressor().fit(df.fillna(0.0).replace(-np.inf, 0.0), Y)
+    with pytest.raises(ValueError, match=r"column\(s\) \['age', 's1'\]"):
+        est.predict(df)
+    # long input: names of the feature columns, the task column excluded
+    long_df = df.assign(task=np.arange(40) % 2)
+    with pytest.raises(ValueError, match=r"column\(s\) \['age', 's1'\];"):
+        PooledRegressor(task_column="task").fit(long_df, Y[:, 0])
+    # sparse: positions of the stored non-finite entries
+    Xs = sp.csr_matrix(np.where(np.arange(5) == 2, np.nan, X))
+    with pytest.raises(ValueError, match=r"at position\(s\) \[2\]"):
+        PooledRegressor().fit(Xs, Y)
+    many = np.full((40, 12), np.nan)
+    with pytest.raises(ValueError, match=r"\[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, \.\.\.\] \(12 columns\)"):
+        PooledRegressor().fit(many, Y)
+
+
+def test_non_numeric_dataframe_columns_are_named(wide):
+    X, Y = wide
+    df = pd.DataFrame(X, columns=["age", "bmi", "bp", "s1", "s2"])
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['sex'\]"):
+        IndependentRegressor().fit(df.assign(sex=np.where(X[:, 0] > 0, "m", "f")), Y)
+    with pytest.raises(ValueError, match=r"column\(s\) 'when' \(datetime\), 'z' \(complex\) are not"):
+        IndependentRegressor().fit(df.assign(when=pd.Timestamp("2020-01-01"), z=X[:, 0] + 1j), Y)
+    # object columns holding numbers convert, as in scikit-learn
+    IndependentRegressor().fit(df.astype(object), Y)
 
 
 def test_sample_weight_errors(wide):
@@ -150,8 +224,12 @@ def test_long_input_errors(wide):
     est = PooledRegressor(task_column=5).fit(Xl, yl)
     Xq = Xl.copy()
     Xq[0, 5] = 7
-    with pytest.raises(ValueError, match="Unknown task label"):
+    with pytest.raises(ValueError, match=r"Unknown task label\(s\) at predict: 7\.0\. The model was fitted on tasks \[0\.0, 1\.0, 2\.0\]"):
         est.predict(Xq)
+    df = pd.DataFrame(Xl[:, :5], columns=list("abcde")).assign(school=np.array(["n", "s", "e"])[Xl[:, 5].astype(int)])
+    est = PooledRegressor(task_column="school").fit(df, yl)
+    with pytest.raises(ValueError, match=r"Unknown task label\(s\) at predict: 'west', 'up'\."):
+        est.predict(df.assign(school=np.resize(["n", "west", "up"], len(df))))
     with pytest.raises(ValueError, match="out of range"):
         PooledRegressor(task_column=9).fit(Xl, yl)
     with pytest.raises(ValueError, match="integer position"):
