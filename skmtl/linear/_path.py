@@ -66,14 +66,15 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     gaps = np.zeros(A)
     n_iters = np.zeros(A, dtype=np.int64)
     not_converged = []
-    for k, alpha in enumerate(progress(alphas, verbose, desc="L21 path")):
-        gap, n_iter, conv = solver.solve(alpha, tol=tol, max_iter=max_iter)
-        coefs[k] = solver.W.T
-        intercepts[k] = solver.intercept
-        gaps[k] = gap
-        n_iters[k] = n_iter
-        if not conv:
-            not_converged.append(alpha)
+    with solver.single_thread_blas():  # once for the path, not once per alpha
+        for k, alpha in enumerate(progress(alphas, verbose, desc="L21 path")):
+            gap, n_iter, conv = solver.solve(alpha, tol=tol, max_iter=max_iter)
+            coefs[k] = solver.W.T
+            intercepts[k] = solver.intercept
+            gaps[k] = gap
+            n_iters[k] = n_iter
+            if not conv:
+                not_converged.append(alpha)
     if warn and not_converged:
         warnings.warn(
             f"L2,1 solver did not converge for {len(not_converged)} of {A} alphas "
