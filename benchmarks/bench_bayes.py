@@ -30,6 +30,17 @@ interval ``mean +- 1.645 std`` on the test targets, its mean width, and the
 fit time (s). Real data are read from ``../shared/data`` (``--data-dir``);
 a data set whose files are absent is skipped with a note.
 
+At the end it prints whether each target is met:
+
+* Gibbs speed: >= 1,000 effective samples per second of the shared mean
+  (smallest component), T=50, d=20, n=100 (chains one after another, as in
+  ``tests/test_bayes.py::test_gibbs_effective_samples_per_second``);
+* coverage of the 90% intervals: 87-93% where well specified (the synthetic
+  sets, for the models whose prior family holds the truth: EM full and
+  Gibbs), >= 80% on the real data (every skmtl model);
+* lower test error than per-task ``BayesianRidge`` on both computer survey
+  and Parkinson's (met when some skmtl model beats it on both).
+
 Run: ``python benchmarks/bench_bayes.py`` (``--quick`` for a small smoke run).
 """
 
@@ -230,6 +241,7 @@ def main(argv=None):
         warnings.simplefilter("ignore")
         BayesianMultiTaskRegressor(method="gibbs", n_chains=1, n_samples=2, burn_in=0, task_column=0).fit(
             np.column_stack([warm["t_train"], warm["X_train"]]), warm["y_train"])
+    results = {}
     for name, D in zip(names, datasets):
         if D is None:
             print(f"## {name}: skipped (data not found under {args.data_dir})\n")
@@ -238,14 +250,69 @@ def main(argv=None):
         print(f"## {name}: {n_tasks} tasks, {D['X_train'].shape[1]} features, {len(D['y_train'])} train / "
               f"{len(D['y_test'])} test rows; {'well specified' if D['well_specified'] else 'real data'}\n")
         rows, base = evaluate(D, args.quick)
+        results[name] = {r[0]: (r[1], r[2]) for r in rows}
         print(f"| model | {D['metric']} | 90% coverage | mean width | fit time (s) | time / per-task BR | notes |")
         print("|---|---|---|---|---|---|---|")
         for name_m, score, cover, width, fit_time, extra in rows:
             ratio = fit_time / base if base else float("nan")
             print(f"| {name_m} | {score:.4f} | {cover:.3f} | {width:.3f} | {fit_time:.3f} | {ratio:.2f} | {extra} |")
         print()
-    gibbs_speed(args.quick)
+    speed = gibbs_speed(args.quick)
+    print_targets(results, speed, args.quick)
     return 0
+
+
+WELL_SPECIFIED_MODELS = ("BayesianMTR em full (ours)", "BayesianMTR gibbs (ours)")
+
+
+def print_targets(results, speed, quick):
+    """Print whether the Gibbs-speed, coverage and test-error targets are met."""
+    yn = lambda ok: "yes" if ok else "no"  # noqa: E731
+    verdict = lambda ok: "MET" if ok else "NOT MET"  # noqa: E731
+    print("## Targets" + (" (--quick: small sizes, not the target sizes; indicative only)" if quick else "") + "\n")
+    seq = speed.get(1)
+    print(f"- Gibbs >= 1000 effective samples/s of the shared mean (smallest component), "
+          f"T=50, d=20, n=100: {verdict(seq is not None and seq >= 1000)}")
+    for n_jobs, v in speed.items():
+        print(f"    - n_jobs={n_jobs}: {v:.0f} ESS/s: {yn(v >= 1000)}")
+    checks = []
+    for name in ("synthetic", "synthetic_small_n"):
+        for model, (_, cover) in results.get(name, {}).items():
+            if model in WELL_SPECIFIED_MODELS:
+                checks.append((f"{name}, {model}: {cover:.3f}", 0.87 <= cover <= 0.93))
+    ok = bool(checks) and all(c for _, c in checks)
+    print(f"- 90% interval coverage 87-93% where well specified: {verdict(ok) if checks else 'not measured'}")
+    for desc, c in checks:
+        print(f"    - {desc}: {yn(c)}")
+    checks = []
+    for name in ("computer_survey", "parkinsons"):
+        for model, (_, cover) in results.get(name, {}).items():
+            if model.endswith("(ours)"):
+                checks.append((f"{name}, {model}: {cover:.3f}", cover >= 0.80))
+    ok = bool(checks) and all(c for _, c in checks)
+    print(f"- 90% interval coverage >= 80% on real data: "
+          f"{verdict(ok) if checks else 'not measured (real data absent)'}")
+    for desc, c in checks:
+        print(f"    - {desc}: {yn(c)}")
+    real = [n for n in ("computer_survey", "parkinsons") if n in results]
+    ours = [m for m in next(iter(results.values()), {}) if m.endswith("(ours)")]
+    winners = []
+    for model in ours:
+        wins = [results[n][model][0] < results[n]["per-task BayesianRidge"][0] for n in real]
+        if len(real) == 2 and all(wins):
+            winners.append(model)
+    if len(real) < 2:
+        print("- lower test error than per-task BayesianRidge on computer survey and Parkinson's: "
+              "not measured (real data absent)")
+    else:
+        print(f"- lower test error than per-task BayesianRidge on computer survey and Parkinson's: "
+              f"{verdict(bool(winners))}" + (f" (by {', '.join(winners)})" if winners else ""))
+        for n in real:
+            br = results[n]["per-task BayesianRidge"][0]
+            for model in ours:
+                e = results[n][model][0]
+                print(f"    - {n}, {model}: {e:.4f} vs per-task BayesianRidge {br:.4f}: {yn(e < br)}")
+    print()
 
 
 def gibbs_speed(quick):
@@ -259,13 +326,16 @@ def gibbs_speed(quick):
     print(f"## Gibbs speed: T={T}, d={d}, n={n} per task, 4 chains x {n_samples} draws after 200 burn-in\n")
     print("| chains run | sampling time (s) | min ESS of mu | min ESS of mu per second | max R-hat |")
     print("|---|---|---|---|---|")
+    speed = {}
     for n_jobs, label in [(1, "one after another (n_jobs=1)"), (-1, "in parallel threads (n_jobs=-1)")]:
         est = BayesianMultiTaskRegressor(method="gibbs", task_column=0, n_chains=4, n_samples=n_samples,
                                          burn_in=200, n_jobs=n_jobs, random_state=0).fit(Xl, y.ravel())
         dg = est.diagnostics_
         print(f"| {label} | {dg['sampling_seconds']:.2f} | {dg['min_ess_prior_mean']:.0f} | "
               f"{dg['min_ess_per_second']:.0f} | {dg['max_rhat']:.3f} |")
+        speed[n_jobs] = float(dg["min_ess_per_second"])
     print()
+    return speed
 
 
 if __name__ == "__main__":

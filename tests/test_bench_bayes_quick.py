@@ -22,6 +22,11 @@ def test_bench_bayes_quick_without_real_data(tmp_path, capsys):
     assert "## synthetic:" in out and "| BayesianMTR em full (ours) |" in out
     assert "computer_survey: skipped" in out and "parkinsons: skipped" in out
     assert "## Gibbs speed" in out
+    targets = out.split("## Targets", 1)[1]
+    assert "- Gibbs >= 1000 effective samples/s" in targets
+    assert "coverage 87-93% where well specified: " in targets
+    assert "on real data: not measured (real data absent)" in targets
+    assert "per-task BayesianRidge on computer survey and Parkinson's: not measured" in targets
 
 
 @pytest.mark.data
@@ -31,3 +36,5 @@ def test_bench_bayes_quick_with_real_data(capsys):
     out = capsys.readouterr().out
     assert "## computer_survey: 40 tasks" in out
     assert "## parkinsons: 10 tasks" in out
+    targets = out.split("## Targets", 1)[1]
+    assert "per-task BayesianRidge on computer survey and Parkinson's: MET" in targets or "NOT MET" in targets
