@@ -219,33 +219,28 @@ def _penalty(W, ws, alpha):
 
 
 @njit(cache=True, nogil=True)
-def _anderson(hist, K):
-    """Extrapolated point from ``K + 1`` iterates (rows of ``hist``); None if ill-posed."""
+def _anderson_weights(hist, K):
+    """Weights ``z`` (summing to one) of the extrapolation ``sum_k z_k hist[k + 1]``."""
     m = hist.shape[1]
     U = np.empty((K, m))
     for k in range(K):
         U[k] = hist[k + 1] - hist[k]
     C = U @ U.T
     nrm = np.sqrt(np.sum(C * C))
+    z = np.ones(K)
     if not nrm > 0.0:
-        return False, hist[K].copy()
+        return False, z
     C /= nrm
     for k in range(K):
         C[k, k] += 1e-10
-    ok = True
-    z = np.ones(K)
     try:
         z = np.linalg.solve(C, np.ones(K))
     except Exception:  # noqa: BLE001 - singular system: skip extrapolation
-        ok = False
+        return False, z
     s = np.sum(z)
-    if not ok or not np.isfinite(s) or s == 0.0:
-        return False, hist[K].copy()
-    z /= s
-    out = np.zeros(m)
-    for k in range(K):
-        out += z[k] * hist[k + 1]
-    return True, out
+    if not np.isfinite(s) or s == 0.0:
+        return False, z
+    return True, z / s
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -414,19 +409,24 @@ def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, ot
 @njit(cache=True, nogil=True, fastmath=True)
 def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
-              rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, state):
+              rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
+              state):
     """Block coordinate descent on the features ``ws``; returns (epochs, violation).
 
     The violation is ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the
     fixed-point distance of the block proximal gradient map. ``hist`` (K + 1,
-    len(ws) * n_tasks) and ``state[0]`` (iterates stored in it) carry the
-    Anderson history over calls on the same working set.
+    len(ws) * n_tasks), with the residuals ``rhist`` and offsets ``chist`` of the
+    same iterates (both affine in ``W``: extrapolated like it, at no pass over
+    ``X``), and ``state[0]`` (iterates stored) carry the Anderson history over
+    calls on the same working set.
     """
     T = W.shape[1]
     m = ws.shape[0]
     g = np.empty(T)
     delta = np.empty(T)
     n_hist = state[0]
+    Rf = R1 if (mode == 1 or mode == 2) else R2.reshape(R2.size)
+    nr = Rf.shape[0]
     viol = np.inf
     epoch = 0
     for epoch in range(1, max_epochs + 1):
@@ -446,28 +446,38 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
             for jj in range(m):
                 for t in range(T):
                     hist[n_hist, jj * T + t] = W[ws[jj], t]
+            rhist[n_hist] = Rf
+            chist[n_hist] = c
             n_hist += 1
             if n_hist == K + 1:
                 n_hist = 0
-                ok, w_acc = _anderson(hist, K)
+                ok, z = _anderson_weights(hist, K)
                 if ok:
                     p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
                     for jj in range(m):
                         j = ws[jj]
                         for t in range(T):
-                            delta[t] = w_acc[jj * T + t] - W[j, t]
-                            W[j, t] = w_acc[jj * T + t]
-                        _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
-                                  rows, task_ptr, row_ptr, otask, mu, MU)
+                            acc = 0.0
+                            for k in range(K):
+                                acc += z[k] * hist[k + 1, jj * T + t]
+                            W[j, t] = acc
+                    for i in range(nr):
+                        acc = 0.0
+                        for k in range(K):
+                            acc += z[k] * rhist[k + 1, i]
+                        Rf[i] = acc
+                    for t in range(T):
+                        acc = 0.0
+                        for k in range(K):
+                            acc += z[k] * chist[k + 1, t]
+                        c[t] = acc
                     p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
                     if not p_new < p_old:  # reject: go back to the last iterate
                         for jj in range(m):
-                            j = ws[jj]
                             for t in range(T):
-                                delta[t] = hist[K, jj * T + t] - W[j, t]
-                                W[j, t] = hist[K, jj * T + t]
-                            _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
-                                      rows, task_ptr, row_ptr, otask, mu, MU)
+                                W[ws[jj], t] = hist[K, jj * T + t]
+                        Rf[:] = rhist[K]
+                        c[:] = chist[K]
     state[0] = n_hist
     return epoch, viol
 
@@ -804,6 +814,8 @@ class L21Solver:
             if ws is None or new_ws.shape != ws.shape or not np.array_equal(new_ws, ws):
                 ws = new_ws
                 hist = np.empty((K + 1, ws.shape[0] * T))
+                rhist = np.empty((K + 1, self._R2.size if self._shared else self._R1.size))
+                chist = np.empty((K + 1, T))
                 state[0] = 0
                 checks = []
             checks.append((n_iter, gap))
@@ -825,7 +837,7 @@ class L21Solver:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
             epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, alpha,
-                                  budget, tol_in, use_acc, K, *args, hist, state)
+                                  budget, tol_in, use_acc, K, *args, hist, rhist, chist, state)
             n_iter += epochs
 
     @property
