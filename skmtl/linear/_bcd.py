@@ -47,6 +47,7 @@ _SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE, _SHARED_SPARSE = 0, 1, 2, 3
 _INNER_FRAC = 0.3  # inner solves stop at this fraction of the outer KKT violation
 _SMALL_BLAS = 5e7  # below n * p * T full gradients run on one BLAS thread
 _FIRST_CHUNK = 3  # large working sets: epochs before the second gap check
+_CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last interval
 _blas_controller = None
 
 
@@ -769,7 +770,7 @@ class L21Solver:
         ws = None
         state = np.zeros(1, dtype=np.int64)
         hist = None
-        checks = []  # (epochs, gap) at the gap checks on the current working set
+        checks = []  # (epochs, gap) at the gap checks with a large working set
         while True:
             cache = self._grad_cache
             if cache is not None and cache[0] is W and np.array_equal(cache[1], W):
@@ -817,8 +818,6 @@ class L21Solver:
                 rhist = np.empty((K + 1, self._R2.size if self._shared else self._R1.size))
                 chist = np.empty((K + 1, T))
                 state[0] = 0
-                checks = []
-            checks.append((n_iter, gap))
             budget = max(1, max_iter - n_iter)
             # a full gradient costs p feature visits: when the working set is small,
             # solve it more precisely before paying for the next one
@@ -826,13 +825,14 @@ class L21Solver:
             if 2 * ws_size >= p:
                 # large working set: an epoch costs about two full gradients and the
                 # gap, not the fixed-point violation, decides; check it after the
-                # number of epochs its decay on this working set predicts
+                # number of epochs its decay since the last check predicts
                 tol_in = 0.0
+                checks.append((n_iter, gap))
                 if len(checks) >= 2 and checks[-1][1] < checks[-2][1]:
                     (e1, g1), (e2, g2) = checks[-2:]
                     de = max(e2 - e1, 1)
                     need = np.ceil(np.log(tol_abs / g2) / (np.log(g2 / g1) / de))
-                    budget = min(budget, int(np.clip(need, 1, 4 * de)))
+                    budget = min(budget, int(np.clip(need, 1, max(_FIRST_CHUNK, _CHUNK_GROWTH * de))))
                 else:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
