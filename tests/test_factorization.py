@@ -169,6 +169,91 @@ def test_soft_impute_sparse_input_matches_dense():
     np.testing.assert_allclose(si.transform(S), A, atol=1e-4)
 
 
+def _sparse_observed(Xm):
+    i, j = np.nonzero(~np.isnan(Xm))
+    return sp.csr_matrix((Xm[i, j], (i, j)), shape=Xm.shape)
+
+
+@pytest.mark.parametrize("solver", ["randomized", "truncated", "auto"])
+def test_soft_impute_sparse_solvers_match_dense(solver):
+    """Sparse input with the operator-based SVDs gives the dense exact-SVD fit."""
+    Xm, X, Z, miss = _planted_matrix(n=150, m=40)
+    kw = dict(shrinkage_value=1.0, tol=1e-9, max_iter=2000, random_state=0)
+    dense = SoftImputer(svd_solver="full", **kw).fit(Xm)
+    si = SoftImputer(svd_solver=solver, **kw).fit(_sparse_observed(Xm))
+    assert si.rank_ == dense.rank_
+    np.testing.assert_allclose(si.singular_values_, dense.singular_values_, rtol=1e-5, atol=1e-5)
+    mi, mj = np.nonzero(miss)
+    np.testing.assert_allclose(si.predict_entries(mi, mj), dense.predict_entries(mi, mj), atol=1e-4)
+    np.testing.assert_allclose(si.shrinkages_[-1], 1.0)
+    # lambda_max on sparse input is exact too (ARPACK, not the dense norm)
+    np.testing.assert_allclose(si.shrinkages_, dense.shrinkages_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["auto", "truncated", "randomized"])
+def test_soft_impute_sparse_fit_never_densifies(monkeypatch, solver):
+    """A small sparse input, where "auto" would pick the dense SVD for a dense one, never densifies."""
+    Xm, *_ = _planted_matrix(n=120, m=30, frac_missing=0.6)  # 3600 entries, min dim <= 50
+    S = _sparse_observed(Xm)
+
+    def boom(self, *args, **kwargs):
+        raise AssertionError("a sparse matrix was densified")
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array):
+        monkeypatch.setattr(cls, "toarray", boom)
+        monkeypatch.setattr(cls, "todense", boom)
+    si = SoftImputer(svd_solver=solver, tol=1e-6, max_iter=500, random_state=0)
+    A = si.fit_transform(S)
+    assert A.shape == (120, si.rank_) and si.rank_ >= 3
+    si.transform(S)
+    with pytest.raises(AssertionError, match="densified"):  # the patch is live
+        SoftImputer(svd_solver="full", n_shrinkages=1, shrinkage_value=1.0).fit(S)
+
+
+def test_soft_impute_sparse_fit_memory_is_far_below_dense():
+    """Peak memory of sparse fits (auto and truncated solvers, warm path) << the n x m float64 matrix."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n, m, r, nnz = 5_000, 2_000, 3, 100_000  # 80 MB dense, 1.2 MB of stored entries
+    A0, B0 = rng.normal(size=(n, r)), rng.normal(size=(m, r))
+    i, j = rng.integers(0, n, nnz), rng.integers(0, m, nnz)
+    S = sp.csr_matrix((np.einsum("ij,ij->i", A0[i], B0[j]) + 0.1 * rng.normal(size=nnz), (i, j)), shape=(n, m))
+    kw = dict(max_rank=6, algorithm="svd", shrinkage_value=5.0, n_shrinkages=2, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SoftImputer(**kw).fit(S[:50])  # compile the numba kernels outside the measurement
+        for solver in ["auto", "truncated"]:
+            tracemalloc.start()
+            try:
+                si = SoftImputer(svd_solver=solver, **kw).fit(S)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            assert si.rank_ == 6
+            # O(nnz + (n + m) rank) memory: about 7-8 MB here, where one dense n x m is 80 MB
+            assert peak < n * m * 8 / 8, (solver, peak)
+
+
+def test_soft_impute_warm_started_path():
+    """The path decreases geometrically to shrinkage_value; its end equals a cold fit there."""
+    Xm, X, Z, miss = _planted_matrix(n=100, m=40, frac_missing=0.5)
+    kw = dict(svd_solver="full", tol=1e-10, max_iter=5000)
+    warm = SoftImputer(shrinkage_value=1.5, n_shrinkages=6, **kw).fit(Xm)
+    path = warm.shrinkages_
+    assert len(path) == 6 and np.all(np.diff(path) < 0)
+    assert path[-1] == warm.shrinkage_value_ == 1.5
+    np.testing.assert_allclose(path[1:] / path[:-1], path[1] / path[0])  # geometric
+    cold = SoftImputer(shrinkage_value=1.5, n_shrinkages=1, **kw).fit(Xm)
+    assert cold.shrinkages_.tolist() == [1.5]
+    assert warm.rank_ == cold.rank_
+    np.testing.assert_allclose(warm.singular_values_, cold.singular_values_, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(warm.objective_path_[-1], cold.objective_path_[-1], rtol=1e-9)
+    np.testing.assert_allclose(warm.fit_transform(Xm), cold.fit_transform(Xm), atol=1e-4)
+    # the warm start pays: fewer iterations at the final shrinkage than the cold fit needed
+    assert len(warm.objective_path_) < len(cold.objective_path_)
+
+
 def test_soft_impute_transform_new_rows_and_pipeline():
     Xm, X, Z, miss = _planted_matrix(n=300, m=40, r=2)
     s = SoftImputer(shrinkage_value=1.0, random_state=0).fit(Xm[:250])

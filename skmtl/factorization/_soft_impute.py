@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -76,7 +77,11 @@ def _svd_sparse_plus_lowrank(S, U, d, V, k, solver, rng, oversample=5, n_power_i
 
     ``"full"`` forms the dense matrix (small problems, tests); ``"randomized"``
     is the range finder of Halko, Martinsson & Tropp (2011) warm-started with
-    the previous right singular vectors, and only multiplies by the operator.
+    the previous right singular vectors, and only multiplies by the operator;
+    ``"truncated"`` is ARPACK (:func:`scipy.sparse.linalg.svds`) on the
+    operator as a :class:`~scipy.sparse.linalg.LinearOperator`, also never
+    densifying (with ``k >= min(n, m)``, where ARPACK does not apply, the range
+    finder with ``min(n, m)`` columns, which is then exact).
     """
     n, m = S.shape
     if solver == "full":
@@ -85,6 +90,15 @@ def _svd_sparse_plus_lowrank(S, U, d, V, k, solver, rng, oversample=5, n_power_i
             M += (U * d) @ V.T
         Uf, s, Vt = np.linalg.svd(M, full_matrices=False)
         return Uf[:, :k], s[:k], Vt[:k].T
+    if solver == "truncated":
+        if k >= min(n, m) - 1:
+            return _svd_sparse_plus_lowrank(S, U, d, V, k, "randomized", rng, oversample=min(n, m),
+                                            n_power_iter=0)
+        op = _operator(S, U, d, V)
+        v0 = rng.uniform(-1.0, 1.0, min(n, m))
+        Uk, s, Vtk = svds(op, k=k, v0=v0)
+        order = np.argsort(s)[::-1]
+        return Uk[:, order], s[order], Vtk[order].T
     ell = min(k + oversample, n, m)
     if n_power_iter is None:
         # warm start from the previous right singular vectors: across the
@@ -103,6 +117,22 @@ def _svd_sparse_plus_lowrank(S, U, d, V, k, solver, rng, oversample=5, n_power_i
     return (Q @ Zt.T)[:, :k], s[:k], W[:, :k]
 
 
+def _operator(S, U, d, V):
+    """``S + U diag(d) V^T`` as a LinearOperator (products only)."""
+    n, m = S.shape
+
+    def mv(x):
+        return _matvec(S, U, d, V, np.reshape(x, (m, -1))).ravel()
+
+    def rmv(x):
+        return _rmatvec(S, U, d, V, np.reshape(x, (n, -1))).ravel()
+
+    return LinearOperator(
+        (n, m), matvec=mv, rmatvec=rmv, dtype=np.float64,
+        matmat=lambda M: _matvec(S, U, d, V, M), rmatmat=lambda M: _rmatvec(S, U, d, V, M),
+    )
+
+
 def _relative_change(U0, d0, V0, U1, d1, V1):
     """``||Z1 - Z0||_F / ||Z0||_F`` for ``Z = U diag(d) V^T`` from the factors."""
     n0 = float(np.sum(d0**2))
@@ -117,10 +147,18 @@ def _relative_change(U0, d0, V0, U1, d1, V1):
     return np.sqrt(diff / n0)
 
 
-def _top_singular_value(S, rng):
+def _top_singular_value(S, rng, allow_dense=True):
+    """Largest singular value of ``S``; with ``allow_dense=False`` ``S`` is never densified."""
     n, m = S.shape
-    if min(n, m) <= 50 or S.nnz == 0:
-        return float(np.linalg.norm(S.toarray(), 2)) if S.nnz else 0.0
+    if S.nnz == 0:
+        return 0.0
+    if not allow_dense:
+        if min(n, m) == 1:
+            return float(np.sqrt(S.data @ S.data))
+        # ARPACK on the sparse matrix (exact, like the dense norm below)
+        return float(svds(S, k=1, v0=rng.uniform(-1.0, 1.0, min(n, m)), return_singular_vectors=False)[0])
+    if min(n, m) <= 50:
+        return float(np.linalg.norm(S.toarray(), 2))
     e = np.zeros(0)
     _, s, _ = _svd_sparse_plus_lowrank(
         S, np.zeros((n, 0)), e, np.zeros((m, 0)), 1, "randomized", rng, oversample=4, n_power_iter=4
@@ -128,7 +166,7 @@ def _top_singular_value(S, rng):
     return float(s[0])
 
 
-def soft_impute(S, shrinkage, *, init=None, max_rank=None, max_iter=100, tol=1e-3, svd_solver="randomized", random_state=None, accelerate=True):
+def soft_impute(S, shrinkage, *, init=None, max_rank=None, max_iter=100, tol=1e-3, svd_solver="randomized", random_state=None, accelerate=True, allow_dense=True):
     """Soft-Impute iterations at one shrinkage value.
 
     Minimizes ``1/2 ||P_Omega(X - Z)||_F^2 + shrinkage ||Z||_*`` (with
@@ -151,6 +189,9 @@ def soft_impute(S, shrinkage, *, init=None, max_rank=None, max_iter=100, tol=1e-
         Warm start ``Z = U diag(d) V^T``.
     max_rank, max_iter, tol, svd_solver, random_state
         See :class:`SoftImputer`.
+    allow_dense : bool, default=True
+        Whether ``svd_solver="auto"`` may pick ``"full"`` (the dense filled
+        matrix); False (sparse input) picks ``"truncated"`` instead.
 
     Returns
     -------
@@ -186,7 +227,8 @@ def soft_impute(S, shrinkage, *, init=None, max_rank=None, max_iter=100, tol=1e-
             solver = svd_solver
             if solver == "auto":
                 small = n * m <= 100_000 or (n * m <= 20_000_000 and k + 10 > min(n, m) / 4)
-                solver = "full" if small else "randomized"
+                # sparse input: never densify; ARPACK where "full" would be used
+                solver = ("full" if allow_dense else "truncated") if small else "randomized"
             Un, s, Vn = _svd_sparse_plus_lowrank(R, U, d, V, k, solver, rng)
             dn = np.maximum(s - shrinkage, 0.0)
             r = int(np.count_nonzero(dn > 0))
@@ -339,13 +381,17 @@ class SoftImputer(TransformerMixin, BaseEstimator):
     tol : float, default=1e-3
         Stop when ``||Z_new - Z_old||_F / ||Z_old||_F < tol`` (fancyimpute's
         ``convergence_threshold`` uses the same ratio, on the missing entries).
-    svd_solver : {"auto", "randomized", "full"}, default="auto"
+    svd_solver : {"auto", "randomized", "truncated", "full"}, default="auto"
         "full" forms the dense filled matrix and computes an exact SVD (small
         matrices; the objective then decreases monotonically); "randomized"
         uses the warm-started randomized range finder on the sparse + low-rank
-        operator. "auto" picks, at each iteration, "full" when the dense matrix has at
-        most 1e5 entries, or at most 2e7 entries and the rank to compute exceeds
-        a quarter of min(n, m); else "randomized".
+        operator; "truncated" runs ARPACK (``scipy.sparse.linalg.svds``) on
+        that operator as a ``LinearOperator`` (exact to machine precision,
+        never densifying). "auto" picks, at each iteration, "full" when the
+        dense matrix has at most 1e5 entries, or at most 2e7 entries and the
+        rank to compute exceeds a quarter of min(n, m); else "randomized".
+        For sparse input "auto" never forms a dense ``n x m`` matrix (neither
+        the filled nor the observed one): "truncated" replaces "full".
     algorithm : {"auto", "svd", "als"}, default="auto"
         "svd": the Soft-Impute iteration above (warm-started path over
         ``lambda``). "als": the equivalent factored problem at rank
@@ -383,7 +429,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         "max_rank": [None, Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "svd_solver": [StrOptions({"auto", "randomized", "full"})],
+        "svd_solver": [StrOptions({"auto", "randomized", "truncated", "full"})],
         "algorithm": [StrOptions({"auto", "svd", "als"})],
         "accelerate": ["boolean"],
         "random_state": ["random_state"],
@@ -430,7 +476,8 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         S = _observed_csr(Xv)
         rng = check_random_state(self.random_state)
         solver = self.svd_solver
-        lam_max = _top_singular_value(S, rng)
+        allow_dense = not sp.issparse(Xv)  # sparse input: never form a dense n x m matrix
+        lam_max = _top_singular_value(S, rng, allow_dense)
         lam = lam_max / 50 if self.shrinkage_value is None else float(self.shrinkage_value)
         if lam_max <= lam or self.n_shrinkages == 1:
             path = np.array([lam])
@@ -449,6 +496,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
             U, d, V, it, objs, converged = soft_impute(
                 S, lam_k, init=init, max_rank=self.max_rank, max_iter=self.max_iter,
                 tol=self.tol, svd_solver=solver, random_state=rng, accelerate=self.accelerate,
+                allow_dense=allow_dense,
             )
             init = (U, d, V)
             n_iter += it
