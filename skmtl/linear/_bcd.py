@@ -48,6 +48,7 @@ _INNER_FRAC = 0.3  # inner solves stop at this fraction of the outer KKT violati
 _SMALL_BLAS = 5e7  # below n * p * T full gradients run on one BLAS thread
 _FIRST_CHUNK = 3  # large working sets: epochs before the second gap check
 _CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last interval
+_WS_GROWTH = 2  # working set: this many times the support (at least)
 _blas_controller = None
 
 
@@ -804,7 +805,7 @@ class L21Solver:
             score[self._L == 0] = -1.0
             kkt = score.max()
             n_supp = int(supp.sum())
-            ws_size = min(p, max(ws_size, p0, 2 * n_supp))
+            ws_size = min(p, max(ws_size, p0, int(_WS_GROWTH * n_supp)))
             prio = score.copy()
             prio[supp] = np.inf
             if ws_size < p:
