@@ -7,12 +7,14 @@ b. vs independent sklearn GaussianProcessRegressor per task on ENB2012 and
    concrete slump (../shared/data; skipped when absent).
 c. scale: exact Kronecker at n=5000, T=7; sparse variational at n=50,000, T=4.
    The exact fit searches the hyperparameters on a random 500 of the 5000 rows,
-   then takes ``--polish-iter`` L-BFGS iterations on all rows (default 0: one
-   exact Kronecker marginal likelihood + gradient on all 5000 rows is one
-   eigendecomposition of the 5000 x 5000 kernel matrix, measured at 100-160 s
-   with torch on 2 threads of this 2-core machine, so even one polish iteration
-   does not fit the 120 s target); the posterior and the reported likelihood
-   always use all rows.
+   then takes ``--polish-iter`` L-BFGS iterations on all rows. Default 0: one
+   exact Kronecker marginal likelihood + gradient on all 5000 rows costs one
+   eigendecomposition of the 5000 x 5000 kernel matrix; measured with torch on
+   2 threads of the (shared) 2-core benchmark machine: eigh alone 45 s (26 s on
+   1 thread), one likelihood + gradient 54 s, the default fit 79 s, and the fit
+   with ``--polish-iter 3`` 212 s (log marginal likelihood +65 nats, same SMSE),
+   over the 120 s target. The posterior and the reported likelihood always use
+   all rows.
 d. CUDA timings of c, with torch.cuda.max_memory_allocated (skipped without CUDA).
 
 Prints markdown tables: versions, sizes, time ratios ours/peer, SMSE and MSLL,
