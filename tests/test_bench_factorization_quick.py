@@ -19,4 +19,9 @@ def test_bench_factorization_quick():
     for part in ("## a.", "## b.", "## c."):
         assert part in out
     assert "| SoftImputer(max_rank=rank) (auto: ALS) |" in out
+    assert '| SoftImputer(max_rank=rank, algorithm="svd", svd_solver="randomized") |' in out
     assert "failed" not in out
+    # every part states its targets
+    assert "Target (>= 5x faster than fancyimpute at equal or lower held-out RMSE)" in out
+    assert out.count("Target (fit under 60 s and 2 GB peak)") == 3
+    assert "MULAN sets" in out or "part c skipped" in out
