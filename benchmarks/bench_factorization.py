@@ -102,6 +102,8 @@ def run_fancyimpute(Xm, kwargs, env=DEFAULT_ENV):
     py = Path(env) / "bin" / "python"
     if not py.exists():
         return None
+    # fancyimpute names the shrinkage ``shrinkage_value``; skmtl calls it ``alpha``
+    kwargs = {("shrinkage_value" if k == "alpha" else k): v for k, v in kwargs.items()}
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "X.npy"), os.path.join(tmp, "out.npy")
         np.save(src, Xm)
@@ -135,8 +137,8 @@ def part_a(quick, env):
     # shrinkage at the noise level of the observed part: sigma sqrt(p) (sqrt(n) + sqrt(m))
     lam = noise * np.sqrt(1 - frac) * (np.sqrt(n) + np.sqrt(m))
     configs = [
-        ("shrinkage = noise level", {"shrinkage_value": lam}),
-        ("same, max_rank = true rank (ours: ALS)", {"shrinkage_value": lam, "max_rank": r}),
+        ("shrinkage = noise level", {"alpha": lam}),
+        ("same, max_rank = true rank (ours: ALS)", {"alpha": lam, "max_rank": r}),
     ]
     print(f"\n## a. SoftImputer vs fancyimpute.SoftImpute ({n} x {m}, rank {r}, "
           f"{int(frac * 100)}% missing, noise sd {noise}, shrinkage {lam:.1f})\n")
@@ -219,7 +221,7 @@ def _scale_worker(which, quick):
         # the sparse + low-rank operator, rank capped at max_rank (never densifies)
         kw = {} if which == "softimpute" else {"algorithm": "svd", "svd_solver": "randomized"}
         t = time.perf_counter()
-        est = SoftImputer(shrinkage_value=lam, max_rank=r, random_state=0, **kw).fit(S)
+        est = SoftImputer(alpha=lam, max_rank=r, random_state=0, **kw).fit(S)
         elapsed, cpu = time.perf_counter() - t, time.process_time() - c
         pred = est.predict_entries(tr, tc)
         extra = {"rank": est.rank_, "n_iter": est.n_iter_}
@@ -263,10 +265,13 @@ def part_b(quick):
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         # the wall time is the target's measure; the peak is the whole process (max RSS)
         met = res["time"] < 60 and res["peak_mib"] < 2048
-        verdicts.append((name, met, f"{res['time']:.1f} s, {res['peak_mib']:.0f} MiB"))
+        if which != "softimpute_svd":  # the SVD path is shown for comparison, not a target
+            verdicts.append((name, met, f"{res['time']:.1f} s, {res['peak_mib']:.0f} MiB"))
         print(f"| {name} | {res['time']:.1f} / {res['cpu']:.1f} | {res['peak_mib']:.0f} | {res['rmse']:.3f} | "
-              f"{res['rmse_mean']:.3f} | {res['n_iter']} | {'yes' if met else 'NO'} |")
+              f"{res['rmse_mean']:.3f} | {res['n_iter']} | {'yes' if met else 'no'} |")
     print()
+    print("The SVD row (algorithm=\"svd\") is the Soft-Impute path without a rank-restricted solver, "
+          "shown for comparison; the targets are on the defaults.")
     for name, met, what in verdicts:
         print(f"Target (fit under 60 s and 2 GB peak), {name}: {'MET' if met else 'NOT met'} ({what}).")
 

@@ -38,7 +38,7 @@ print(f"column-mean fill RMSE on missing entries: {rmse_missing(col_mean):.3f}")
 from skmtl.factorization import SoftImputer
 
 lam_max = np.linalg.norm(np.nan_to_num(Z), 2)
-completed = SoftImputer(shrinkage_value=0.05 * lam_max, n_shrinkages=3, svd_solver="full",
+completed = SoftImputer(alpha=0.05 * lam_max, n_shrinkages=3, svd_solver="full",
                         tol=1e-3, random_state=0).fit_transform(Z)
 panels.append(("SoftImputer", completed))
 print(f"SoftImputer RMSE on missing entries: {rmse_missing(completed):.3f}")

@@ -125,7 +125,7 @@ def _planted_matrix(n=200, m=60, r=3, noise=0.1, frac_missing=0.5, seed=0):
 @pytest.mark.parametrize("accelerate", [False, True])
 def test_soft_impute_objective_monotone(accelerate):
     Xm, *_ = _planted_matrix(n=80, m=30)
-    s = SoftImputer(shrinkage_value=2.0, n_shrinkages=1, svd_solver="full", tol=1e-8,
+    s = SoftImputer(alpha=2.0, n_shrinkages=1, svd_solver="full", tol=1e-8,
                     max_iter=300, accelerate=accelerate)
     s.fit(Xm)
     obj = np.asarray(s.objective_path_)
@@ -137,7 +137,7 @@ def test_soft_impute_fixed_point_is_svt():
     """At convergence Z = SVT_lambda(P_Omega(X) + P_Omega^perp(Z)) (MHT 2010, Lemma 1)."""
     Xm, *_ = _planted_matrix(n=60, m=25)
     lam = 1.5
-    s = SoftImputer(shrinkage_value=lam, svd_solver="full", tol=1e-10, max_iter=2000).fit(Xm)
+    s = SoftImputer(alpha=lam, svd_solver="full", tol=1e-10, max_iter=2000).fit(Xm)
     Z = s.inverse_transform(s._row_factors)
     filled = np.where(np.isnan(Xm), Z, Xm)
     U, d, Vt = np.linalg.svd(filled, full_matrices=False)
@@ -148,7 +148,7 @@ def test_soft_impute_fixed_point_is_svt():
 @pytest.mark.parametrize("solver", ["randomized", "full"])
 def test_soft_impute_recovers_planted_low_rank(solver):
     Xm, X, Z, miss = _planted_matrix(n=400, m=80, r=3, noise=0.1, frac_missing=0.6)
-    out = SoftImputer(shrinkage_value=1.0, svd_solver=solver, random_state=0).fit_transform(Xm)
+    out = SoftImputer(alpha=1.0, svd_solver=solver, random_state=0).fit_transform(Xm)
     np.testing.assert_array_equal(out[~miss], Xm[~miss])
     rmse = np.sqrt(np.mean((out[miss] - X[miss]) ** 2))
     assert rmse < 0.15  # noise level 0.1
@@ -158,7 +158,7 @@ def test_soft_impute_sparse_input_matches_dense():
     Xm, X, Z, miss = _planted_matrix(n=150, m=40)
     i, j = np.nonzero(~miss)
     S = sp.csr_matrix((Xm[i, j], (i, j)), shape=Xm.shape)
-    kw = dict(shrinkage_value=1.0, svd_solver="full", tol=1e-8, max_iter=500)
+    kw = dict(alpha=1.0, svd_solver="full", tol=1e-8, max_iter=500)
     dense = SoftImputer(**kw).fit_transform(Xm)
     si = SoftImputer(**kw)
     A = si.fit_transform(S)
@@ -178,7 +178,7 @@ def _sparse_observed(Xm):
 def test_soft_impute_sparse_solvers_match_dense(solver):
     """Sparse input with the operator-based SVDs gives the dense exact-SVD fit."""
     Xm, X, Z, miss = _planted_matrix(n=150, m=40)
-    kw = dict(shrinkage_value=1.0, tol=1e-9, max_iter=2000, random_state=0)
+    kw = dict(alpha=1.0, tol=1e-9, max_iter=2000, random_state=0)
     dense = SoftImputer(svd_solver="full", **kw).fit(Xm)
     si = SoftImputer(svd_solver=solver, **kw).fit(_sparse_observed(Xm))
     assert si.rank_ == dense.rank_
@@ -207,7 +207,7 @@ def test_soft_impute_sparse_fit_never_densifies(monkeypatch, solver):
     assert A.shape == (120, si.rank_) and si.rank_ >= 3
     si.transform(S)
     with pytest.raises(AssertionError, match="densified"):  # the patch is live
-        SoftImputer(svd_solver="full", n_shrinkages=1, shrinkage_value=1.0).fit(S)
+        SoftImputer(svd_solver="full", n_shrinkages=1, alpha=1.0).fit(S)
 
 
 def test_soft_impute_sparse_fit_memory_is_far_below_dense():
@@ -219,7 +219,7 @@ def test_soft_impute_sparse_fit_memory_is_far_below_dense():
     A0, B0 = rng.normal(size=(n, r)), rng.normal(size=(m, r))
     i, j = rng.integers(0, n, nnz), rng.integers(0, m, nnz)
     S = sp.csr_matrix((np.einsum("ij,ij->i", A0[i], B0[j]) + 0.1 * rng.normal(size=nnz), (i, j)), shape=(n, m))
-    kw = dict(max_rank=6, algorithm="svd", shrinkage_value=5.0, n_shrinkages=2, max_iter=5, random_state=0)
+    kw = dict(max_rank=6, algorithm="svd", alpha=5.0, n_shrinkages=2, max_iter=5, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         SoftImputer(**kw).fit(S[:50])  # compile the numba kernels outside the measurement
@@ -236,15 +236,15 @@ def test_soft_impute_sparse_fit_memory_is_far_below_dense():
 
 
 def test_soft_impute_warm_started_path():
-    """The path decreases geometrically to shrinkage_value; its end equals a cold fit there."""
+    """The path decreases geometrically to alpha; its end equals a cold fit there."""
     Xm, X, Z, miss = _planted_matrix(n=100, m=40, frac_missing=0.5)
     kw = dict(svd_solver="full", tol=1e-10, max_iter=5000)
-    warm = SoftImputer(shrinkage_value=1.5, n_shrinkages=6, **kw).fit(Xm)
+    warm = SoftImputer(alpha=1.5, n_shrinkages=6, **kw).fit(Xm)
     path = warm.shrinkages_
     assert len(path) == 6 and np.all(np.diff(path) < 0)
-    assert path[-1] == warm.shrinkage_value_ == 1.5
+    assert path[-1] == warm.alpha_ == 1.5
     np.testing.assert_allclose(path[1:] / path[:-1], path[1] / path[0])  # geometric
-    cold = SoftImputer(shrinkage_value=1.5, n_shrinkages=1, **kw).fit(Xm)
+    cold = SoftImputer(alpha=1.5, n_shrinkages=1, **kw).fit(Xm)
     assert cold.shrinkages_.tolist() == [1.5]
     assert warm.rank_ == cold.rank_
     np.testing.assert_allclose(warm.singular_values_, cold.singular_values_, rtol=1e-6, atol=1e-4)
@@ -256,14 +256,14 @@ def test_soft_impute_warm_started_path():
 
 def test_soft_impute_transform_new_rows_and_pipeline():
     Xm, X, Z, miss = _planted_matrix(n=300, m=40, r=2)
-    s = SoftImputer(shrinkage_value=1.0, random_state=0).fit(Xm[:250])
+    s = SoftImputer(alpha=1.0, random_state=0).fit(Xm[:250])
     out = s.transform(Xm[250:])
     assert not np.isnan(out).any()
     rmse = np.sqrt(np.mean((out[miss[250:]] - X[250:][miss[250:]]) ** 2))
     assert rmse < 0.2
     np.testing.assert_allclose(s.transform(Xm[:250]), s.fit_transform(Xm[:250]), atol=1e-2)
     y = Z[:, 0] + Z[:, 1]
-    pipe = make_pipeline(SoftImputer(shrinkage_value=1.0, random_state=0), Ridge(alpha=1e-3))
+    pipe = make_pipeline(SoftImputer(alpha=1.0, random_state=0), Ridge(alpha=1e-3))
     pipe.fit(Xm[:250], y[:250])
     assert pipe.score(Xm[250:], y[250:]) > 0.9
 
@@ -273,7 +273,7 @@ def test_soft_impute_max_rank_and_warning():
     s = SoftImputer(max_rank=2, random_state=0).fit(Xm)
     assert s.rank_ <= 2 and s.components_.shape == (s.rank_, 60)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
-        SoftImputer(shrinkage_value=0.5, max_iter=1, tol=0, n_shrinkages=1).fit(Xm)
+        SoftImputer(alpha=0.5, max_iter=1, tol=0, n_shrinkages=1).fit(Xm)
 
 
 # --------------------------------------------------------------------------
@@ -334,8 +334,8 @@ def test_soft_impute_als_matches_svd_and_is_monotone():
     Xm, X, Z, miss = _planted_matrix(n=150, m=50, r=3, frac_missing=0.7)
     i, j = np.nonzero(~miss)
     S = sp.csr_matrix((Xm[i, j], (i, j)), shape=Xm.shape)
-    svd = SoftImputer(shrinkage_value=2.0, svd_solver="full", tol=1e-9, max_iter=3000).fit(S)
-    als = SoftImputer(shrinkage_value=2.0, max_rank=8, algorithm="als", tol=1e-12, max_iter=3000, random_state=0).fit(S)
+    svd = SoftImputer(alpha=2.0, svd_solver="full", tol=1e-9, max_iter=3000).fit(S)
+    als = SoftImputer(alpha=2.0, max_rank=8, algorithm="als", tol=1e-12, max_iter=3000, random_state=0).fit(S)
     obj = np.asarray(als.objective_path_)
     assert np.all(np.diff(obj) <= 1e-12 * obj[0])
     assert als.rank_ == svd.rank_ <= 8

@@ -339,7 +339,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
 
     along a decreasing, warm-started path of ``n_shrinkages`` values of
     ``lambda`` from ``lambda_max`` (the largest singular value of the
-    zero-filled matrix, where ``Z = 0``) to ``shrinkage_value``. Each iteration
+    zero-filled matrix, where ``Z = 0``) to ``alpha``. Each iteration
     soft-thresholds the singular values of the filled matrix
     ``P_Omega(X) + P_Omega^perp(Z)``, kept as *sparse residual + low-rank
     factors*, so with a randomized or truncated SVD the dense completed matrix
@@ -368,12 +368,13 @@ class SoftImputer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    shrinkage_value : float, default=None
-        Final ``lambda``. When None, ``lambda_max / 50`` (the fancyimpute
+    alpha : float, default=None
+        Final shrinkage ``lambda`` of the nuclear norm (fancyimpute's
+        ``shrinkage_value``). When None, ``lambda_max / 50`` (the fancyimpute
         default).
     n_shrinkages : int, default=5
         Number of ``lambda`` values on the geometric path ending at
-        ``shrinkage_value`` (1: no path).
+        ``alpha`` (1: no path).
     max_rank : int, default=None
         Upper bound on the rank of ``Z``.
     max_iter : int, default=100
@@ -396,7 +397,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         "svd": the Soft-Impute iteration above (warm-started path over
         ``lambda``). "als": the equivalent factored problem at rank
         ``max_rank`` (50 when None), by exact alternating ridge on the
-        observed entries (:func:`soft_impute_als`), at ``shrinkage_value``
+        observed entries (:func:`soft_impute_als`), at ``alpha``
         directly (no path; ``objective_path_`` is then the factored
         objective); fastest when a small fraction of the matrix is
         observed or the rank is small. "auto": "als" when ``max_rank`` is
@@ -412,7 +413,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         Right singular vectors ``V^T`` of ``Z``.
     singular_values_ : ndarray of shape (``rank_``,)
     rank_ : int
-    shrinkage_value_ : float
+    alpha_ : float
         The final ``lambda``.
     shrinkages_ : ndarray
         The path of ``lambda`` values.
@@ -424,7 +425,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "shrinkage_value": [None, Interval(Real, 0, None, closed="neither")],
+        "alpha": [None, Interval(Real, 0, None, closed="neither")],
         "n_shrinkages": [Interval(Integral, 1, None, closed="left")],
         "max_rank": [None, Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -437,7 +438,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        shrinkage_value=None,
+        alpha=None,
         *,
         n_shrinkages=5,
         max_rank=None,
@@ -448,7 +449,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         accelerate=True,
         random_state=None,
     ):
-        self.shrinkage_value = shrinkage_value
+        self.alpha = alpha
         self.n_shrinkages = n_shrinkages
         self.max_rank = max_rank
         self.max_iter = max_iter
@@ -478,7 +479,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         solver = self.svd_solver
         allow_dense = not sp.issparse(Xv)  # sparse input: never form a dense n x m matrix
         lam_max = _top_singular_value(S, rng, allow_dense)
-        lam = lam_max / 50 if self.shrinkage_value is None else float(self.shrinkage_value)
+        lam = lam_max / 50 if self.alpha is None else float(self.alpha)
         if lam_max <= lam or self.n_shrinkages == 1:
             path = np.array([lam])
         else:
@@ -503,15 +504,15 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         if not converged:
             warnings.warn(
                 f"SoftImputer did not converge in max_iter={self.max_iter} iterations at "
-                f"shrinkage_value={lam:.4g} (relative change still above tol={self.tol}); "
-                f"increase max_iter or n_shrinkages, loosen tol, or raise shrinkage_value.",
+                f"alpha={lam:.4g} (relative change still above tol={self.tol}); "
+                f"increase max_iter or n_shrinkages, loosen tol, or raise alpha.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
         self.components_ = V.T.copy()
         self.singular_values_ = d.copy()
         self.rank_ = len(d)
-        self.shrinkage_value_ = lam
+        self.alpha_ = lam
         self.shrinkages_ = path
         self.n_iter_ = n_iter
         self.objective_path_ = objs
@@ -557,7 +558,7 @@ class SoftImputer(TransformerMixin, BaseEstimator):
     def row_factors(self, S):
         """Ridge fold-in factors ``A`` of the rows of a CSR matrix of observed entries."""
         B = self._col_factors()
-        lam = max(self.shrinkage_value_, 1e-12)
+        lam = max(self.alpha_, 1e-12)
         return fold_in_rows(S.indptr.astype(np.int64), S.indices.astype(np.int64), S.data, B, lam)
 
     def inverse_transform(self, A):
