@@ -267,17 +267,158 @@ def _bst(W, j, g, Lj, alpha, delta):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _grad_tasks(X, j, R2, g, n, T):
+    """``g = R2 X[:, j]``, four tasks per pass over the column (one load of ``X`` per four)."""
+    t = 0
+    while t + 4 <= T:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for i in range(n):
+            x = X[i, j]
+            a0 += x * R2[t, i]
+            a1 += x * R2[t + 1, i]
+            a2 += x * R2[t + 2, i]
+            a3 += x * R2[t + 3, i]
+        g[t] = a0
+        g[t + 1] = a1
+        g[t + 2] = a2
+        g[t + 3] = a3
+        t += 4
+    if t + 2 <= T:
+        a0 = 0.0
+        a1 = 0.0
+        for i in range(n):
+            x = X[i, j]
+            a0 += x * R2[t, i]
+            a1 += x * R2[t + 1, i]
+        g[t] = a0
+        g[t + 1] = a1
+        t += 2
+    if t < T:
+        a0 = 0.0
+        for i in range(n):
+            a0 += X[i, j] * R2[t, i]
+        g[t] = a0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _update_tasks(X, j, R2, d, n, T):
+    """``R2 -= d X[:, j]^T``, four tasks per pass over the column."""
+    t = 0
+    while t + 4 <= T:
+        d0 = d[t]
+        d1 = d[t + 1]
+        d2 = d[t + 2]
+        d3 = d[t + 3]
+        for i in range(n):
+            x = X[i, j]
+            R2[t, i] -= x * d0
+            R2[t + 1, i] -= x * d1
+            R2[t + 2, i] -= x * d2
+            R2[t + 3, i] -= x * d3
+        t += 4
+    if t + 2 <= T:
+        d0 = d[t]
+        d1 = d[t + 1]
+        for i in range(n):
+            x = X[i, j]
+            R2[t, i] -= x * d0
+            R2[t + 1, i] -= x * d1
+        t += 2
+    if t < T:
+        d0 = d[t]
+        for i in range(n):
+            R2[t, i] -= X[i, j] * d0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _update_grad_tasks(X, j, jn, R2, d, g, n, T):
+    """``R2 -= d X[:, j]^T`` then ``g = R2 X[:, jn]``, in one pass over the residual."""
+    t = 0
+    while t + 4 <= T:
+        d0 = d[t]
+        d1 = d[t + 1]
+        d2 = d[t + 2]
+        d3 = d[t + 3]
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for i in range(n):
+            x = X[i, j]
+            y = X[i, jn]
+            r0 = R2[t, i] - x * d0
+            r1 = R2[t + 1, i] - x * d1
+            r2 = R2[t + 2, i] - x * d2
+            r3 = R2[t + 3, i] - x * d3
+            R2[t, i] = r0
+            R2[t + 1, i] = r1
+            R2[t + 2, i] = r2
+            R2[t + 3, i] = r3
+            a0 += y * r0
+            a1 += y * r1
+            a2 += y * r2
+            a3 += y * r3
+        g[t] = a0
+        g[t + 1] = a1
+        g[t + 2] = a2
+        g[t + 3] = a3
+        t += 4
+    if t + 2 <= T:
+        d0 = d[t]
+        d1 = d[t + 1]
+        a0 = 0.0
+        a1 = 0.0
+        for i in range(n):
+            x = X[i, j]
+            y = X[i, jn]
+            r0 = R2[t, i] - x * d0
+            r1 = R2[t + 1, i] - x * d1
+            R2[t, i] = r0
+            R2[t + 1, i] = r1
+            a0 += y * r0
+            a1 += y * r1
+        g[t] = a0
+        g[t + 1] = a1
+        t += 2
+    if t < T:
+        d0 = d[t]
+        a0 = 0.0
+        for i in range(n):
+            r0 = R2[t, i] - X[i, j] * d0
+            R2[t, i] = r0
+            a0 += X[i, jn] * r0
+        g[t] = a0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, delta):
-    """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples)."""
+    """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
+
+    With equal row weights and at least four tasks, the residual is read four
+    tasks per pass over a column, and the update of a feature and the gradient
+    of the next one share one pass over the residual.
+    """
     T, n = R2.shape
     viol = 0.0
     u0 = u[0]
-    for jj in range(ws.shape[0]):
+    m = ws.shape[0]
+    blocked = const_u and T >= 4
+    have = False  # g already holds X[:, ws[jj]]^T R2 (fused with the previous update)
+    for jj in range(m):
         j = ws[jj]
         Lj = L[j]
         if Lj <= 0.0:
+            have = False
             continue
-        if const_u:
+        if blocked:
+            if not have:
+                _grad_tasks(X, j, R2, g, n, T)
+            for t in range(T):
+                g[t] = v[t] * (u0 * g[t] + c[t] * xu[j])
+        elif const_u:
             for t in range(T):
                 acc = 0.0
                 for i in range(n):
@@ -289,15 +430,24 @@ def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, del
                 for i in range(n):
                     acc += u[i] * X[i, j] * R2[t, i]
                 g[t] = v[t] * (acc + c[t] * xu[j])
+        have = False
         dn = _bst(W, j, g, Lj, alpha, delta)
         if dn > 0.0:
+            if blocked:
+                if jj + 1 < m:
+                    _update_grad_tasks(X, j, ws[jj + 1], R2, delta, g, n, T)
+                    have = True
+                else:
+                    _update_tasks(X, j, R2, delta, n, T)
+            else:
+                for t in range(T):
+                    d = delta[t]
+                    if d != 0.0:
+                        for i in range(n):
+                            R2[t, i] -= X[i, j] * d
             for t in range(T):
-                d = delta[t]
-                if d != 0.0:
-                    for i in range(n):
-                        R2[t, i] -= X[i, j] * d
-                    c[t] += mu[j] * d
-                W[j, t] += d
+                c[t] += mu[j] * delta[t]
+                W[j, t] += delta[t]
             dn *= Lj
             if dn > viol:
                 viol = dn
