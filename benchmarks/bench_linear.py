@@ -62,8 +62,8 @@ def _sparse_problem(n, p, T, density, k, seed):
 def case_single_fits(quick, repeat, tol):
     from sklearn.linear_model import MultiTaskLasso
 
-    from skmtl.linear._l21 import L21Regressor
-    from skmtl.linear._path import l21_alpha_max
+    from skmtl.linear import L21Regressor
+    from skmtl.linear import l21_alpha_max
 
     try:
         import skglm
@@ -123,7 +123,7 @@ def case_single_fits(quick, repeat, tol):
 def case_cv(quick, repeat):
     from sklearn.linear_model import MultiTaskLassoCV
 
-    from skmtl.linear._l21 import L21RegressorCV
+    from skmtl.linear import L21RegressorCV
 
     n, p, T = (80, 100, 4) if quick else (300, 1000, 10)
     X, Y = _dense_problem(n, p, T, 20, 3)
@@ -167,7 +167,7 @@ _GENOMICS_CHILD = textwrap.dedent("""
     Y = X[:, causal] @ W[causal] + rng.standard_normal((n, T))
     x_mb = X.nbytes / 2**20
     if which == "skmtl":
-        from skmtl.linear._path import l21_path, l21_alpha_max
+        from skmtl.linear import l21_path, l21_alpha_max
         import skmtl.linear._bcd as _b  # compile outside the timing
         l21_path(X[:50, :100], Y[:50], n_alphas=2)
         base = rss_mb(); peak0 = maxrss_mb()
@@ -177,7 +177,7 @@ _GENOMICS_CHILD = textwrap.dedent("""
         supp = int(np.any(coefs[-1] != 0, axis=0).sum())
     else:
         from sklearn.linear_model import enet_path
-        from skmtl.linear._path import l21_alpha_max
+        from skmtl.linear import l21_alpha_max
         amax = l21_alpha_max(X, Y)
         alphas = np.geomspace(amax, amax * eps, n_alphas)
         base = rss_mb(); peak0 = maxrss_mb()
@@ -237,7 +237,7 @@ _STARTUP_CHILD = textwrap.dedent("""
 
 
 def case_startup(quick, repeat):
-    ours = _STARTUP_CHILD.format(imports="import skmtl\nfrom skmtl.linear._l21 import L21Regressor",
+    ours = _STARTUP_CHILD.format(imports="import skmtl\nfrom skmtl.linear import L21Regressor",
                                  fit="L21Regressor(0.1).fit(X, Y)")
     peer = _STARTUP_CHILD.format(imports="from sklearn.linear_model import MultiTaskLasso",
                                  fit="MultiTaskLasso(0.1).fit(X, Y)")

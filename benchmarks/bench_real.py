@@ -68,13 +68,13 @@ from threadpoolctl import threadpool_limits
 
 import skmtl
 from skmtl.baselines import IndependentRegressor, PooledRegressor
-from skmtl.linear._clustered import ClusteredRegressor
-from skmtl.linear._relationship import (
+from skmtl.linear import (
+    ClusteredRegressor,
     GraphRegularizedRegressor,
     MeanRegularizedRegressor,
+    RobustMultiTaskRegressor,
     TaskRelationshipRegressor,
 )
-from skmtl.linear._robust import RobustMultiTaskRegressor
 from skmtl.model_selection import TaskStratifiedKFold
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -36,7 +36,7 @@ import scipy
 import sklearn
 
 import skmtl
-from skmtl.linear._trace import TraceNormRegressor
+from skmtl.linear import TraceNormRegressor
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 try:  # the linear benchmark's shared helpers

@@ -124,17 +124,30 @@ def test_school_parses_malsar_cells(serve, tmp_path):
     from scipy.io import savemat
 
     rng = np.random.default_rng(0)
-    sizes = [3, 5, 2]
-    Xc = np.empty((1, 3), dtype=object)
-    Yc = np.empty((1, 3), dtype=object)
-    for t, n in enumerate(sizes):
-        Xc[0, t] = rng.normal(size=(n, 4))
-        Yc[0, t] = rng.normal(size=(n, 1))
+    sizes = np.full(139, 110)
+    sizes[:72] = 111  # 139 schools, 15,362 students, as in MALSAR's school.mat
+    assert sizes.sum() == 15362
+
+    def write(folder, n_schools):
+        Xc = np.empty((1, n_schools), dtype=object)
+        Yc = np.empty((1, n_schools), dtype=object)
+        for t in range(n_schools):
+            Xc[0, t] = rng.normal(size=(sizes[t], 4))
+            Yc[0, t] = rng.normal(size=(sizes[t], 1))
+        (folder / "school").mkdir(parents=True)
+        savemat(folder / "school" / "school.mat", {"X": Xc, "Y": Yc})
+        return Yc
+
     mirror = tmp_path / "mirror"
-    (mirror / "school").mkdir(parents=True)
-    savemat(mirror / "school" / "school.mat", {"X": Xc, "Y": Yc})
+    Yc = write(mirror, 139)
     X, y, task = fetch_school(data_home=tmp_path / "cache", base_url=serve(mirror), return_X_y=True)
-    assert X.shape == (10, 4) and task.tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 2, 2]
-    np.testing.assert_allclose(y[3:8], Yc[0, 1].ravel())
+    assert X.shape == (15362, 4) and task[:112].tolist() == [0] * 111 + [1]
+    assert np.bincount(task).tolist() == sizes.tolist()
+    np.testing.assert_allclose(y[111:222], Yc[0, 1].ravel())
+    # a file of another shape is rejected with what was expected
+    bad = tmp_path / "bad"
+    write(bad, 3)
+    with pytest.raises(ValueError, match=r"not the ILEA school data: expected 139 schools and 15362 students"):
+        fetch_school(data_home=tmp_path / "cache2", base_url=serve(bad))
     with pytest.raises(ValueError, match="long"):
         fetch_school(layout="wide", data_home=tmp_path / "cache")

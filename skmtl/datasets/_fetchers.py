@@ -86,8 +86,9 @@ _SCHOOL = RemoteFile(
     "school",
     "school.mat",
     ("https://raw.githubusercontent.com/jiayuzhou/MALSAR/ca3d55b878cc4113f0d9603e8ac46538aeb1ecd9/data/school.mat",),
-    None,
+    None,  # no published checksum; fetch_school checks the content (_SCHOOL_SHAPE)
 )
+_SCHOOL_SHAPE = (139, 15362)  # schools, students
 
 # Lenk, DeSarbo, Green & Young (1996), attributes A-M of the design matrix
 _COMPUTER_FEATURES = [
@@ -391,6 +392,13 @@ def fetch_school(*, layout="long", data_home=None, base_url=None, download_if_mi
     X = np.vstack([np.asarray(x, dtype=np.float64) for x in Xc])
     y = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in Yc])
     task = np.repeat(np.arange(len(Xc)), [np.asarray(x).shape[0] for x in Xc])
+    # no published checksum for MALSAR's file: check its content instead
+    if (len(Xc), len(y)) != _SCHOOL_SHAPE or len(X) != len(y):
+        raise ValueError(
+            f"{path} is not the ILEA school data: expected {_SCHOOL_SHAPE[0]} schools and "
+            f"{_SCHOOL_SHAPE[1]} students, got {len(Xc)} schools, {len(X)} feature rows and "
+            f"{len(y)} targets. Delete the file and fetch again, or put MALSAR's data/school.mat there."
+        )
     bunch = Bunch(
         data=X, target=y, task=task, feature_names=[f"x{j}" for j in range(X.shape[1])],
         DESCR=(
