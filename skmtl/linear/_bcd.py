@@ -221,6 +221,53 @@ def _penalty(W, ws, alpha):
 
 
 @njit(cache=True, nogil=True)
+def _row_norms(G, W):
+    """Euclidean norms of the rows of ``G`` and of ``W``."""
+    p, T = G.shape
+    gn = np.empty(p)
+    wn = np.empty(p)
+    for j in range(p):
+        a = 0.0
+        b = 0.0
+        for t in range(T):
+            a += G[j, t] * G[j, t]
+            b += W[j, t] * W[j, t]
+        gn[j] = np.sqrt(a)
+        wn[j] = np.sqrt(b)
+    return gn, wn
+
+
+@njit(cache=True, nogil=True)
+def _kkt_scores(G, W, gnorm, wnorm, alpha, L):
+    """Distance of ``-grad_j`` to ``alpha d||W_j||`` (-1 for constant features), the
+    working-set priority (support first) and the support size."""
+    p, T = G.shape
+    score = np.empty(p)
+    prio = np.empty(p)
+    n_supp = 0
+    for j in range(p):
+        if wnorm[j] > 0:
+            a = 0.0
+            f = alpha / wnorm[j]
+            for t in range(T):
+                e = G[j, t] - f * W[j, t]
+                a += e * e
+            sc = np.sqrt(a)
+            n_supp += 1
+            pr = np.inf
+        else:
+            sc = max(gnorm[j] - alpha, 0.0)
+            pr = sc
+        if L[j] == 0:
+            sc = -1.0
+            if not wnorm[j] > 0:
+                pr = -1.0
+        score[j] = sc
+        prio[j] = pr
+    return score, prio, n_supp
+
+
+@njit(cache=True, nogil=True)
 def _anderson_weights(hist, K):
     """Weights ``z`` (summing to one) of the extrapolation ``sum_k z_k hist[k + 1]``."""
     m = hist.shape[1]
@@ -930,8 +977,7 @@ class L21Solver:
             else:
                 M, r = self._weighted_residual()
                 G = self.neg_gradient(M)
-                gnorm = np.sqrt((G ** 2).sum(axis=1))
-                wnorm = np.sqrt((W ** 2).sum(axis=1))
+                gnorm, wnorm = _row_norms(G, W)
                 fit, cross = self._objective_terms(r)
                 self._grad_cache = (W, W.copy(), G, gnorm, wnorm, fit, cross)
             primal = fit + alpha * wnorm.sum()
@@ -947,17 +993,9 @@ class L21Solver:
             if n_iter >= max_iter:
                 return gap, n_iter, False
             # distance of -grad to the subdifferential of alpha ||.||_2
-            supp = wnorm > 0
-            score = np.maximum(gnorm - alpha, 0.0)
-            if supp.any():
-                dirs = W[supp] / wnorm[supp, None]
-                score[supp] = np.sqrt(((G[supp] - alpha * dirs) ** 2).sum(axis=1))
-            score[self._L == 0] = -1.0
+            score, prio, n_supp = _kkt_scores(G, W, gnorm, wnorm, alpha, self._L)
             kkt = score.max()
-            n_supp = int(supp.sum())
             ws_size = min(p, max(ws_size, p0, int(_WS_GROWTH * n_supp)))
-            prio = score.copy()
-            prio[supp] = np.inf
             if ws_size < p:
                 new_ws = np.argpartition(-prio, ws_size)[:ws_size]
             else:
