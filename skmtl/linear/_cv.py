@@ -32,10 +32,10 @@ import numbers
 import numpy as np
 from joblib import delayed
 from sklearn.model_selection import KFold
-from threadpoolctl import threadpool_limits
 
 from .._progress import parallel_progress
 from ..metrics import per_task_r2
+from ._bcd import _blas_single_thread
 
 __all__ = ["PathCVMixin", "path_cv_splits"]
 
@@ -88,7 +88,7 @@ def _score_path(coefs, intercepts, data, scoring, task_weight):
     if data.n_obs == 0:
         return np.full(A, np.nan)
     task = data.task_of_obs
-    with threadpool_limits(1, user_api="blas"):  # small products: threads only cost
+    with _blas_single_thread():  # small products: threads only cost (cached controller)
         F = data.X @ coefs.reshape(A * T, p).T.astype(data.X.dtype)  # (n_test, A*T)
     F = np.asarray(F, dtype=np.float64).reshape(data.n_samples, A, T)
     pred = F[data.rows, :, task] + intercepts[:, task].T  # (n_obs, A)
