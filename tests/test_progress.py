@@ -102,3 +102,25 @@ def test_reduced_rank_cv_n_jobs_same_result():
     b = ReducedRankRegressorCV(cv=3, n_jobs=2).fit(X, Y)
     assert np.allclose(a.cv_scores_, b.cv_scores_) and a.rank_ == b.rank_
     assert np.allclose(a.coef_, b.coef_)
+
+
+@pytest.mark.parametrize("which", ["exact", "sparse"])
+def test_gp_verbose_bar(which, capsys):
+    pytest.importorskip("tqdm")
+    pytest.importorskip("gpytorch")
+    from skmtl.gaussian_process import MultiTaskGPRegressor, SparseMultiTaskGPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(30, 2))
+    Y = np.column_stack([np.sin(4 * X[:, 0]), np.cos(4 * X[:, 0])]) + 0.05 * rng.normal(size=(30, 2))
+    if which == "exact":
+        make = lambda v: MultiTaskGPRegressor(max_iter=5, n_restarts_optimizer=1, random_state=0, verbose=v)  # noqa: E731
+        done = "2/2"
+    else:
+        make = lambda v: SparseMultiTaskGPRegressor(n_inducing=8, n_epochs=3, random_state=0, verbose=v)  # noqa: E731
+        done = "3/3"
+    make(0).fit(X, Y)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+    make(1).fit(X, Y)
+    assert done in capsys.readouterr().err

@@ -2,7 +2,6 @@
 
 import copy
 import math
-import time
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
+from .._progress import progress
 from ..base import MultiTaskRegressorMixin
 from ._exact import (
     ExactParams,
@@ -242,6 +242,9 @@ class MultiTaskGPRegressor(_GPBase):
     task_column : str, int or None
         Task column of long input (see :mod:`skmtl._data`).
     verbose : int, default=0
+        When positive, a tqdm progress bar over the optimizer's starts (with the
+        negative log marginal likelihood per observation); above 1 also the
+        trial points where the objective failed.
 
     Attributes
     ----------
@@ -488,9 +491,9 @@ class MultiTaskGPRegressor(_GPBase):
         opt_tensors = self._tensors(data, yn, rows_subset, kind, dev, dt)
 
         best = None
-        t0 = time.perf_counter()
         n_starts = 1 + (self.n_restarts_optimizer if self.optimizer is not None else 0)
-        for start in range(n_starts):
+        starts = progress(range(n_starts), self.verbose, desc="MultiTaskGP", unit="start")
+        for start in starts:
             params = self._build(Xn, Q, rank, T, C0, rng, restart=start > 0).to(device=dev, dtype=dt)
             fun, plist = self._objective(params, kind, opt_tensors)
             theta0 = parameters_to_vector(plist).detach().cpu().numpy().astype(np.float64)
@@ -504,9 +507,8 @@ class MultiTaskGPRegressor(_GPBase):
                     options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-6, "maxcor": 20},
                 )
                 res_theta, res_val, nit, status = res.x, float(res.fun), int(res.nit), int(res.status)
-            if self.verbose:
-                print(f"[MultiTaskGPRegressor] start {start}: nlml/obs={res_val:.6g}, "
-                      f"{nit} iterations, {time.perf_counter() - t0:.1f}s")
+            if hasattr(starts, "set_postfix"):
+                starts.set_postfix(nlml_per_obs=f"{res_val:.5g}", iterations=nit)
             if best is None or res_val < best[1]:
                 best = (res_theta, res_val, nit, status, params, plist)
         theta, _, nit, status, params, plist = best

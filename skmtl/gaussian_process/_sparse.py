@@ -16,13 +16,13 @@ have weight zero); the Gaussian expectation is in closed form.
 import copy
 import math
 import sys
-import time
 
 import numpy as np
 import torch
 import gpytorch
 from sklearn.utils import check_random_state
 
+from .._progress import progress
 from ._gp import MultiTaskGPRegressor, _GPBase, _torch_device, _torch_dtype
 from ._kernels import init_kernel, make_kernel
 
@@ -99,9 +99,12 @@ class SparseMultiTaskGPRegressor(_GPBase):
     normalize_y : bool, default=True
     noise_floor : float, default=1e-6
     progress_bar : bool, default=False
-        Show a tqdm progress bar (per epoch, with the loss).
-    device, dtype, random_state, task_column, verbose
+        Show a tqdm progress bar (per epoch, with the loss); ``verbose > 0``
+        shows it too.
+    device, dtype, random_state, task_column
         As in :class:`MultiTaskGPRegressor`.
+    verbose : int, default=0
+        When positive, the progress bar over epochs.
 
     Attributes
     ----------
@@ -219,18 +222,10 @@ class SparseMultiTaskGPRegressor(_GPBase):
         gen = torch.Generator(device="cpu").manual_seed(seed)
         opt = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
         model.train()
-        epochs = range(int(self.n_epochs))
-        bar = None
-        if self.progress_bar:
-            try:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(epochs, desc="SparseMultiTaskGP", unit="epoch", file=sys.stderr)
-                epochs = bar
-            except ImportError:  # pragma: no cover
-                bar = None
+        epochs = progress(range(int(self.n_epochs)), self.progress_bar or self.verbose,
+                          desc="SparseMultiTaskGP", unit="epoch", file=sys.stderr)
+        bar = epochs if hasattr(epochs, "set_postfix") else None
         self.loss_curve_ = []
-        t0 = time.perf_counter()
         log2pi = math.log(2 * math.pi)
         for ep in epochs:
             perm = row_ids[torch.randperm(n_rows, generator=gen).to(dev)]
@@ -253,9 +248,6 @@ class SparseMultiTaskGPRegressor(_GPBase):
             self.loss_curve_.append(total / n_steps)
             if bar is not None:
                 bar.set_postfix(loss=f"{self.loss_curve_[-1]:.4f}")
-            elif self.verbose:
-                print(f"[SparseMultiTaskGP] epoch {ep + 1}/{self.n_epochs}: -ELBO/obs={self.loss_curve_[-1]:.5f} "
-                      f"({time.perf_counter() - t0:.1f}s)")
         if bar is not None:
             bar.close()
         self.n_iter_ = int(self.n_epochs) * math.ceil(n_rows / b)
