@@ -10,9 +10,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from joblib import effective_n_jobs
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from .._data import _check_features, _check_sample_weight
+from .._data import _check_features
 from .._param_validation import Interval, StrOptions, validate_params
 from .._progress import progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
@@ -591,21 +590,15 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             With ``coef_``, ``intercept_``, ``coef_covariance_``,
             ``noise_variance_`` and ``predict(X, return_std=False)``.
         """
-        check_is_fitted(self, "prior_mean_")
-        Xv = _check_features(self, X_new, reset=False, accept_sparse=False, dtype=[np.float64])
-        y = np.asarray(y_new, dtype=np.float64).ravel()
-        if y.shape[0] != Xv.shape[0]:
-            raise ValueError(f"X_new has {Xv.shape[0]} rows but y_new has {y.shape[0]}.")
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y_new must be finite.")
-        sw = _check_sample_weight(sample_weight, Xv.shape[0])
-        keep = sw > 0
+        from .._new_task import check_new_task
+
+        Xv, y, sw = check_new_task(self, X_new, y_new, sample_weight, attribute="prior_mean_")
         sc = self._scaler
-        Z = sc.augment(Xv[keep])
-        u = sc.transform_y(y[keep])
-        A, c, yy, W = _task_moments(Z, u, np.array([0, len(u)]), sw[keep])
+        Z = sc.augment(Xv)
+        u = sc.transform_y(y)
+        A, c, yy, W = _task_moments(Z, u, np.array([0, len(u)]), sw)
         s2_0 = float(np.mean(self.noise_variance_)) / sc.y_scale**2
-        m, V, s2, ev = _single_task_em(A[0], c[0], yy[0], W[0], np.log(sw[keep]).sum(), self._mu_std,
+        m, V, s2, ev = _single_task_em(A[0], c[0], yy[0], W[0], np.log(sw).sum(), self._mu_std,
                                        self._Sigma_std, s2_0, fix_noise=self.noise == "shared")
         M, off = sc.weight_map(), sc.offset()
         w = M @ m + off
