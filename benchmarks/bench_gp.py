@@ -141,6 +141,8 @@ def part_a(quick, rows):
         ("ICM rank 1, exact L-BFGS on all rows", dict(rank=1)),
         (f"ICM rank 1, search on {min(500, n // 2)} rows + 15 polish iterations on all",
          dict(rank=1, max_optimizer_samples=min(500, n // 2))),
+        (f"ICM rank 1, search on {min(500, n // 2)} rows, no polish (posterior on all rows)",
+         dict(rank=1, max_optimizer_samples=min(500, n // 2), n_polish_iter=0)),
     ]
     for name, kw in configs:
         t0, c0 = time.perf_counter(), time.process_time()
