@@ -1,6 +1,7 @@
 """Benchmark: Bayesian multi-task linear models against per-task and pooled peers.
 
-Models: ``BayesianMultiTaskRegressor`` (EM, full and diagonal Sigma; Gibbs) and
+Models: ``BayesianMultiTaskRegressor`` (EM, full and diagonal Sigma, with its default
+hierarchical priors on the noise variances and, for the full Sigma, on Sigma; Gibbs) and
 ``MultiTaskARDRegressor`` from skmtl; per-task ``BayesianRidge`` and
 ``ARDRegression`` (scikit-learn, one fit per task) and ``PooledRegressor``
 (one ``BayesianRidge`` on all tasks with per-task intercepts).
@@ -11,7 +12,7 @@ Data sets:
   input, 60 tasks, 5 features, 20 training rows per task, 50 held-out rows
   per task; RMSE. ``synthetic_small_n``: the same with 10 features and 15
   training rows per task (a plug-in estimate of Sigma and of each task's
-  noise is then rough).
+  noise is then rough: what the EM priors are for).
 * Gibbs speed: effective samples per second of the shared mean (smallest
   over its components) for T=50 tasks, d=20 features, n=100 rows per task.
 * ``computer_survey``: Lenk et al. (1996), 190 respondents (tasks) x 20
