@@ -6,8 +6,9 @@ from skmtl.bayes import BayesianMultiTaskRegressor, MultiTaskARDRegressor
 
 
 def _expected_failures(estimator):
-    if isinstance(estimator, BayesianMultiTaskRegressor) and estimator.method == "em":
-        # The check fits ONE task with more features than rows: the evidence of a
+    if (isinstance(estimator, BayesianMultiTaskRegressor) and estimator.method == "em"
+            and (estimator.covariance_prior is None or estimator.covariance != "full")):
+        # Without the inverse-Wishart prior on a full Sigma, the check fits ONE task with more features than rows: the evidence of a
         # hierarchical model with a single task is unbounded (mu interpolates, Sigma and
         # the noise go to zero), so EM stops at max_iter wherever it is. Weighted and
         # repeated data follow the same iterates up to rounding, which that path amplifies.
