@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from joblib import effective_n_jobs
-from scipy.special import digamma, gammaln, multigammaln, polygamma
+from scipy.special import digamma, gammaln, logsumexp, multigammaln, polygamma
 from sklearn.utils import check_random_state
 
 from .._data import _check_features
@@ -96,13 +96,7 @@ def _noise_grid(A, c, yy, W):
 def _grid_log_prior(log_grid, a, b):
     """Log weights of InvGamma(a, b) on the grid: density of log sigma^2, ``g^-a exp(-b / g)``, normalized."""
     lp = -a * log_grid - b * np.exp(-log_grid)
-    return lp - _logsumexp(lp)
-
-
-def _logsumexp(x, axis=None):
-    mx = np.max(x, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(x - mx), axis=axis, keepdims=True)) + mx
-    return out.squeeze(axis) if axis is not None else float(out.squeeze())
+    return lp - logsumexp(lp)
 
 
 def _grid_posterior(Sigma, mu, A, c, yy, W, sum_log_w, log_grid, log_prior):
@@ -135,7 +129,7 @@ def _grid_posterior(Sigma, mu, A, c, yy, W, sum_log_w, log_grid, log_prior):
     ev = -0.5 * (W[:, None] * np.log(2 * np.pi * gk)[None] - sum_log_w[:, None] + logdet + yy[:, None] / gk[None]
                  + float(z @ z) - quad)
     lp = ev + log_prior[None]
-    ev_t = _logsumexp(lp, axis=1)
+    ev_t = logsumexp(lp, axis=1)
     r = np.exp(lp - ev_t[:, None])
     ubar = np.matmul(r[:, None, :], u)[:, 0]
     h = np.matmul((r * gk)[:, None, :], inv)[:, 0]
@@ -165,7 +159,7 @@ def _fit_noise_prior(r, log_grid, a, b, n_newton=20):
     s = np.array([rbar @ log_grid, rbar @ ginv])
 
     def obj(th):
-        return -th @ s - T * _logsumexp(-th[0] * log_grid - th[1] * ginv)
+        return -th @ s - T * logsumexp(-th[0] * log_grid - th[1] * ginv)
 
     th = np.array([min(a, a_max), b], dtype=np.float64)
     f = obj(th)
