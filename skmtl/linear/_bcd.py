@@ -618,6 +618,12 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
     same iterates (both affine in ``W``: extrapolated like it, at no pass over
     ``X``), and ``state[0]`` (iterates stored) carry the Anderson history over
     calls on the same working set.
+
+    Anderson extrapolation is judged after the epoch that follows it: the
+    extrapolated point itself is often worse (coefficients about to leave the
+    support are not yet zero), the epoch's thresholding repairs that. The epoch
+    result is kept if its objective is below that of the last plain iterate,
+    else that iterate is restored.
     """
     T = W.shape[1]
     m = ws.shape[0]
@@ -629,6 +635,31 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
     viol = np.inf
     epoch = 0
     for epoch in range(1, max_epochs + 1):
+        pending = False
+        p_old = 0.0
+        if use_acc and n_hist == K + 1:
+            n_hist = 0
+            ok, z = _anderson_weights(hist, K)
+            if ok:
+                pending = True
+                p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
+                for jj in range(m):
+                    j = ws[jj]
+                    for t in range(T):
+                        acc = 0.0
+                        for k in range(K):
+                            acc += z[k] * hist[k + 1, jj * T + t]
+                        W[j, t] = acc
+                for i in range(nr):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += z[k] * rhist[k + 1, i]
+                    Rf[i] = acc
+                for t in range(T):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += z[k] * chist[k + 1, t]
+                    c[t] = acc
         if mode == 0:
             viol = _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
         elif mode == 1:
@@ -639,6 +670,15 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
         else:
             viol = _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
                                         v, mu, xu, g, delta)
+        if pending:
+            p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
+            if not p_new < p_old:  # reject: back to the last plain iterate
+                for jj in range(m):
+                    for t in range(T):
+                        W[ws[jj], t] = hist[K, jj * T + t]
+                Rf[:] = rhist[K]
+                c[:] = chist[K]
+                viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
         if viol <= tol_in:
             break
         if use_acc:
@@ -648,35 +688,6 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
             rhist[n_hist] = Rf
             chist[n_hist] = c
             n_hist += 1
-            if n_hist == K + 1:
-                n_hist = 0
-                ok, z = _anderson_weights(hist, K)
-                if ok:
-                    p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
-                    for jj in range(m):
-                        j = ws[jj]
-                        for t in range(T):
-                            acc = 0.0
-                            for k in range(K):
-                                acc += z[k] * hist[k + 1, jj * T + t]
-                            W[j, t] = acc
-                    for i in range(nr):
-                        acc = 0.0
-                        for k in range(K):
-                            acc += z[k] * rhist[k + 1, i]
-                        Rf[i] = acc
-                    for t in range(T):
-                        acc = 0.0
-                        for k in range(K):
-                            acc += z[k] * chist[k + 1, t]
-                        c[t] = acc
-                    p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
-                    if not p_new < p_old:  # reject: go back to the last iterate
-                        for jj in range(m):
-                            for t in range(T):
-                                W[ws[jj], t] = hist[K, jj * T + t]
-                        Rf[:] = rhist[K]
-                        c[:] = chist[K]
     state[0] = n_hist
     return epoch, viol
 
