@@ -257,11 +257,13 @@ def _kkt_scores(G, W, gnorm, wnorm, alpha, L):
             pr = np.inf
         else:
             sc = max(gnorm[j] - alpha, 0.0)
-            pr = sc
+            # violators first, then the features closest to entering (distance
+            # to the constraint in the metric of the column): a stable order
+            pr = (gnorm[j] - alpha) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
         if L[j] == 0:
             sc = -1.0
             if not wnorm[j] > 0:
-                pr = -1.0
+                pr = -np.inf
         score[j] = sc
         prio[j] = pr
     return score, prio, n_supp
