@@ -48,6 +48,8 @@ _INNER_FRAC = 0.3  # inner solves stop at this fraction of the outer KKT violati
 _SMALL_BLAS = 5e7  # below n * p * T full gradients run on one BLAS thread
 _FIRST_CHUNK = 3  # large working sets: epochs before the second gap check
 _CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last interval
+_SUPPORT_PASS = 0.9  # large working sets: a support-only pass before each full pass when the support is below this fraction
+_NO_SUB = np.zeros(0, dtype=np.int64)
 _WS_GROWTH = 2  # working set: this many times the support (at least)
 _blas_controller = None
 
@@ -611,7 +613,7 @@ def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, ot
 def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
-              state):
+              state, sub):
     """Block coordinate descent on the features ``ws``; returns (epochs, violation).
 
     The violation is ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the
@@ -626,6 +628,10 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
     support are not yet zero), the epoch's thresholding repairs that. The epoch
     result is kept if its objective is below that of the last plain iterate,
     else that iterate is restored.
+
+    A non-empty ``sub`` (the support within ``ws``) adds a pass over it before
+    each pass over ``ws``: zero rows rarely move, and the pair is one map for
+    the extrapolation.
     """
     T = W.shape[1]
     m = ws.shape[0]
@@ -662,6 +668,17 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
                     for k in range(K):
                         acc += z[k] * chist[k + 1, t]
                     c[t] = acc
+        if sub.shape[0] > 0:
+            if mode == 0:
+                _epoch_shared_dense(sub, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
+            elif mode == 1:
+                _epoch_obs_dense(sub, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
+            elif mode == 2:
+                _epoch_obs_sparse(sub, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
+                                  omega, MU, XU, g, delta)
+            else:
+                _epoch_shared_sparse(sub, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
+                                     v, mu, xu, g, delta)
         if mode == 0:
             viol = _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
         elif mode == 1:
@@ -1038,8 +1055,13 @@ class L21Solver:
                 else:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
+            sub = _NO_SUB
+            if 2 * ws_size >= p:
+                sub = ws[wnorm[ws] > 0]
+                if sub.shape[0] > _SUPPORT_PASS * ws.shape[0]:
+                    sub = _NO_SUB
             epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, alpha,
-                                  budget, tol_in, use_acc, K, *args, hist, rhist, chist, state)
+                                  budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub)
             n_iter += epochs
 
     @property
