@@ -487,3 +487,10 @@ def test_gibbs_parallel_chains_give_the_same_draws():
     b = BayesianMultiTaskRegressor(n_jobs=2, **kw).fit(D["X"], D["y"])
     for key in a.posterior_samples_:
         assert np.array_equal(a.posterior_samples_[key], b.posterior_samples_[key])
+
+
+@pytest.mark.parametrize("param, value", [("noise_prior", "gamma"), ("covariance_prior", "wishart")])
+def test_unknown_prior_is_named_in_the_error(param, value):
+    X, Y = np.random.default_rng(0).standard_normal((20, 3)), np.random.default_rng(1).standard_normal((20, 2))
+    with pytest.raises(ValueError, match=rf"'{param}' parameter .* Got '{value}'"):
+        BayesianMultiTaskRegressor(**{param: value}).fit(X, Y)
