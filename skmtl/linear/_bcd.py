@@ -610,6 +610,21 @@ def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, ot
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _epoch(mode, ws, W, c, L, alpha, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+           rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta):
+    """One pass over ``ws`` with the kernel of the data layout ``mode``; returns the violation."""
+    if mode == 0:
+        return _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
+    if mode == 1:
+        return _epoch_obs_dense(ws, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
+    if mode == 2:
+        return _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
+                                 omega, MU, XU, g, delta)
+    return _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
+                                v, mu, xu, g, delta)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
@@ -669,26 +684,10 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
                         acc += z[k] * chist[k + 1, t]
                     c[t] = acc
         if sub.shape[0] > 0:
-            if mode == 0:
-                _epoch_shared_dense(sub, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
-            elif mode == 1:
-                _epoch_obs_dense(sub, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
-            elif mode == 2:
-                _epoch_obs_sparse(sub, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
-                                  omega, MU, XU, g, delta)
-            else:
-                _epoch_shared_sparse(sub, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
-                                     v, mu, xu, g, delta)
-        if mode == 0:
-            viol = _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
-        elif mode == 1:
-            viol = _epoch_obs_dense(ws, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
-        elif mode == 2:
-            viol = _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
-                                     omega, MU, XU, g, delta)
-        else:
-            viol = _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
-                                        v, mu, xu, g, delta)
+            _epoch(mode, sub, W, c, L, alpha, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+                   rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
+        viol = _epoch(mode, ws, W, c, L, alpha, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+                      rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
         if pending:
             p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
             if not p_new < p_old:  # reject: back to the last plain iterate
