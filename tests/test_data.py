@@ -270,3 +270,22 @@ def test_classifier_per_task_labels():
     assert est.score(X, Y) > 0.9
     with pytest.raises(ValueError, match="continuous"):
         IndependentClassifier().fit(X, rng.normal(size=60))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_subset_rows_keeps_layout_and_values(order, dtype):
+    from sklearn.base import BaseEstimator
+
+    rng = np.random.default_rng(0)
+    X = np.asarray(rng.standard_normal((12, 5)), dtype=dtype, order=order)
+    Y = rng.standard_normal((12, 2))
+    Y[3, 1] = np.nan
+    data = validate_fit_data(BaseEstimator(), X, Y, dtype=(np.float64, np.float32))
+    rows = np.array([0, 2, 3, 7, 11])
+    sub = data.subset_rows(rows)
+    np.testing.assert_array_equal(sub.X, data.X[rows])
+    assert sub.X.dtype == data.X.dtype
+    if order == "F":
+        assert data.X.flags.f_contiguous and sub.X.flags.f_contiguous  # the solvers' layout, one copy
+    assert sub.n_obs == 2 * len(rows) - 1 and not sub.complete

@@ -99,3 +99,30 @@ def test_mixin_generic_over_path():
     n_train = 60
     ref = RidgeCV(alphas=m.alphas_ * n_train, cv=KFold(4), scoring="neg_mean_squared_error").fit(X, Y)
     assert m.alpha_ * n_train == pytest.approx(ref.alpha_)
+
+
+@pytest.mark.parametrize("kind", ["wide_nan_weighted", "long", "sparse", "float32"])
+def test_alpha_by_alpha_fold_scores_equal_stored_path(kind, monkeypatch):
+    """L21RegressorCV scores each alpha as it is solved; the generic route
+    (store the fold's path, then predict) must give the same score path."""
+    import scipy.sparse as sp
+
+    X, Y = _problem(4, n=50, p=40, T=3)
+    rng = np.random.default_rng(0)
+    kw, fit_kw = {}, {}
+    if kind == "wide_nan_weighted":
+        Y[rng.random(Y.shape) < 0.2] = np.nan
+        fit_kw["sample_weight"] = rng.uniform(0.5, 2.0, len(X))
+    elif kind == "long":
+        rows, tasks = np.nonzero(rng.random(Y.shape) < 0.7)
+        X, Y = np.column_stack([tasks, X[rows]]), Y[rows, tasks]
+        kw["task_column"] = 0
+    elif kind == "sparse":
+        X = sp.csr_matrix(np.where(rng.random(X.shape) < 0.3, X, 0.0))
+    else:
+        X = np.asfortranarray(X, dtype=np.float32)
+    fast = L21RegressorCV(n_alphas=8, cv=3, **kw).fit(X, Y, **fit_kw)
+    monkeypatch.setattr(L21RegressorCV, "_path_predict_func", None)
+    stored = L21RegressorCV(n_alphas=8, cv=3, **kw).fit(X, Y, **fit_kw)
+    np.testing.assert_allclose(fast.score_path_, stored.score_path_, rtol=1e-6 if kind == "float32" else 1e-10)
+    assert fast.alpha_ == stored.alpha_

@@ -14,7 +14,10 @@ refit)::
 
 ``coefs`` has shape (n_alphas, n_tasks, n_features) and ``intercepts``
 (n_alphas, n_tasks); an optional third element, the iterations of each fit,
-becomes ``n_iter_`` (that of the refit at ``alpha_``). The path callable receives ``alphas`` in decreasing
+becomes ``n_iter_`` (that of the refit at ``alpha_``). Optionally,
+``_path_predict_func(train_data, test_data, alphas, **params)`` returns the
+held-out predictions (n_obs_test, n_alphas) of the path directly (it can
+predict alpha by alpha and keep no coefficients). The path callable receives ``alphas`` in decreasing
 order and a :class:`~skmtl._data.MultiTaskData` cut to the training rows
 (a task may be left with no observation). The subclass's ``__init__`` stores
 ``alphas``, ``n_alphas``, ``eps``, ``cv``, ``n_jobs``, ``scoring`` (and
@@ -75,23 +78,53 @@ def path_cv_splits(data, cv=5):
     return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
 
 
-def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight):
+def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight,
+                 predict_func=None):
     train_data = data.subset_rows(np.sort(train))
     test_data = data.subset_rows(np.sort(test))
-    coefs, intercepts = path_func(train_data, alphas, **params)[:2]
-    return _score_path(coefs, intercepts, test_data, scoring, task_weight)
+    if predict_func is not None:
+        pred = predict_func(train_data, test_data, alphas, **params)
+    else:
+        coefs, intercepts = path_func(train_data, alphas, **params)[:2]
+        pred = _path_predictions(coefs, intercepts, test_data)
+    return _score_predictions(pred, test_data, scoring, task_weight)
 
 
-def _score_path(coefs, intercepts, data, scoring, task_weight):
-    """Score (higher is better) of each alpha of a path on held-out data."""
-    A, T, p = coefs.shape
+def _predict_obs(data, W, intercept):
+    """Predictions on the observations of ``data`` for coefficients ``W`` (p, T).
+
+    The product uses only the support of ``W`` when that is under half the features.
+    """
+    p, T = W.shape
+    supp = np.flatnonzero(np.any(W != 0, axis=1))
+    if supp.size == 0:
+        F = np.zeros((data.n_samples, T))
+    elif 2 * supp.size > p:
+        F = data.X @ W.astype(data.X.dtype, copy=False)
+    else:
+        F = data.X[:, supp] @ W[supp].astype(data.X.dtype, copy=False)
+    task = data.task_of_obs
+    return np.asarray(F, dtype=np.float64)[data.rows, task] + intercept[task]
+
+
+def _path_predictions(coefs, intercepts, data):
+    """Predictions (n_obs, n_alphas) of a path on the observations of ``data``."""
+    A = coefs.shape[0]
+    pred = np.empty((data.n_obs, A))
+    if data.n_obs == 0:
+        return pred
+    with _blas_single_thread():  # small products: threads only cost (cached controller)
+        for a in range(A):
+            pred[:, a] = _predict_obs(data, coefs[a].T, intercepts[a])
+    return pred
+
+
+def _score_predictions(pred, data, scoring, task_weight):
+    """Score (higher is better) of each column of ``pred`` on the observations of ``data``."""
+    A = pred.shape[1]
     if data.n_obs == 0:
         return np.full(A, np.nan)
     task = data.task_of_obs
-    with _blas_single_thread():  # small products: threads only cost (cached controller)
-        F = data.X @ coefs.reshape(A * T, p).T.astype(data.X.dtype)  # (n_test, A*T)
-    F = np.asarray(F, dtype=np.float64).reshape(data.n_samples, A, T)
-    pred = F[data.rows, :, task] + intercepts[:, task].T  # (n_obs, A)
     y = np.asarray(data.y, dtype=np.float64)
     if scoring is None or scoring == "neg_mean_squared_error":
         w = data.observation_weights(task_weight)
@@ -107,6 +140,11 @@ def _score_path(coefs, intercepts, data, scoring, task_weight):
         f"scoring must be None, 'neg_mean_squared_error', 'r2' or a callable "
         f"f(y_true, y_pred, task) -> float (higher is better); got {scoring!r}."
     )
+
+
+def _score_path(coefs, intercepts, data, scoring, task_weight):
+    """Score (higher is better) of each alpha of a path on held-out data."""
+    return _score_predictions(_path_predictions(coefs, intercepts, data), data, scoring, task_weight)
 
 
 class PathCVMixin:
@@ -130,6 +168,7 @@ class PathCVMixin:
 
     _path_func = None
     _alpha_max_func = None
+    _path_predict_func = None  # optional (train, test, alphas, **params) -> (n_obs_test, n_alphas)
 
     def _path_params(self):
         return {}
@@ -155,8 +194,10 @@ class PathCVMixin:
         splits = path_cv_splits(data, self.cv)
         scoring = self.scoring
         tw = self._cv_task_weight()
+        predict_func = type(self)._path_predict_func
         scores = parallel_progress(
-            (delayed(_fold_scores)(path_func, params, data, tr, te, alphas, scoring, tw) for tr, te in splits),
+            (delayed(_fold_scores)(path_func, params, data, tr, te, alphas, scoring, tw, predict_func)
+             for tr, te in splits),
             self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(splits))
         score_path = np.column_stack(scores)
         mean = np.nanmean(score_path, axis=1)

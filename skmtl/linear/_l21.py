@@ -27,7 +27,7 @@ from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
-from ._path import _l21_path_data
+from ._path import _l21_path_data, _l21_path_predictions
 
 __all__ = ["L21Regressor", "L21RegressorCV"]
 
@@ -188,6 +188,7 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
     _accept_sparse = True
     _fit_dtypes = (np.float64, np.float32)
     _path_func = staticmethod(_l21_cv_path)
+    _path_predict_func = staticmethod(_l21_path_predictions)
     _alpha_max_func = staticmethod(_l21_cv_alpha_max)
 
     def __init__(self, alphas=None, *, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,

@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._data import MultiTaskData, validate_fit_data
 from .._progress import progress
 from ._bcd import L21Solver
+from ._cv import _predict_obs
 
 __all__ = ["l21_path", "l21_alpha_max", "alpha_grid"]
 
@@ -84,6 +85,24 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
             ConvergenceWarning,
         )
     return coefs, intercepts, gaps, n_iters
+
+
+def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
+                          max_iter=1000):
+    """Predictions (n_obs_test, n_alphas) on ``test`` of the path fitted on ``train``.
+
+    The cross-validation form of the path: each alpha is scored as it is
+    solved, so no (n_alphas, n_tasks, n_features) array is built per fold.
+    Non-convergence is not warned about (the refit warns).
+    """
+    solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight)
+    pred = np.empty((test.n_obs, len(alphas)))
+    with solver.single_thread_blas():
+        for k, alpha in enumerate(alphas):
+            solver.solve(alpha, tol=tol, max_iter=max_iter)
+            if test.n_obs:
+                pred[:, k] = _predict_obs(test, solver.W, solver.intercept)
+    return pred
 
 
 def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None,
