@@ -223,6 +223,21 @@ def _penalty(W, ws, alpha):
 
 
 @njit(cache=True, nogil=True)
+def _row_support(W):
+    """Indices of the rows of ``W`` with a nonzero entry."""
+    p, T = W.shape
+    out = np.empty(p, dtype=np.int64)
+    m = 0
+    for j in range(p):
+        for t in range(T):
+            if W[j, t] != 0.0:
+                out[m] = j
+                m += 1
+                break
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
 def _row_norms(G, W):
     """Euclidean norms of the rows of ``G`` and of ``W``."""
     p, T = G.shape

@@ -38,7 +38,7 @@ from sklearn.model_selection import KFold
 
 from .._progress import parallel_progress
 from ..metrics import per_task_r2
-from ._bcd import _blas_single_thread
+from ._bcd import _blas_single_thread, _row_support
 
 __all__ = ["PathCVMixin", "path_cv_splits"]
 
@@ -90,21 +90,20 @@ def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_wei
     return _score_predictions(pred, test_data, scoring, task_weight)
 
 
-def _predict_obs(data, W, intercept):
-    """Predictions on the observations of ``data`` for coefficients ``W`` (p, T).
+def _predict_obs(X, rows, task, W, intercept):
+    """Predictions ``x_rows w_task + b_task`` for coefficients ``W`` (p, T).
 
     The product uses only the support of ``W`` when that is under half the features.
     """
     p, T = W.shape
-    supp = np.flatnonzero(np.any(W != 0, axis=1))
+    supp = _row_support(np.ascontiguousarray(W, dtype=np.float64))
     if supp.size == 0:
-        F = np.zeros((data.n_samples, T))
-    elif 2 * supp.size > p:
-        F = data.X @ W.astype(data.X.dtype, copy=False)
+        return intercept[task].astype(np.float64)
+    if 2 * supp.size > p:
+        F = X @ W.astype(X.dtype, copy=False)
     else:
-        F = data.X[:, supp] @ W[supp].astype(data.X.dtype, copy=False)
-    task = data.task_of_obs
-    return np.asarray(F, dtype=np.float64)[data.rows, task] + intercept[task]
+        F = X[:, supp] @ W[supp].astype(X.dtype, copy=False)
+    return np.asarray(F, dtype=np.float64)[rows, task] + intercept[task]
 
 
 def _path_predictions(coefs, intercepts, data):
@@ -113,9 +112,10 @@ def _path_predictions(coefs, intercepts, data):
     pred = np.empty((data.n_obs, A))
     if data.n_obs == 0:
         return pred
+    task = data.task_of_obs
     with _blas_single_thread():  # small products: threads only cost (cached controller)
         for a in range(A):
-            pred[:, a] = _predict_obs(data, coefs[a].T, intercepts[a])
+            pred[:, a] = _predict_obs(data.X, data.rows, task, coefs[a].T, intercepts[a])
     return pred
 
 

@@ -97,11 +97,12 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
     """
     solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight)
     pred = np.empty((test.n_obs, len(alphas)))
+    X, rows, task = test.X, test.rows, test.task_of_obs
     with solver.single_thread_blas():
         for k, alpha in enumerate(alphas):
             solver.solve(alpha, tol=tol, max_iter=max_iter)
             if test.n_obs:
-                pred[:, k] = _predict_obs(test, solver.W, solver.intercept)
+                pred[:, k] = _predict_obs(X, rows, task, solver.W, solver.intercept)
     return pred
 
 
