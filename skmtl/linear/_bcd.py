@@ -36,6 +36,7 @@ outer stopping rule on the duality gap at the best rescaled dual point
 """
 
 import contextlib
+import math
 
 import numpy as np
 import scipy.sparse as sp
@@ -305,13 +306,22 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
 
 @njit(cache=True, nogil=True)
 def _kkt_scores(G, W, gnorm, wnorm, alpha, L):
-    """Distance of ``-grad_j`` to ``alpha d||W_j||`` (-1 for constant features), the
-    working-set priority (support first) and the support size."""
+    """Check statistics of the full gradient ``G`` (minus the gradient).
+
+    Returns the largest distance of ``-grad_j`` to ``alpha d||W_j||`` (-1 for
+    constant features), the working-set priority of each feature (support
+    first), the support size, ``max_j ||G_j||`` and ``sum_j ||W_j||``.
+    """
     p, T = G.shape
-    score = np.empty(p)
+    kkt = -np.inf
     prio = np.empty(p)
     n_supp = 0
+    gmax = 0.0
+    wsum = 0.0
     for j in range(p):
+        if gnorm[j] > gmax:
+            gmax = gnorm[j]
+        wsum += wnorm[j]
         if wnorm[j] > 0:
             a = 0.0
             f = alpha / wnorm[j]
@@ -330,9 +340,69 @@ def _kkt_scores(G, W, gnorm, wnorm, alpha, L):
             sc = -1.0
             if not wnorm[j] > 0:
                 pr = -np.inf
-        score[j] = sc
+        if sc > kkt:
+            kkt = sc
         prio[j] = pr
-    return score, prio, n_supp
+    return kkt, prio, n_supp, gmax, wsum
+
+
+@njit(cache=True, nogil=True)
+def _select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
+    """Working set: the ``ws_size`` features of highest priority, in index order.
+
+    Returns ``(ws, changed, sub)``: ``changed`` is False when ``ws`` equals
+    ``old_ws`` (then ``old_ws`` itself is returned); ``sub`` is the support
+    within ``ws`` when ``with_sub`` and it is at most ``sub_frac`` of ``ws``,
+    else empty.
+    """
+    p = prio.shape[0]
+    if ws_size >= p:
+        ws = np.arange(p)
+    else:
+        neg = -prio
+        thr = np.partition(neg, ws_size - 1)[ws_size - 1]  # ws_size-th largest priority
+        chosen = np.zeros(p, dtype=np.bool_)
+        m = 0
+        for j in range(p):
+            if neg[j] < thr:
+                chosen[j] = True
+                m += 1
+        for j in range(p):  # ties at the threshold: lowest indices
+            if m >= ws_size:
+                break
+            if neg[j] == thr and not chosen[j]:
+                chosen[j] = True
+                m += 1
+        ws = np.empty(m, dtype=np.int64)
+        m = 0
+        for j in range(p):
+            if chosen[j]:
+                ws[m] = j
+                m += 1
+    changed = True
+    if old_ws.shape[0] == ws.shape[0]:
+        changed = False
+        for i in range(ws.shape[0]):
+            if ws[i] != old_ws[i]:
+                changed = True
+                break
+        if not changed:
+            ws = old_ws
+    n_sub = 0
+    if with_sub:
+        for i in range(ws.shape[0]):
+            if wnorm[ws[i]] > 0:
+                n_sub += 1
+        if n_sub > sub_frac * ws.shape[0]:
+            n_sub = 0
+    sub = np.empty(n_sub, dtype=np.int64)
+    if n_sub > 0:
+        m = 0
+        for i in range(ws.shape[0]):
+            if wnorm[ws[i]] > 0:
+                sub[m] = ws[i]
+                m += 1
+    return ws, changed, sub
 
 
 @njit(cache=True, nogil=True)
@@ -1079,8 +1149,9 @@ class L21Solver:
                     gnorm, wnorm = _row_norms(G, W)
                     fit, cross = self._objective_terms(r)
                 self._grad_cache = (W, W.copy(), G, gnorm, wnorm, fit, cross)
-            primal = fit + alpha * wnorm.sum()
-            gmax = gnorm.max()
+            # distance of -grad to the subdifferential of alpha ||.||_2, and the gap
+            kkt, prio, n_supp, gmax, wsum = _kkt_scores(G, W, gnorm, wnorm, alpha, self._L)
+            primal = fit + alpha * wsum
             s = min(1.0, alpha / gmax) if gmax > 0 else 1.0
             # any dual feasible point certifies: keep the best one of this solve
             best_dual = max(best_dual, s * cross - s * s * fit)
@@ -1091,17 +1162,11 @@ class L21Solver:
                 return gap, n_iter, True
             if n_iter >= max_iter:
                 return gap, n_iter, False
-            # distance of -grad to the subdifferential of alpha ||.||_2
-            score, prio, n_supp = _kkt_scores(G, W, gnorm, wnorm, alpha, self._L)
-            kkt = score.max()
             ws_size = min(p, max(ws_size, p0, int(_WS_GROWTH * n_supp)))
-            if ws_size < p:
-                new_ws = np.argpartition(-prio, ws_size)[:ws_size]
-            else:
-                new_ws = np.arange(p)
-            new_ws = np.sort(new_ws).astype(np.int64)
-            if ws is None or new_ws.shape != ws.shape or not np.array_equal(new_ws, ws):
-                ws = new_ws
+            large = 2 * ws_size >= p
+            ws, changed, sub = _select_ws(prio, ws_size, wnorm, _NO_SUB if ws is None else ws,
+                                          large, _SUPPORT_PASS)
+            if changed:
                 hist = np.empty((K + 1, ws.shape[0] * T))
                 rhist = np.empty((K + 1, self._R2.size if self._shared else self._R1.size))
                 chist = np.empty((K + 1, T))
@@ -1110,7 +1175,7 @@ class L21Solver:
             # a full gradient costs p feature visits: when the working set is small,
             # solve it more precisely before paying for the next one
             tol_in = _INNER_FRAC * kkt * max(0.1, min(1.0, 4.0 * ws_size / p))
-            if 2 * ws_size >= p:
+            if large:
                 # large working set: an epoch costs about two full gradients and the
                 # gap, not the fixed-point violation, decides; check it after the
                 # number of epochs its decay since the last check predicts
@@ -1119,16 +1184,12 @@ class L21Solver:
                 if len(checks) >= 2 and checks[-1][1] < checks[-2][1]:
                     (e1, g1), (e2, g2) = checks[-2:]
                     de = max(e2 - e1, 1)
-                    need = np.ceil(np.log(tol_abs / g2) / (np.log(g2 / g1) / de))
-                    budget = min(budget, int(np.clip(need, 1, max(_FIRST_CHUNK, _CHUNK_GROWTH * de))))
+                    need = (math.ceil(math.log(tol_abs / g2) / (math.log(g2 / g1) / de))
+                            if tol_abs > 0 else budget)
+                    budget = min(budget, int(min(max(need, 1), max(_FIRST_CHUNK, _CHUNK_GROWTH * de))))
                 else:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
-            sub = _NO_SUB
-            if 2 * ws_size >= p:
-                sub = ws[wnorm[ws] > 0]
-                if sub.shape[0] > _SUPPORT_PASS * ws.shape[0]:
-                    sub = _NO_SUB
             epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, alpha,
                                   budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub)
             n_iter += epochs
