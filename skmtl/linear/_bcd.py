@@ -405,14 +405,25 @@ def _select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
     return ws, changed, sub
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _diff_gram(hist, K):
+    """Gram matrix of the successive differences ``hist[k + 1] - hist[k]``, ``k < K``."""
+    m = hist.shape[1]
+    C = np.zeros((K, K))
+    for k in range(K):
+        for l in range(k, K):
+            acc = 0.0
+            for i in range(m):
+                acc += (hist[k + 1, i] - hist[k, i]) * (hist[l + 1, i] - hist[l, i])
+            C[k, l] = acc
+            C[l, k] = acc
+    return C
+
+
 @njit(cache=True, nogil=True)
 def _anderson_weights(hist, K):
     """Weights ``z`` (summing to one) of the extrapolation ``sum_k z_k hist[k + 1]``."""
-    m = hist.shape[1]
-    U = np.empty((K, m))
-    for k in range(K):
-        U[k] = hist[k + 1] - hist[k]
-    C = U @ U.T
+    C = _diff_gram(hist, K)
     nrm = np.sqrt(np.sum(C * C))
     z = np.ones(K)
     if not nrm > 0.0:
