@@ -17,7 +17,8 @@ refit)::
 becomes ``n_iter_`` (that of the refit at ``alpha_``). Optionally,
 ``_path_predict_func(train_data, test_data, alphas, **params)`` returns the
 held-out predictions (n_obs_test, n_alphas) of the path directly (it can
-predict alpha by alpha and keep no coefficients). The path callable receives ``alphas`` in decreasing
+predict alpha by alpha and keep no coefficients), and ``_refit_along_path =
+False`` refits by one solve at ``alpha_`` instead of the path down to it. The path callable receives ``alphas`` in decreasing
 order and a :class:`~skmtl._data.MultiTaskData` cut to the training rows
 (a task may be left with no observation). The subclass's ``__init__`` stores
 ``alphas``, ``n_alphas``, ``eps``, ``cv``, ``n_jobs``, ``scoring`` (and
@@ -169,6 +170,7 @@ class PathCVMixin:
     _path_func = None
     _alpha_max_func = None
     _path_predict_func = None  # optional (train, test, alphas, **params) -> (n_obs_test, n_alphas)
+    _refit_along_path = True  # False: refit by one solve at alpha_ from zero
 
     def _path_params(self):
         return {}
@@ -207,7 +209,10 @@ class PathCVMixin:
         if scoring is None:
             self.mse_path_ = -score_path
         self.alpha_ = float(alphas[best])
-        out = path_func(data, alphas[: best + 1], **params)
+        # refit: along the path down to alpha_, or (solvers that start cold at
+        # least as fast, like the working-set BCD) one solve at alpha_
+        refit_alphas = alphas[: best + 1] if type(self)._refit_along_path else alphas[best: best + 1]
+        out = path_func(data, refit_alphas, **params)
         self.coef_ = np.asarray(out[0][-1])
         self.intercept_ = np.asarray(out[1][-1])
         if len(out) > 2:

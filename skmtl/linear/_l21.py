@@ -189,6 +189,7 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
     _fit_dtypes = (np.float64, np.float32)
     _path_func = staticmethod(_l21_cv_path)
     _path_predict_func = staticmethod(_l21_path_predictions)
+    _refit_along_path = False  # the working-set solver starts cold faster than it walks the path
     _alpha_max_func = staticmethod(_l21_cv_alpha_max)
 
     def __init__(self, alphas=None, *, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
