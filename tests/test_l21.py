@@ -242,3 +242,30 @@ def test_fused_full_gradient_matches_blas(dtype, weighted, fit_intercept):
     np.testing.assert_allclose(G2, G, rtol=rtol, atol=rtol * np.abs(G).max())
     np.testing.assert_allclose(np.c_[gn, wn], np.c_[_row_norms(G, s.W)], rtol=rtol, atol=rtol * np.abs(G).max())
     np.testing.assert_allclose([fit2, cross2], [fit, cross], rtol=1e-12)
+
+
+@pytest.mark.parametrize("T", [4, 5, 7, 10])
+@pytest.mark.parametrize("p", [9, 10])
+def test_pair_epoch_equals_one_feature_at_a_time(T, p):
+    """The two-features-per-pass epoch gives the iterates of plain cyclic BCD."""
+    from skmtl.linear._bcd import L21Solver, _epoch_shared_dense
+
+    X, Y = _problem(5, n=30, p=p, T=T)
+    data = validate_fit_data(_Dummy(), X, Y)
+    s = L21Solver(data)
+    s.solve(0.3 * s.alpha_max(), tol=1e-2)  # a state with zero and nonzero rows
+    ws = np.array([0, 2, 1, 3, 5, 4] + list(range(6, p)), dtype=np.int64)
+    states = []
+    for const_u in (True, False):  # False: the reference loop (equal weights, same math)
+        W, R2, c = s.W.copy(), s._R2.copy(), s._c.copy()
+        viol = 0.0
+        for _ in range(3):
+            viol = _epoch_shared_dense(ws, W, c, s._L, 0.25 * s.alpha_max(), s._Xd, R2, s._u, const_u,
+                                       s._v, s._mu, s._xu, np.empty(T), np.empty(T))
+        states.append((W, R2, c, viol))
+    (W1, R1, c1, v1), (W2, R2_, c2, v2) = states
+    assert np.any(W1 != 0) and np.any(np.all(W1 == 0, axis=1))
+    np.testing.assert_allclose(W1, W2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(R1, R2_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c1, c2, rtol=1e-10, atol=1e-12)
+    assert v1 == pytest.approx(v2, rel=1e-8)

@@ -530,91 +530,262 @@ def _update_tasks(X, j, R2, d, n, T):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _update_grad_tasks(X, j, jn, R2, d, g, n, T):
-    """``R2 -= d X[:, j]^T`` then ``g = R2 X[:, jn]``, in one pass over the residual."""
+def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
+    """``R2 -= d1 X[:, j1]^T + d2 X[:, j2]^T``, then ``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]``.
+
+    One pass over the residual for two updates and two gradients (half the
+    residual loads and stores of one feature at a time). Returns
+    ``X[:, k1] . X[:, k2]``. With zero ``d1`` and ``d2`` it computes the two
+    gradients only.
+    """
     t = 0
     while t + 4 <= T:
-        d0 = d[t]
-        d1 = d[t + 1]
-        d2 = d[t + 2]
-        d3 = d[t + 3]
+        e0 = d1[t]
+        e1 = d1[t + 1]
+        e2 = d1[t + 2]
+        e3 = d1[t + 3]
+        f0 = d2[t]
+        f1 = d2[t + 1]
+        f2 = d2[t + 2]
+        f3 = d2[t + 3]
         a0 = 0.0
         a1 = 0.0
         a2 = 0.0
         a3 = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        b2 = 0.0
+        b3 = 0.0
         for i in range(n):
-            x = X[i, j]
-            y = X[i, jn]
-            r0 = R2[t, i] - x * d0
-            r1 = R2[t + 1, i] - x * d1
-            r2 = R2[t + 2, i] - x * d2
-            r3 = R2[t + 3, i] - x * d3
+            x1 = X[i, j1]
+            x2 = X[i, j2]
+            y1 = X[i, k1]
+            y2 = X[i, k2]
+            r0 = R2[t, i] - x1 * e0 - x2 * f0
+            r1 = R2[t + 1, i] - x1 * e1 - x2 * f1
+            r2 = R2[t + 2, i] - x1 * e2 - x2 * f2
+            r3 = R2[t + 3, i] - x1 * e3 - x2 * f3
             R2[t, i] = r0
             R2[t + 1, i] = r1
             R2[t + 2, i] = r2
             R2[t + 3, i] = r3
-            a0 += y * r0
-            a1 += y * r1
-            a2 += y * r2
-            a3 += y * r3
-        g[t] = a0
-        g[t + 1] = a1
-        g[t + 2] = a2
-        g[t + 3] = a3
+            a0 += y1 * r0
+            a1 += y1 * r1
+            a2 += y1 * r2
+            a3 += y1 * r3
+            b0 += y2 * r0
+            b1 += y2 * r1
+            b2 += y2 * r2
+            b3 += y2 * r3
+        g1[t] = a0
+        g1[t + 1] = a1
+        g1[t + 2] = a2
+        g1[t + 3] = a3
+        g2[t] = b0
+        g2[t + 1] = b1
+        g2[t + 2] = b2
+        g2[t + 3] = b3
         t += 4
     if t + 2 <= T:
-        d0 = d[t]
-        d1 = d[t + 1]
+        e0 = d1[t]
+        e1 = d1[t + 1]
+        f0 = d2[t]
+        f1 = d2[t + 1]
         a0 = 0.0
         a1 = 0.0
+        b0 = 0.0
+        b1 = 0.0
         for i in range(n):
-            x = X[i, j]
-            y = X[i, jn]
-            r0 = R2[t, i] - x * d0
-            r1 = R2[t + 1, i] - x * d1
+            x1 = X[i, j1]
+            x2 = X[i, j2]
+            y1 = X[i, k1]
+            y2 = X[i, k2]
+            r0 = R2[t, i] - x1 * e0 - x2 * f0
+            r1 = R2[t + 1, i] - x1 * e1 - x2 * f1
             R2[t, i] = r0
             R2[t + 1, i] = r1
-            a0 += y * r0
-            a1 += y * r1
-        g[t] = a0
-        g[t + 1] = a1
+            a0 += y1 * r0
+            a1 += y1 * r1
+            b0 += y2 * r0
+            b1 += y2 * r1
+        g1[t] = a0
+        g1[t + 1] = a1
+        g2[t] = b0
+        g2[t + 1] = b1
         t += 2
     if t < T:
-        d0 = d[t]
+        e0 = d1[t]
+        f0 = d2[t]
         a0 = 0.0
+        b0 = 0.0
         for i in range(n):
-            r0 = R2[t, i] - X[i, j] * d0
+            r0 = R2[t, i] - X[i, j1] * e0 - X[i, j2] * f0
             R2[t, i] = r0
-            a0 += X[i, jn] * r0
-        g[t] = a0
+            a0 += X[i, k1] * r0
+            b0 += X[i, k2] * r0
+        g1[t] = a0
+        g2[t] = b0
+    dot = 0.0
+    for i in range(n):
+        dot += X[i, k1] * X[i, k2]
+    return dot
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T):
+    """``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]`` in one pass; returns ``X[:, k1] . X[:, k2]``."""
+    t = 0
+    while t + 4 <= T:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        b2 = 0.0
+        b3 = 0.0
+        for i in range(n):
+            y1 = X[i, k1]
+            y2 = X[i, k2]
+            r0 = R2[t, i]
+            r1 = R2[t + 1, i]
+            r2 = R2[t + 2, i]
+            r3 = R2[t + 3, i]
+            a0 += y1 * r0
+            a1 += y1 * r1
+            a2 += y1 * r2
+            a3 += y1 * r3
+            b0 += y2 * r0
+            b1 += y2 * r1
+            b2 += y2 * r2
+            b3 += y2 * r3
+        g1[t] = a0
+        g1[t + 1] = a1
+        g1[t + 2] = a2
+        g1[t + 3] = a3
+        g2[t] = b0
+        g2[t + 1] = b1
+        g2[t + 2] = b2
+        g2[t + 3] = b3
+        t += 4
+    while t < T:
+        a0 = 0.0
+        b0 = 0.0
+        for i in range(n):
+            r0 = R2[t, i]
+            a0 += X[i, k1] * r0
+            b0 += X[i, k2] * r0
+        g1[t] = a0
+        g2[t] = b0
+        t += 1
+    dot = 0.0
+    for i in range(n):
+        dot += X[i, k1] * X[i, k2]
+    return dot
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u0, v, mu, xu, g, delta):
+    """One pass over ``ws`` (equal row weights, at least four tasks), two features at a time.
+
+    The features are still updated one after the other (the iterates are those
+    of :func:`_epoch_shared_dense`): the gradient of the second feature of a
+    pair is computed with the first's and corrected for its update through
+    ``X[:, j1] . X[:, j2]``, and the residual takes both updates, fused with the
+    gradients of the next pair, in one pass.
+    """
+    T, n = R2.shape
+    m = ws.shape[0]
+    viol = 0.0
+    g1 = np.empty(T)
+    g2 = np.empty(T)
+    d1 = np.zeros(T)
+    d2 = np.zeros(T)
+    dot = 0.0
+    have = False  # g1, g2 (and dot) hold the raw gradients of the current pair
+    q = 0
+    while q + 1 < m:
+        j1 = ws[q]
+        j2 = ws[q + 1]
+        if not have:
+            dot = _grad2_tasks(X, j1, j2, R2, g1, g2, n, T)
+        n1 = 0.0
+        if L[j1] > 0.0:
+            for t in range(T):
+                g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j1])
+            n1 = _bst(W, j1, g, L[j1], alpha, d1)
+        if n1 > 0.0:
+            for t in range(T):
+                c[t] += mu[j1] * d1[t]
+                W[j1, t] += d1[t]
+            n1 *= L[j1]
+            if n1 > viol:
+                viol = n1
+        else:
+            for t in range(T):
+                d1[t] = 0.0
+        n2 = 0.0
+        if L[j2] > 0.0:
+            for t in range(T):
+                g[t] = v[t] * (u0 * (g2[t] - dot * d1[t]) + c[t] * xu[j2])
+            n2 = _bst(W, j2, g, L[j2], alpha, d2)
+        if n2 > 0.0:
+            for t in range(T):
+                c[t] += mu[j2] * d2[t]
+                W[j2, t] += d2[t]
+            n2 *= L[j2]
+            if n2 > viol:
+                viol = n2
+        else:
+            for t in range(T):
+                d2[t] = 0.0
+        if n1 > 0.0 or n2 > 0.0:
+            if q + 3 < m:
+                dot = _update2_grad2(X, j1, j2, ws[q + 2], ws[q + 3], R2, d1, d2, g1, g2, n, T)
+                have = True
+            else:
+                _update2_grad2(X, j1, j2, j1, j2, R2, d1, d2, g1, g2, n, T)
+                have = False
+        else:
+            have = False
+        q += 2
+    if q < m:  # odd length: the last feature alone
+        j = ws[q]
+        if L[j] > 0.0:
+            _grad_tasks(X, j, R2, g1, n, T)
+            for t in range(T):
+                g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j])
+            dn = _bst(W, j, g, L[j], alpha, delta)
+            if dn > 0.0:
+                _update_tasks(X, j, R2, delta, n, T)
+                for t in range(T):
+                    c[t] += mu[j] * delta[t]
+                    W[j, t] += delta[t]
+                dn *= L[j]
+                if dn > viol:
+                    viol = dn
+    return viol
 
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, delta):
     """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
 
-    With equal row weights and at least four tasks, the residual is read four
-    tasks per pass over a column, and the update of a feature and the gradient
-    of the next one share one pass over the residual.
+    With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
+    (two features per pass over the residual, four tasks per pass over a column).
     """
     T, n = R2.shape
+    if const_u and T >= 4:
+        return _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u[0], v, mu, xu, g, delta)
     viol = 0.0
     u0 = u[0]
     m = ws.shape[0]
-    blocked = const_u and T >= 4
-    have = False  # g already holds X[:, ws[jj]]^T R2 (fused with the previous update)
     for jj in range(m):
         j = ws[jj]
         Lj = L[j]
         if Lj <= 0.0:
-            have = False
             continue
-        if blocked:
-            if not have:
-                _grad_tasks(X, j, R2, g, n, T)
-            for t in range(T):
-                g[t] = v[t] * (u0 * g[t] + c[t] * xu[j])
-        elif const_u:
+        if const_u:
             for t in range(T):
                 acc = 0.0
                 for i in range(n):
@@ -626,21 +797,13 @@ def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, del
                 for i in range(n):
                     acc += u[i] * X[i, j] * R2[t, i]
                 g[t] = v[t] * (acc + c[t] * xu[j])
-        have = False
         dn = _bst(W, j, g, Lj, alpha, delta)
         if dn > 0.0:
-            if blocked:
-                if jj + 1 < m:
-                    _update_grad_tasks(X, j, ws[jj + 1], R2, delta, g, n, T)
-                    have = True
-                else:
-                    _update_tasks(X, j, R2, delta, n, T)
-            else:
-                for t in range(T):
-                    d = delta[t]
-                    if d != 0.0:
-                        for i in range(n):
-                            R2[t, i] -= X[i, j] * d
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for i in range(n):
+                        R2[t, i] -= X[i, j] * d
             for t in range(T):
                 c[t] += mu[j] * delta[t]
                 W[j, t] += delta[t]
