@@ -289,18 +289,27 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
     gn = np.empty(p)
     wn = np.empty(p)
     g = np.empty(T)
-    for j in range(p):
-        _grad_tasks(X, j, Z, g, n, T)
-        a = 0.0
-        b = 0.0
-        mj = mu[j]
-        for t in range(T):
-            e = v[t] * (g[t] - mj * zsum[t])
-            G[j, t] = e
-            a += e * e
-            b += W[j, t] * W[j, t]
-        gn[j] = np.sqrt(a)
-        wn[j] = np.sqrt(b)
+    g2 = np.empty(T)
+    j = 0
+    while j < p:
+        if j + 1 < p:  # two columns per pass over the residual
+            _grad2_tasks(X, j, j + 1, Z, g, g2, n, T, False)
+        else:
+            _grad_tasks(X, j, Z, g, n, T)
+        for k in range(2 if j + 1 < p else 1):
+            jk = j + k
+            gk = g if k == 0 else g2
+            a = 0.0
+            b = 0.0
+            mj = mu[jk]
+            for t in range(T):
+                e = v[t] * (gk[t] - mj * zsum[t])
+                G[jk, t] = e
+                a += e * e
+                b += W[jk, t] * W[jk, t]
+            gn[jk] = np.sqrt(a)
+            wn[jk] = np.sqrt(b)
+        j += 2
     return G, gn, wn, 0.5 * fit, cross
 
 
@@ -632,8 +641,9 @@ def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T):
-    """``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]`` in one pass; returns ``X[:, k1] . X[:, k2]``."""
+def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot=True):
+    """``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]`` in one pass; returns ``X[:, k1] . X[:, k2]``
+    (0 unless ``with_dot``)."""
     t = 0
     while t + 4 <= T:
         a0 = 0.0
@@ -679,8 +689,9 @@ def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T):
         g2[t] = b0
         t += 1
     dot = 0.0
-    for i in range(n):
-        dot += X[i, k1] * X[i, k2]
+    if with_dot:
+        for i in range(n):
+            dot += X[i, k1] * X[i, k2]
     return dot
 
 
