@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
@@ -27,21 +26,13 @@ __all__ = ["MultiTaskData", "validate_fit_data", "validate_predict_data"]
 
 
 
-@njit(cache=True, nogil=True)
-def _take_rows_fortran(X, rows):
-    n, p = rows.shape[0], X.shape[1]
-    out = np.empty((p, n), dtype=X.dtype).T
-    for j in range(p):
-        for i in range(n):
-            out[i, j] = X[rows[i], j]
-    return out
-
-
 def _take_rows(X, rows):
     """``X[rows]``, keeping a dense Fortran-ordered ``X`` Fortran-ordered (the
     solvers' layout: one copy per cross-validation fold instead of two)."""
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.f_contiguous and not X.flags.c_contiguous:
-        return _take_rows_fortran(X, rows)
+        from ._rows import take_rows_fortran  # Numba: loaded on first use, not on `import skmtl`
+
+        return take_rows_fortran(X, rows)
     return X[rows]
 
 @dataclass

@@ -30,7 +30,6 @@ problem is jointly convex; it is solved by alternating
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from ._fista import fista
@@ -241,6 +240,8 @@ class ClusteredRegressor(_RegressorShell):
     def _label_clusters(self, WT, k):
         if k == 1:
             return np.zeros(WT.shape[0], dtype=np.int64)
+        from sklearn.cluster import KMeans  # imported here: sklearn.cluster costs ~60 ms to import
+
         km = KMeans(n_clusters=k, n_init=10, random_state=self.random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # duplicate points when tasks coincide
