@@ -1271,7 +1271,8 @@ class L21Solver:
         (twice the objective at ``W = 0``; on complete wide input
         ``tol ||Y_c||_F^2 / n``, the criterion of scikit-learn's MultiTaskLasso).
         ``max_iter`` bounds the total number of coordinate descent epochs (passes
-        over the working set).
+        over the working set; on a large working set with a support under 90% of
+        it, each is preceded by a pass over the support, not counted separately).
 
         Returns
         -------

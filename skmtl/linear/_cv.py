@@ -14,16 +14,18 @@ refit)::
 
 ``coefs`` has shape (n_alphas, n_tasks, n_features) and ``intercepts``
 (n_alphas, n_tasks); an optional third element, the iterations of each fit,
-becomes ``n_iter_`` (that of the refit at ``alpha_``). Optionally,
-``_path_predict_func(train_data, test_data, alphas, **params)`` returns the
-held-out predictions (n_obs_test, n_alphas) of the path directly (it can
-predict alpha by alpha and keep no coefficients), and ``_refit_along_path =
-False`` refits by one solve at ``alpha_`` instead of the path down to it. The path callable receives ``alphas`` in decreasing
-order and a :class:`~skmtl._data.MultiTaskData` cut to the training rows
-(a task may be left with no observation). The subclass's ``__init__`` stores
+becomes ``n_iter_`` (that of the refit at ``alpha_``). The path callable
+receives ``alphas`` in decreasing order and a :class:`~skmtl._data.MultiTaskData`
+cut to the training rows (a task may be left with no observation). The subclass's ``__init__`` stores
 ``alphas``, ``n_alphas``, ``eps``, ``cv``, ``n_jobs``, ``scoring`` (and
 ``task_column``, and ``verbose``: a progress bar over the folds), plus its
 own parameters.
+
+Two optional class attributes: ``_path_predict_func(train_data, test_data,
+alphas, **params)`` returns the held-out predictions (n_obs_test, n_alphas)
+of the path directly (it can predict alpha by alpha and keep no
+coefficients), and ``_refit_along_path = False`` refits by one solve at
+``alpha_`` instead of the path down to it.
 
 Folds are sets of rows: for wide input ``KFold`` over rows (scikit-learn's
 default for ``*CV`` estimators); for long input the rows of every task are
@@ -141,11 +143,6 @@ def _score_predictions(pred, data, scoring, task_weight):
         f"scoring must be None, 'neg_mean_squared_error', 'r2' or a callable "
         f"f(y_true, y_pred, task) -> float (higher is better); got {scoring!r}."
     )
-
-
-def _score_path(coefs, intercepts, data, scoring, task_weight):
-    """Score (higher is better) of each alpha of a path on held-out data."""
-    return _score_predictions(_path_predictions(coefs, intercepts, data), data, scoring, task_weight)
 
 
 class PathCVMixin:

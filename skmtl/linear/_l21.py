@@ -82,7 +82,9 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
     dual_gap_ : float
         Final duality gap (absolute).
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (passes over the working set; the passes over
+        the support alone that precede them on large working sets are not
+        counted).
     n_features_in_, feature_names_in_, tasks_, n_tasks_
 
     Notes
