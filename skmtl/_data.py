@@ -25,7 +25,6 @@ from sklearn.utils.validation import validate_data
 __all__ = ["MultiTaskData", "validate_fit_data", "validate_predict_data"]
 
 
-
 def _take_rows(X, rows):
     """``X[rows]``, keeping a dense Fortran-ordered ``X`` Fortran-ordered (the
     solvers' layout: one copy per cross-validation fold instead of two)."""
@@ -34,6 +33,7 @@ def _take_rows(X, rows):
 
         return take_rows_fortran(X, rows)
     return X[rows]
+
 
 @dataclass
 class MultiTaskData:

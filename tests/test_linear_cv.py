@@ -126,3 +126,17 @@ def test_alpha_by_alpha_fold_scores_equal_stored_path(kind, monkeypatch):
     stored = L21RegressorCV(n_alphas=8, cv=3, **kw).fit(X, Y, **fit_kw)
     np.testing.assert_allclose(fast.score_path_, stored.score_path_, rtol=1e-6 if kind == "float32" else 1e-10)
     assert fast.alpha_ == stored.alpha_
+
+
+@pytest.mark.parametrize("make", [lambda: L21RegressorCV(n_alphas=4, cv=3, max_iter=1, tol=1e-14),
+                                  lambda: __import__("skmtl.linear", fromlist=["x"]).TraceNormRegressorCV(
+                                      n_alphas=4, cv=3, max_iter=1, tol=1e-14)],
+                         ids=["L21RegressorCV", "TraceNormRegressorCV"])
+def test_cv_refit_warns_when_not_converged(make):
+    """Folds stay silent; the final model on all the data warns with what to change."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, Y = _problem(6)
+    with pytest.warns(ConvergenceWarning, match="max_iter") as record:
+        make().fit(X, Y)
+    assert len([w for w in record if issubclass(w.category, ConvergenceWarning)]) == 1

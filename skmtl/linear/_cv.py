@@ -14,7 +14,9 @@ refit)::
 
 ``coefs`` has shape (n_alphas, n_tasks, n_features) and ``intercepts``
 (n_alphas, n_tasks); an optional third element, the iterations of each fit,
-becomes ``n_iter_`` (that of the refit at ``alpha_``). The path callable
+becomes ``n_iter_`` (that of the refit at ``alpha_``). A path callable with a
+``warn`` parameter gets ``warn=True`` for the refit (a ``ConvergenceWarning``
+when the final model did not converge) and its default on the folds. The path callable
 receives ``alphas`` in decreasing order and a :class:`~skmtl._data.MultiTaskData`
 cut to the training rows (a task may be left with no observation). The subclass's ``__init__`` stores
 ``alphas``, ``n_alphas``, ``eps``, ``cv``, ``n_jobs``, ``scoring`` (and
@@ -33,6 +35,7 @@ split into ``cv`` consecutive blocks, so that every task is present in
 every fold (stratified within tasks).
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -209,7 +212,10 @@ class PathCVMixin:
         # refit: along the path down to alpha_, or (solvers that start cold at
         # least as fast, like the working-set BCD) one solve at alpha_
         refit_alphas = alphas[: best + 1] if type(self)._refit_along_path else alphas[best: best + 1]
-        out = path_func(data, refit_alphas, **params)
+        refit_params = dict(params)
+        if "warn" in inspect.signature(path_func).parameters:
+            refit_params["warn"] = True  # the final model warns when it did not converge
+        out = path_func(data, refit_alphas, **refit_params)
         self.coef_ = np.asarray(out[0][-1])
         self.intercept_ = np.asarray(out[1][-1])
         if len(out) > 2:

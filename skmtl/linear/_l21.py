@@ -32,10 +32,11 @@ from ._path import _l21_path_data, _l21_path_predictions
 __all__ = ["L21Regressor", "L21RegressorCV"]
 
 
-def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000):
+def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000,
+                 warn=False):
     coefs, intercepts, _, n_iters = _l21_path_data(
         data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol,
-        max_iter=max_iter, warn=False)
+        max_iter=max_iter, warn=warn)
     return coefs, intercepts, n_iters
 
 

@@ -93,7 +93,7 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
 
     The cross-validation form of the path: each alpha is scored as it is
     solved, so no (n_alphas, n_tasks, n_features) array is built per fold.
-    Non-convergence is not warned about (the refit warns).
+    Non-convergence on a fold is not warned about (the refit on all the data warns).
     """
     solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight)
     pred = np.empty((test.n_obs, len(alphas)))

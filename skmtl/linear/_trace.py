@@ -20,10 +20,12 @@ cross-validation).
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from joblib import delayed
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 
 from .._new_task import _SubspaceTransferMixin
 from .._progress import parallel_progress, progress
@@ -74,14 +76,25 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
     coefs, intercepts, n_iters = [], [], []
     W = b = None
     L = None
+    not_converged = []
     for a in progress(alphas, verbose, desc="path"):
         res = fista(
-            datafit, make_penalty(a), W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=warn
+            datafit, make_penalty(a), W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=False
         )
         W, b, L = res.coef, res.intercept, res.lipschitz
         coefs.append(W.copy())
         intercepts.append(b.copy())
         n_iters.append(res.n_iter)
+        if not res.converged:
+            not_converged.append(float(a))
+    if warn and not_converged:  # one warning for the path, as l21_path
+        warnings.warn(
+            f"FISTA did not converge for {len(not_converged)} of {len(coefs)} alphas (smallest "
+            f"{min(not_converged):.3g}) after max_iter={max_iter} iterations (tol={tol:g}). "
+            f"Increase max_iter, loosen tol, or standardize the features.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return coefs, intercepts, n_iters
 
 
@@ -92,10 +105,6 @@ def _alpha_grid(alpha_max, n_alphas, eps):
 
 
 def _fold_path(make_datafit, make_penalty, data, train, test, alphas, max_iter, tol):
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     train_df = make_datafit(data.subset_rows(np.sort(train)))
     test_df = make_datafit(data.subset_rows(np.sort(test)))
     with warnings.catch_warnings():
@@ -169,10 +178,6 @@ def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1
     ``PathCVMixin`` path contract). ``verbose > 0`` shows a progress bar
     over ``alphas``.
     """
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
     with warnings.catch_warnings():
         if not warn:
