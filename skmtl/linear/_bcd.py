@@ -286,30 +286,23 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
         fit += v[t] * ft
         cross += v[t] * ct
     G = np.empty((p, T))
+    for j in range(0, p - 1, 2):  # raw products, two columns per pass over the residual
+        _grad2_tasks(X, j, j + 1, Z, G[j], G[j + 1], n, T, False)
+    if p % 2:
+        _grad_tasks(X, p - 1, Z, G[p - 1], n, T)
     gn = np.empty(p)
     wn = np.empty(p)
-    g = np.empty(T)
-    g2 = np.empty(T)
-    j = 0
-    while j < p:
-        if j + 1 < p:  # two columns per pass over the residual
-            _grad2_tasks(X, j, j + 1, Z, g, g2, n, T, False)
-        else:
-            _grad_tasks(X, j, Z, g, n, T)
-        for k in range(2 if j + 1 < p else 1):
-            jk = j + k
-            gk = g if k == 0 else g2
-            a = 0.0
-            b = 0.0
-            mj = mu[jk]
-            for t in range(T):
-                e = v[t] * (gk[t] - mj * zsum[t])
-                G[jk, t] = e
-                a += e * e
-                b += W[jk, t] * W[jk, t]
-            gn[jk] = np.sqrt(a)
-            wn[jk] = np.sqrt(b)
-        j += 2
+    for j in range(p):  # centering, and the row norms
+        a = 0.0
+        b = 0.0
+        mj = mu[j]
+        for t in range(T):
+            e = v[t] * (G[j, t] - mj * zsum[t])
+            G[j, t] = e
+            a += e * e
+            b += W[j, t] * W[j, t]
+        gn[j] = np.sqrt(a)
+        wn[j] = np.sqrt(b)
     return G, gn, wn, 0.5 * fit, cross
 
 
