@@ -12,7 +12,9 @@ the solvers on that case.
 Cases: (a) single fits (dense p >> n, tall, sparse X), (b) L21RegressorCV vs
 MultiTaskLassoCV, (d) a genomics-shaped path (SNP dosages as float32, time
 and peak memory, in a subprocess), (e) a new process's ``import skmtl`` and
-first fit with the Numba cache warm.
+first fit with the Numba cache warm, (f) L21RegressorCV with an ``l1_ratio``
+grid vs MultiTaskElasticNetCV (same folds, same grids; the selected
+``(alpha, l1_ratio)`` and the refit's elastic-net objective are compared).
 """
 
 import argparse
@@ -150,6 +152,43 @@ def case_cv(quick, repeat):
     return rows, ["(b) both with default tol=1e-4, n_jobs=None (folds one after the other)."]
 
 
+def case_enet_cv(quick, repeat):
+    from sklearn.linear_model import MultiTaskElasticNetCV
+
+    from skmtl.linear import L21RegressorCV
+
+    n, p, T = (80, 100, 4) if quick else (300, 1000, 10)
+    X, Y = _dense_problem(n, p, T, 20, 3)
+    n_alphas, cv = (10, 3) if quick else (30, 5)
+    ratios = [0.5, 0.8, 1.0]
+    with warnings.catch_warnings():  # warm-up (Numba cache load)
+        warnings.simplefilter("ignore")
+        L21RegressorCV(l1_ratio=[0.5, 1.0], n_alphas=3, cv=cv).fit(X[:30], Y[:30])
+    fns = {"skmtl": lambda: L21RegressorCV(l1_ratio=ratios, n_alphas=n_alphas, cv=cv).fit(X, Y),
+           "sklearn": lambda: MultiTaskElasticNetCV(l1_ratio=ratios, alphas=n_alphas, cv=cv).fit(X, Y)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = interleaved(fns, repeat)
+    ours, peer = res["skmtl"][1], res["sklearn"][1]
+    same = np.isclose(ours.alpha_, peer.alpha_, rtol=1e-10) and ours.l1_ratio_ == peer.l1_ratio_
+
+    def objective(m, alpha, rho):
+        R = Y - X @ m.coef_.T - m.intercept_
+        W = m.coef_.T
+        return (0.5 / n * (R ** 2).sum() + alpha * rho * np.sqrt((W ** 2).sum(axis=1)).sum()
+                + 0.5 * alpha * (1 - rho) * (W ** 2).sum())
+
+    o1 = objective(ours, ours.alpha_, ours.l1_ratio_)
+    o2 = objective(peer, ours.alpha_, ours.l1_ratio_)
+    best = min(o1, o2)
+    rows = [["(f) elastic-net CV", f"n={n}, p={p}, T={T}, l1_ratio {ratios}, {n_alphas} alphas, {cv} folds",
+             _fmt_t(res["skmtl"][0]), f"MultiTaskElasticNetCV: {_fmt_t(res['sklearn'][0])}",
+             f"{res['skmtl'][0] / res['sklearn'][0]:.2f}",
+             f"(alpha_, l1_ratio_) {'same' if same else 'DIFFERENT'} ({ours.alpha_:.4g}, {ours.l1_ratio_} / "
+             f"{peer.alpha_:.4g}, {peer.l1_ratio_}); refit {(o1 - best) / best:.1e} / {(o2 - best) / best:.1e}"]]
+    return rows, ["(f) both with default tol=1e-4, n_jobs=None ((l1_ratio, fold) pairs one after the other)."]
+
+
 _GENOMICS_CHILD = textwrap.dedent("""
     import json, sys, time, os
     import numpy as np
@@ -262,7 +301,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--tol", type=float, default=1e-5)
-    parser.add_argument("--cases", default="a,b,d,e")
+    parser.add_argument("--cases", default="a,b,d,e,f")
     parser.add_argument("--peer-timeout", type=float, default=300)
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 3)
@@ -274,6 +313,10 @@ def main(argv=None):
         notes += n_
     if "b" in which:
         r, n_ = case_cv(args.quick, repeat)
+        rows += r
+        notes += n_
+    if "f" in which:
+        r, n_ = case_enet_cv(args.quick, repeat)
         rows += r
         notes += n_
     if "d" in which:

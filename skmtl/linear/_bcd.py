@@ -1,10 +1,15 @@
-r"""Block coordinate descent for the multi-task group lasso (L2,1 penalty).
+r"""Block coordinate descent for the multi-task group lasso (L2,1 penalty) and its
+weighted, elastic-net form.
 
 Problem (per-task intercepts ``b``, weights ``omega`` from
 :meth:`skmtl._data.MultiTaskData.observation_weights`)::
 
     min_{W, b}  1/2 sum_i omega_i (y_i - x_{r(i)} w_{t(i)} - b_{t(i)})^2
-                + alpha sum_j ||W_j||_2
+                + alpha sum_j f_j (rho ||W_j||_2 + (1 - rho) / 2 ||W_j||_2^2)
+
+(``rho = l1_ratio``, penalty factors ``f_j >= 0``; the group lasso is
+``rho = 1, f = 1``). The block update is the prox of the row penalty (block
+soft-thresholding followed by a ridge shrinkage, :func:`_bst`).
 
 with ``W`` of shape (n_features, n_tasks) and ``W_j`` its j-th row (one
 feature across tasks). Intercepts are eliminated by implicit weighted
@@ -32,7 +37,10 @@ subdifferential ``alpha d||W_j||`` and grown geometrically (twice the support),
 an inner block coordinate descent on the working set with Anderson
 extrapolation every ``K`` epochs (Bertrand & Massias 2021; skglm), and an
 outer stopping rule on the duality gap at the best rescaled dual point
-``theta = omega * r * min(1, alpha / max_j ||X_j^T (omega r)||)``.
+``theta = omega * r * min(1, alpha / max_j ||X_j^T (omega r)||)`` (with a ridge
+part, also the residual itself through the conjugate of the row penalty, the
+better of the two; unpenalized features add a second-order estimate of their
+remaining decrease, see :func:`_kkt_scores`).
 """
 
 import contextlib
@@ -215,12 +223,14 @@ def _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega):
 
 
 @njit(cache=True, nogil=True)
-def _penalty(W, ws, alpha):
+def _penalty(W, ws, lam1, lam2):
+    """``sum_{j in ws} lam1_j ||W_j||_2 + lam2_j / 2 ||W_j||_2^2``."""
     val = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
-        val += np.sqrt(np.sum(W[j] ** 2))
-    return alpha * val
+        sq = np.sum(W[j] ** 2)
+        val += lam1[j] * np.sqrt(sq) + 0.5 * lam2[j] * sq
+    return val
 
 
 @njit(cache=True, nogil=True)
@@ -307,45 +317,94 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
 
 
 @njit(cache=True, nogil=True)
-def _kkt_scores(G, W, gnorm, wnorm, alpha, L):
+def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
     """Check statistics of the full gradient ``G`` (minus the gradient).
 
-    Returns the largest distance of ``-grad_j`` to ``alpha d||W_j||`` (-1 for
-    constant features), the working-set priority of each feature (support
-    first), the support size, ``max_j ||G_j||`` and ``sum_j ||W_j||``.
+    The penalty of row ``j`` is ``h_j(w) = lam1_j ||w|| + lam2_j / 2 ||w||^2``.
+    Returns:
+
+    * ``kkt``: the largest distance of ``-grad_j`` to ``d h_j(W_j)`` (-1 for
+      constant features);
+    * ``prio``: the working-set priority of each feature (support and
+      unpenalized features first, then violators, then the features closest
+      to entering);
+    * ``n_supp``: the support size;
+    * ``pen``: ``sum_j h_j(W_j)``;
+    * ``smax``: the largest ``s <= 1`` with ``s ||G_j - lam2_j W_j|| <= lam1_j``
+      over the features with ``lam1_j > 0`` (the rescaled dual point of the
+      problem with the ridge written as extra rows);
+    * ``ridge``: ``sum_j lam2_j ||W_j||^2``;
+    * ``conj``: ``sum_j h_j^*(G_j) = sum_j (||G_j|| - lam1_j)_+^2 / (2 lam2_j)``
+      over the features with ``lam2_j > 0`` (the conjugate dual at ``s = 1``;
+      infinite when a feature without ridge has ``||G_j|| > lam1_j``);
+    * ``free``: ``sum_j ||G_j||^2 / L_j`` over unpenalized features
+      (``lam1_j = lam2_j = 0``), a second-order estimate of what their block
+      can still gain (they have no dual constraint that a rescaling can meet);
+    * ``uw``: ``sum_j <G_j, W_j>`` over the unpenalized features: the dual
+      points above are those of the problem with these rows held fixed (their
+      fit moved into the targets), whose dual objective is lower by ``s uw``.
     """
     p, T = G.shape
     kkt = -np.inf
     prio = np.empty(p)
     n_supp = 0
-    gmax = 0.0
-    wsum = 0.0
+    pen = 0.0
+    smax = 1.0
+    ridge = 0.0
+    conj = 0.0
+    free = 0.0
+    uw = 0.0
     for j in range(p):
-        if gnorm[j] > gmax:
-            gmax = gnorm[j]
-        wsum += wnorm[j]
+        a = lam1[j]
+        r = lam2[j]
+        gn = gnorm[j]
+        if r > 0.0:
+            e2 = 0.0
+            for t in range(T):
+                e = G[j, t] - r * W[j, t]
+                e2 += e * e
+            ge = np.sqrt(e2)
+            ex = gn - a
+            if ex > 0.0:
+                conj += ex * ex / (2.0 * r)
+        else:
+            ge = gn
+            if a > 0.0 and gn > a:
+                conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
+        if a > 0.0 and ge * smax > a:
+            smax = a / ge
+        w2 = wnorm[j] * wnorm[j]
+        pen += a * wnorm[j] + 0.5 * r * w2
+        ridge += r * w2
         if wnorm[j] > 0:
-            a = 0.0
-            f = alpha / wnorm[j]
+            e2 = 0.0
+            f = a / wnorm[j] + r
             for t in range(T):
                 e = G[j, t] - f * W[j, t]
-                a += e * e
-            sc = np.sqrt(a)
+                e2 += e * e
+            sc = np.sqrt(e2)
             n_supp += 1
             pr = np.inf
         else:
-            sc = max(gnorm[j] - alpha, 0.0)
-            # violators first, then the features closest to entering (distance
-            # to the constraint in the metric of the column): a stable order
-            pr = (gnorm[j] - alpha) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
+            sc = max(gn - a, 0.0)
+            if a == 0.0:
+                pr = np.inf  # unpenalized (or pure ridge) rows: always in the working set
+            else:
+                # violators first, then the features closest to entering (distance
+                # to the constraint in the metric of the column): a stable order
+                pr = (gn - a) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
         if L[j] == 0:
             sc = -1.0
             if not wnorm[j] > 0:
                 pr = -np.inf
+        elif a == 0.0 and r == 0.0:
+            free += gn * gn / L[j]
+            for t in range(T):
+                uw += G[j, t] * W[j, t]
         if sc > kkt:
             kkt = sc
         prio[j] = pr
-    return kkt, prio, n_supp, gmax, wsum
+    return kkt, prio, n_supp, pen, smax, ridge, conj, free, uw
 
 
 @njit(cache=True, nogil=True)
@@ -444,10 +503,14 @@ def _anderson_weights(hist, K):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _bst(W, j, g, Lj, alpha, delta):
-    """Block soft-thresholding step on feature ``j``; ``g`` is minus the gradient.
+def _bst(W, j, g, Lj, a, r, delta):
+    """Block proximal step on feature ``j``; ``g`` is minus the gradient.
 
-    Writes ``delta = W_j^new - W_j^old`` and returns ``||delta||_2``.
+    With ``z = W_j + g / L_j`` the new row minimizes
+    ``L_j/2 ||w - z||^2 + a ||w||_2 + r/2 ||w||^2``:
+    ``w = z (1 - a / (L_j ||z||))_+ / (1 + r / L_j)`` (block soft-thresholding,
+    then the ridge shrinkage). Writes ``delta = W_j^new - W_j^old`` and returns
+    ``||delta||_2``.
     """
     T = g.shape[0]
     nz = 0.0
@@ -455,8 +518,8 @@ def _bst(W, j, g, Lj, alpha, delta):
         g[t] = W[j, t] + g[t] / Lj
         nz += g[t] * g[t]
     nz = np.sqrt(nz)
-    thr = alpha / Lj
-    scale = 1.0 - thr / nz if nz > thr else 0.0
+    thr = a / Lj
+    scale = (1.0 - thr / nz) / (1.0 + r / Lj) if nz > thr else 0.0
     dn = 0.0
     for t in range(T):
         delta[t] = scale * g[t] - W[j, t]
@@ -689,7 +752,7 @@ def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot=True):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u0, v, mu, xu, g, delta):
+def _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u0, v, mu, xu, g, delta):
     """One pass over ``ws`` (equal row weights, at least four tasks), two features at a time.
 
     The features are still updated one after the other (the iterates are those
@@ -717,7 +780,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u0, v, mu, xu, g, delta
         if L[j1] > 0.0:
             for t in range(T):
                 g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j1])
-            n1 = _bst(W, j1, g, L[j1], alpha, d1)
+            n1 = _bst(W, j1, g, L[j1], lam1[j1], lam2[j1], d1)
         if n1 > 0.0:
             for t in range(T):
                 c[t] += mu[j1] * d1[t]
@@ -732,7 +795,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u0, v, mu, xu, g, delta
         if L[j2] > 0.0:
             for t in range(T):
                 g[t] = v[t] * (u0 * (g2[t] - dot * d1[t]) + c[t] * xu[j2])
-            n2 = _bst(W, j2, g, L[j2], alpha, d2)
+            n2 = _bst(W, j2, g, L[j2], lam1[j2], lam2[j2], d2)
         if n2 > 0.0:
             for t in range(T):
                 c[t] += mu[j2] * d2[t]
@@ -759,7 +822,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u0, v, mu, xu, g, delta
             _grad_tasks(X, j, R2, g1, n, T)
             for t in range(T):
                 g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j])
-            dn = _bst(W, j, g, L[j], alpha, delta)
+            dn = _bst(W, j, g, L[j], lam1[j], lam2[j], delta)
             if dn > 0.0:
                 _update_tasks(X, j, R2, delta, n, T)
                 for t in range(T):
@@ -772,7 +835,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u0, v, mu, xu, g, delta
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, delta):
+def _epoch_shared_dense(ws, W, c, L, lam1, lam2, X, R2, u, const_u, v, mu, xu, g, delta):
     """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
 
     With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
@@ -780,7 +843,7 @@ def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, del
     """
     T, n = R2.shape
     if const_u and T >= 4:
-        return _epoch_shared_dense_pairs(ws, W, c, L, alpha, X, R2, u[0], v, mu, xu, g, delta)
+        return _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u[0], v, mu, xu, g, delta)
     viol = 0.0
     u0 = u[0]
     m = ws.shape[0]
@@ -801,7 +864,7 @@ def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, del
                 for i in range(n):
                     acc += u[i] * X[i, j] * R2[t, i]
                 g[t] = v[t] * (acc + c[t] * xu[j])
-        dn = _bst(W, j, g, Lj, alpha, delta)
+        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
         if dn > 0.0:
             for t in range(T):
                 d = delta[t]
@@ -818,7 +881,7 @@ def _epoch_shared_dense(ws, W, c, L, alpha, X, R2, u, const_u, v, mu, xu, g, del
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R, u, const_u, v, mu, xu,
+def _epoch_shared_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R, u, const_u, v, mu, xu,
                          g, delta):
     """One pass over ``ws``, shared design, CSC ``X``: residual ``R`` is (n_samples, n_tasks)."""
     T = R.shape[1]
@@ -841,7 +904,7 @@ def _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R, u, const_
         scale_u = u0 if const_u else 1.0
         for t in range(T):
             g[t] = v[t] * (scale_u * g[t] + c[t] * xu[j])
-        dn = _bst(W, j, g, Lj, alpha, delta)
+        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
         if dn > 0.0:
             for nz in range(indptr[j], indptr[j + 1]):
                 r = indices[nz]
@@ -858,7 +921,7 @@ def _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R, u, const_
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_dense(ws, W, c, L, alpha, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
+def _epoch_obs_dense(ws, W, c, L, lam1, lam2, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
     """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
     T = W.shape[1]
     viol = 0.0
@@ -872,7 +935,7 @@ def _epoch_obs_dense(ws, W, c, L, alpha, X, R1, rows, task_ptr, omega, MU, XU, g
             for k in range(task_ptr[t], task_ptr[t + 1]):
                 acc += omega[k] * X[rows[k], j] * R1[k]
             g[t] = acc + c[t] * XU[j, t]
-        dn = _bst(W, j, g, Lj, alpha, delta)
+        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
         if dn > 0.0:
             for t in range(T):
                 d = delta[t]
@@ -888,7 +951,7 @@ def _epoch_obs_dense(ws, W, c, L, alpha, X, R1, rows, task_ptr, omega, MU, XU, g
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask, omega,
+def _epoch_obs_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R1, row_ptr, otask, omega,
                       MU, XU, g, delta):
     """One pass over ``ws``, CSC ``X``; observations stored row after row."""
     T = W.shape[1]
@@ -905,7 +968,7 @@ def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, ot
             x = np.float64(data[nz])
             for k in range(row_ptr[r], row_ptr[r + 1]):
                 g[otask[k]] += omega[k] * x * R1[k]
-        dn = _bst(W, j, g, Lj, alpha, delta)
+        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
         if dn > 0.0:
             for nz in range(indptr[j], indptr[j + 1]):
                 r = indices[nz]
@@ -922,22 +985,22 @@ def _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, ot
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch(mode, ws, W, c, L, alpha, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+def _epoch(mode, ws, W, c, L, lam1, lam2, Xd, indptr, indices, data, R2, R1, u, const_u, v,
            rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta):
     """One pass over ``ws`` with the kernel of the data layout ``mode``; returns the violation."""
     if mode == 0:
-        return _epoch_shared_dense(ws, W, c, L, alpha, Xd, R2, u, const_u, v, mu, xu, g, delta)
+        return _epoch_shared_dense(ws, W, c, L, lam1, lam2, Xd, R2, u, const_u, v, mu, xu, g, delta)
     if mode == 1:
-        return _epoch_obs_dense(ws, W, c, L, alpha, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
+        return _epoch_obs_dense(ws, W, c, L, lam1, lam2, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
     if mode == 2:
-        return _epoch_obs_sparse(ws, W, c, L, alpha, indptr, indices, data, R1, row_ptr, otask,
+        return _epoch_obs_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R1, row_ptr, otask,
                                  omega, MU, XU, g, delta)
-    return _epoch_shared_sparse(ws, W, c, L, alpha, indptr, indices, data, R2, u, const_u,
+    return _epoch_shared_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R2, u, const_u,
                                 v, mu, xu, g, delta)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
+def _solve_ws(mode, ws, W, c, L, lam1, lam2, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
               state, sub):
@@ -977,7 +1040,7 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
             ok, z = _anderson_weights(hist, K)
             if ok:
                 pending = True
-                p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
+                p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, lam1, lam2)
                 for jj in range(m):
                     j = ws[jj]
                     for t in range(T):
@@ -996,12 +1059,12 @@ def _solve_ws(mode, ws, W, c, L, alpha, max_epochs, tol_in, use_acc, K,
                         acc += z[k] * chist[k + 1, t]
                     c[t] = acc
         if sub.shape[0] > 0:
-            _epoch(mode, sub, W, c, L, alpha, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+            _epoch(mode, sub, W, c, L, lam1, lam2, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                    rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
-        viol = _epoch(mode, ws, W, c, L, alpha, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+        viol = _epoch(mode, ws, W, c, L, lam1, lam2, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                       rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
         if pending:
-            p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, alpha)
+            p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, lam1, lam2)
             if not p_new < p_old:  # reject: back to the last plain iterate
                 for jj in range(m):
                     for t in range(T):
@@ -1041,9 +1104,17 @@ class L21Solver:
         Fit one unpenalized intercept per task (implicit weighted centering).
     task_weight : None, "balanced" or array of shape (n_tasks,)
         Passed to ``data.observation_weights``.
+    l1_ratio : float in [0, 1], default=1.0
+        Mixing of the row penalty: feature ``j`` costs
+        ``alpha f_j (l1_ratio ||W_j||_2 + (1 - l1_ratio) / 2 ||W_j||_2^2)``
+        (scikit-learn's ``MultiTaskElasticNet`` for ``f = 1``).
+    penalty_factor : None or array of shape (n_features,), default=None
+        The factors ``f_j >= 0`` (0: unpenalized), used as given (the
+        estimators rescale them to sum to ``n_features`` first, as glmnet does).
     """
 
-    def __init__(self, data, *, fit_intercept=True, task_weight=None):
+    def __init__(self, data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
+                 penalty_factor=None):
         X = data.X
         self.n_features = p = data.n_features
         self.n_samples = n = data.n_samples
@@ -1153,6 +1224,18 @@ class L21Solver:
         self._ybar = ybar
         Lmax = self._L.max() if p else 0.0
         self._L = np.where(self._L > 1e-12 * max(Lmax, 1e-300), self._L, 0.0)
+        f = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
+        if not 0.0 <= float(l1_ratio) <= 1.0:
+            raise ValueError(f"l1_ratio must lie in [0, 1]; got {l1_ratio!r}.")
+        if f.shape != (p,) or not np.all(f >= 0) or not np.all(np.isfinite(f)):
+            raise ValueError(f"penalty_factor must be {p} finite non-negative values; got shape {f.shape}.")
+        self.l1_ratio = float(l1_ratio)
+        self._pw = self.l1_ratio * f  # alpha * _pw: strength of the L2 norm of each row
+        self._rw = (1.0 - self.l1_ratio) * f  # alpha * _rw: strength of the ridge of each row
+        # unpenalized non-constant features: no dual constraint a rescaling can meet
+        self._n_free = int(np.count_nonzero((f == 0) & (self._L > 0)))
+        # features with a ridge and no L2 norm: the rescaled dual point is not feasible
+        self._pure_ridge = bool(np.any((self._pw == 0) & (self._rw > 0)))
         self.W = np.zeros((p, T))
         self._c = np.zeros(T)
         self._grad_cache = None
@@ -1228,19 +1311,40 @@ class L21Solver:
         return G
 
     def alpha_max(self):
-        """Smallest ``alpha`` with ``W = 0`` optimal: ``max_j ||X_{c,j}^T (omega y_c)||_2``."""
-        W, c = self.W, self._c
-        R2, R1 = self._R2, self._R1
-        self.W = np.zeros_like(W)
+        """Smallest ``alpha`` with every penalized row of ``W`` zero at the optimum.
+
+        ``alpha_max = max_j ||G_j||_2 / (l1_ratio f_j)`` over the penalized
+        features, ``G = X_c^T (omega r)`` being minus the gradient at the model
+        where only the unpenalized features (``f_j = 0``) are fitted (``W = 0``
+        when there are none: ``G = X_c^T (omega y_c)``). The coefficients of the
+        solver are left as they were.
+        """
+        pen = self._pw > 0
+        if self.n_features == 0 or not pen.any():
+            if self.l1_ratio == 0.0:
+                raise ValueError(
+                    "alpha_max is infinite for l1_ratio=0 (a pure ridge never zeroes the "
+                    "coefficients): give the alphas explicitly.")
+            return 0.0
+        saved = (self.W, self._c, self._R2, self._R1, self._grad_cache)
+        self.W = np.zeros_like(self.W)
         self._c = np.zeros(self.n_tasks)
+        self._grad_cache = None
         if self._shared:
-            self._R2 = self._Yc
+            self._R2 = self._Yc.copy()
         else:
-            self._R1 = self._yc
-        M, _ = self._weighted_residual()
-        G = self.neg_gradient(M)
-        self.W, self._c, self._R2, self._R1 = W, c, R2, R1
-        return float(np.sqrt((G ** 2).sum(axis=1)).max()) if G.size else 0.0
+            self._R1 = self._yc.copy()
+        try:
+            if self._n_free:  # fit the unpenalized features alone: the others held at zero
+                with self.single_thread_blas():
+                    self._solve_lams(np.where(pen, 1e300, 0.0), np.zeros(self.n_features),
+                                     tol=1e-10, max_iter=10000)
+            M, _ = self._weighted_residual()
+            G = self.neg_gradient(M)
+        finally:
+            self.W, self._c, self._R2, self._R1, self._grad_cache = saved
+        gn = np.sqrt((G[pen] ** 2).sum(axis=1))
+        return float((gn / self._pw[pen]).max()) if gn.size else 0.0
 
     def _objective_terms(self, r):
         """``(datafit, sum omega r y_c)`` for the current residual ``r``."""
@@ -1296,9 +1400,15 @@ class L21Solver:
                 self._blas_limited = False
 
     def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
+        alpha = float(alpha)
+        return self._solve_lams(alpha * self._pw, alpha * self._rw, tol=tol, max_iter=max_iter,
+                                p0=p0, use_acc=use_acc, K=K, verbose=verbose)
+
+    def _solve_lams(self, lam1, lam2, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5,
+                    verbose=0):
+        """Minimize with the per-feature strengths ``lam1`` (L2) and ``lam2`` (ridge)."""
         p, T = self.n_features, self.n_tasks
         W = self.W
-        alpha = float(alpha)
         tol_abs = tol * 2.0 * self._P0
         n_iter = 0
         gap = np.inf
@@ -1328,13 +1438,23 @@ class L21Solver:
                     gnorm, wnorm = _row_norms(G, W)
                     fit, cross = self._objective_terms(r)
                 self._grad_cache = (W, W.copy(), G, gnorm, wnorm, fit, cross)
-            # distance of -grad to the subdifferential of alpha ||.||_2, and the gap
-            kkt, prio, n_supp, gmax, wsum = _kkt_scores(G, W, gnorm, wnorm, alpha, self._L)
-            primal = fit + alpha * wsum
-            s = min(1.0, alpha / gmax) if gmax > 0 else 1.0
-            # any dual feasible point certifies: keep the best one of this solve
-            best_dual = max(best_dual, s * cross - s * s * fit)
-            gap = primal - best_dual
+            # distance of -grad to the subdifferential of the penalty, and the gap
+            kkt, prio, n_supp, pen, smax, ridge, conj, free, uw = _kkt_scores(
+                G, W, gnorm, wnorm, lam1, lam2, self._L)
+            primal = fit + pen
+            dual = -np.inf
+            if not self._pure_ridge:  # rescaled residual, the ridge as extra rows
+                dual = smax * cross - smax * smax * (fit + 0.5 * ridge) - smax * uw
+            if conj < np.inf:  # the residual itself, through the conjugate of the penalty
+                dual = max(dual, cross - fit - conj - uw)
+            if self._n_free == 0:
+                # any dual feasible point certifies: keep the best one of this solve
+                best_dual = max(best_dual, dual)
+                gap = primal - best_dual
+            else:
+                # the gap of the problem with the unpenalized rows held fixed, plus
+                # an estimate of what re-fitting those rows can still gain
+                gap = primal - dual + free
             if verbose:
                 print(f"[L21] epochs {n_iter}: primal {primal:.10g} gap {gap:.3e}")
             if gap <= tol_abs:
@@ -1369,7 +1489,7 @@ class L21Solver:
                 else:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
-            epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, alpha,
+            epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, lam1, lam2,
                                   budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub)
             n_iter += epochs
 
@@ -1384,4 +1504,6 @@ class L21Solver:
         """Objective value at the current coefficients (intercepts at their optimum)."""
         _, r = self._weighted_residual()
         fit, _ = self._objective_terms(r)
-        return fit + float(alpha) * float(np.sqrt((self.W ** 2).sum(axis=1)).sum())
+        alpha = float(alpha)
+        sq = (self.W ** 2).sum(axis=1)
+        return fit + alpha * float(self._pw @ np.sqrt(sq) + 0.5 * (self._rw @ sq))

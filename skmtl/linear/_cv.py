@@ -23,6 +23,11 @@ cut to the training rows (a task may be left with no observation). The subclass'
 ``task_column``, and ``verbose``: a progress bar over the folds), plus its
 own parameters.
 
+A subclass may also cross-validate other path parameters: ``_grid_points()``
+returns a list of parameter dicts (``L21RegressorCV``: one per ``l1_ratio``),
+each gets its own alpha grid, every (point, fold) pair is one parallel job,
+and the chosen values are stored as ``<name>_`` (``l1_ratio_``).
+
 Two optional class attributes: ``_path_predict_func(train_data, test_data,
 alphas, **params)`` returns the held-out predictions (n_obs_test, n_alphas)
 of the path directly (it can predict alpha by alpha and keep no
@@ -156,11 +161,12 @@ class PathCVMixin:
     alpha_ : float
         Selected regularization (best mean score over folds; ties go to the
         largest alpha).
-    alphas_ : ndarray of shape (n_alphas,)
-        Grid, decreasing.
-    score_path_ : ndarray of shape (n_alphas, n_folds)
+    alphas_ : ndarray of shape (n_alphas,) or (n_points, n_alphas)
+        Grid, decreasing (one per point of the extra grid, e.g. per ``l1_ratio``,
+        when there are several).
+    score_path_ : ndarray of shape (n_alphas, n_folds) or (n_points, n_alphas, n_folds)
         Held-out score of each alpha on each fold (higher is better).
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
+    mse_path_ : ndarray, same shape as ``score_path_``
         Held-out weighted mean squared error (only with ``scoring=None``).
     coef_, intercept_ : refit on all the data at ``alpha_``.
     n_iter_ : int
@@ -178,36 +184,76 @@ class PathCVMixin:
     def _cv_task_weight(self):
         return getattr(self, "task_weight", None)
 
-    def fit(self, X, y, sample_weight=None):
-        """Cross-validate the path, then refit at the best ``alpha``."""
-        data = self._validate_fit(X, y, sample_weight)
-        params = self._path_params()
-        path_func = type(self)._path_func
+    def _grid_points(self):
+        """Extra path parameters to cross-validate besides ``alpha`` (a list of dicts).
+
+        One alpha grid is computed for each (``alpha_max`` depends on them); the
+        default is no extra parameter. ``L21RegressorCV`` returns one dict per
+        ``l1_ratio``.
+        """
+        return [{}]
+
+    def _alpha_grid(self, data, params):
         if self.alphas is None:
-            amax = type(self)._alpha_max_func(data, **params)
             if not self.n_alphas >= 1:
                 raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas}.")
-            alphas = np.geomspace(amax, amax * self.eps, int(self.n_alphas)) if amax > 0 \
-                else np.full(int(self.n_alphas), np.finfo(float).eps)
-        else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-            if alphas.size == 0 or np.any(alphas < 0):
-                raise ValueError("alphas must be a non-empty array of non-negative values.")
+            amax = type(self)._alpha_max_func(data, **params)
+            if amax > 0:
+                return np.geomspace(amax, amax * self.eps, int(self.n_alphas))
+            return np.full(int(self.n_alphas), np.finfo(float).eps)
+        alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+        if alphas.size == 0 or np.any(alphas < 0):
+            raise ValueError("alphas must be a non-empty array of non-negative values.")
+        return alphas
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the path, then refit at the best ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Wide targets (NaN marks a missing target) or long targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        data = self._validate_fit(X, y, sample_weight)
+        base = self._path_params()
+        path_func = type(self)._path_func
+        points = self._grid_points()
+        grid_params = [{**base, **pt} for pt in points]
+        grids = [self._alpha_grid(data, params) for params in grid_params]
         splits = path_cv_splits(data, self.cv)
         scoring = self.scoring
         tw = self._cv_task_weight()
         predict_func = type(self)._path_predict_func
+        jobs = [(g, tr, te) for g in range(len(points)) for tr, te in splits]
         scores = parallel_progress(
-            (delayed(_fold_scores)(path_func, params, data, tr, te, alphas, scoring, tw, predict_func)
-             for tr, te in splits),
-            self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(splits))
-        score_path = np.column_stack(scores)
-        mean = np.nanmean(score_path, axis=1)
-        best = int(np.nanargmax(mean))
-        self.alphas_ = alphas
-        self.score_path_ = score_path
+            (delayed(_fold_scores)(path_func, grid_params[g], data, tr, te, grids[g], scoring, tw,
+                                   predict_func)
+             for g, tr, te in jobs),
+            self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(jobs))
+        n_folds = len(splits)
+        score_path = np.stack([np.column_stack(scores[g * n_folds:(g + 1) * n_folds])
+                               for g in range(len(points))])  # (n_points, n_alphas, n_folds)
+        mean = np.nanmean(score_path, axis=2)
+        best_g, best = np.unravel_index(int(np.nanargmax(mean)), mean.shape)
+        alphas = grids[best_g]
+        params = grid_params[best_g]
+        if len(points) == 1:
+            self.alphas_ = alphas
+            self.score_path_ = score_path[0]
+        else:
+            self.alphas_ = np.stack(grids)
+            self.score_path_ = score_path
         if scoring is None:
-            self.mse_path_ = -score_path
+            self.mse_path_ = -self.score_path_
+        for key, value in points[best_g].items():
+            setattr(self, f"{key}_", value)
         self.alpha_ = float(alphas[best])
         # refit: along the path down to alpha_, or (solvers that start cold at
         # least as fast, like the working-set BCD) one solve at alpha_

@@ -3,7 +3,8 @@ r"""Multi-task group lasso: joint feature selection with the L2,1 penalty.
 .. math::
 
     \min_{W, b} \; \frac12 \sum_i \omega_i \,(y_i - x_i w_{t(i)} - b_{t(i)})^2
-    + \alpha \sum_{j=1}^{p} \|W_{j\cdot}\|_2
+    + \alpha \sum_{j=1}^{p} f_j \Big(\rho \|W_{j\cdot}\|_2
+    + \frac{1 - \rho}{2} \|W_{j\cdot}\|_2^2\Big)
 
 ``W`` has one row per feature and one column per task; the penalty (the
 L2,1 norm, Obozinski, Taskar & Jordan 2010; Argyriou, Evgeniou & Pontil
@@ -12,7 +13,11 @@ weights ``omega`` are ``data.observation_weights(task_weight)``: on complete
 wide input without weights this is ``1/(2n) ||Y - XW||_F^2 + alpha ||W||_{2,1}``,
 scikit-learn's :class:`~sklearn.linear_model.MultiTaskLasso` (same ``alpha``,
 same model); targets may be missing (NaN) and tasks may have their own rows
-(long input).
+(long input). ``rho = l1_ratio < 1`` adds a ridge part: with ``f = 1`` this is
+scikit-learn's :class:`~sklearn.linear_model.MultiTaskElasticNet` (same
+``alpha`` and ``l1_ratio``, same model). The penalty factors ``f_j >= 0``
+(glmnet's ``penalty.factor``, rescaled to sum to ``p``) weight each feature;
+``f_j = 0`` leaves it unpenalized.
 """
 
 import numbers
@@ -25,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._new_task import _SupportTransferMixin
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ._base import check_l1_ratios, check_penalty_factor
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._path import _l21_path_data, _l21_path_predictions
@@ -33,21 +39,28 @@ __all__ = ["L21Regressor", "L21RegressorCV"]
 
 
 def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000,
-                 warn=False):
+                 warn=False, l1_ratio=1.0, penalty_factor=None):
     coefs, intercepts, _, n_iters = _l21_path_data(
         data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol,
-        max_iter=max_iter, warn=warn)
+        max_iter=max_iter, warn=warn, l1_ratio=l1_ratio, penalty_factor=penalty_factor)
     return coefs, intercepts, n_iters
 
 
-def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
-    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight).alpha_max()
+def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
+                      penalty_factor=None, **_):
+    if l1_ratio == 0:
+        raise ValueError(
+            "L21RegressorCV: l1_ratio=0 (a pure ridge) has no alpha_max, so no automatic alpha "
+            "grid; give alphas explicitly or use l1_ratio > 0.")
+    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+                     l1_ratio=l1_ratio, penalty_factor=penalty_factor).alpha_max()
 
 
 class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
     r"""Multi-task group lasso (L2,1-penalized least squares), solved by block coordinate descent.
 
-    Minimizes ``1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha sum_j ||W_j||_2``
+    Minimizes ``1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha sum_j f_j
+    (l1_ratio ||W_j||_2 + (1 - l1_ratio) / 2 ||W_j||_2^2)``
     where ``W_j`` holds feature ``j``'s coefficients across tasks (see the
     module docstring). Features are selected jointly: ``coef_[:, j]`` is zero
     for every task or for none.
@@ -55,8 +68,17 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
     Parameters
     ----------
     alpha : float, default=1.0
-        Strength of the L2,1 penalty. For ``alpha >= l21_alpha_max(X, Y)`` all
-        coefficients are zero.
+        Strength of the penalty. For ``alpha >= l21_alpha_max(X, Y)`` (with the
+        same ``l1_ratio`` and ``penalty_factor``) all penalized coefficients are zero.
+    l1_ratio : float in [0, 1], default=1.0
+        Mixing of the L2,1 norm (1: group lasso) and the squared Frobenius norm
+        (0: ridge). On complete wide input ``L21Regressor(alpha, l1_ratio=r)`` is
+        scikit-learn's ``MultiTaskElasticNet(alpha, l1_ratio=r)``.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative factor of each feature's penalty (glmnet's ``penalty.factor``):
+        0 leaves a feature unpenalized (a covariate kept in every model, such as
+        age or principal components), larger values shrink it more. The factors
+        are rescaled to sum to ``n_features`` (all ones is the default penalty).
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task.
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
@@ -100,6 +122,8 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
 
     _parameter_constraints = {
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
+        "penalty_factor": [None, "array-like"],
         "fit_intercept": ["boolean"],
         "task_weight": [None, StrOptions({"balanced"}), "array-like"],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -109,9 +133,12 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         "verbose": ["verbose"],
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000,
-                 tol=1e-4, warm_start=False, task_column=None, verbose=0):
+    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, fit_intercept=True,
+                 task_weight=None, max_iter=1000, tol=1e-4, warm_start=False, task_column=None,
+                 verbose=0):
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
@@ -138,7 +165,9 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         validate_params(self)
         prev = getattr(self, "coef_", None) if self.warm_start else None
         data = self._validate_fit(X, y, sample_weight)
-        solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight)
+        f = check_penalty_factor(self.penalty_factor, data.n_features, type(self).__name__)
+        solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
+                           l1_ratio=self.l1_ratio, penalty_factor=f)
         if prev is not None and prev.shape == (data.n_tasks, data.n_features):
             solver.set_coef(prev.T)
         gap, n_iter, conv = solver.solve(self.alpha, tol=self.tol, max_iter=self.max_iter,
@@ -158,16 +187,25 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
 
 
 class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
-    """Multi-task group lasso with ``alpha`` chosen by cross-validation.
+    """Multi-task group lasso (or elastic net) with ``alpha`` (and ``l1_ratio``) chosen by cross-validation.
 
-    The L2,1 path (:func:`skmtl.linear.l21_path`, warm starts from
-    ``alpha_max`` down) is computed on every fold, folds in parallel; ``alpha_``
-    maximizes the mean held-out score and the model is refit on all data.
+    The path (:func:`skmtl.linear.l21_path`, warm starts from ``alpha_max``
+    down) is computed on every fold for every ``l1_ratio``, (``l1_ratio``, fold)
+    pairs in parallel; ``alpha_`` and ``l1_ratio_`` maximize the mean held-out
+    score and the model is refit on all data, as scikit-learn's
+    ``MultiTaskElasticNetCV``.
 
     Parameters
     ----------
     alphas : array-like, default=None
-        Grid; default ``n_alphas`` values from ``alpha_max`` to ``eps * alpha_max``.
+        Grid; default ``n_alphas`` values from ``alpha_max`` to ``eps * alpha_max``
+        (one grid per ``l1_ratio``).
+    l1_ratio : float or list of float in [0, 1], default=1.0
+        Mixing of the L2,1 norm and the ridge (see :class:`L21Regressor`); a list
+        is cross-validated too (put more values near 1, as for scikit-learn).
+        ``l1_ratio=0`` needs explicit ``alphas``.
+    penalty_factor : array-like of shape (n_features,), default=None
+        See :class:`L21Regressor`.
     n_alphas : int, default=100
     eps : float, default=1e-3
     cv : int, splitter or iterable, default=5
@@ -185,7 +223,14 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
 
     Attributes
     ----------
-    alpha_, alphas_, score_path_, mse_path_ (with ``scoring=None``), coef_, intercept_
+    alpha_ : float
+    l1_ratio_ : float
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The second shape when ``l1_ratio`` has several values.
+    score_path_, mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Held-out scores (higher is better) and, with ``scoring=None``, mean squared errors.
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
     """
 
     _accept_sparse = True
@@ -195,11 +240,13 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
     _refit_along_path = False  # the working-set solver starts cold faster than it walks the path
     _alpha_max_func = staticmethod(_l21_cv_alpha_max)
 
-    def __init__(self, alphas=None, *, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
-                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4,
-                 task_column=None, verbose=0):
+    def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, n_alphas=100, eps=1e-3,
+                 cv=5, n_jobs=None, scoring=None, fit_intercept=True, task_weight=None,
+                 max_iter=1000, tol=1e-4, task_column=None, verbose=0):
         self.verbose = verbose
         self.alphas = alphas
+        self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
@@ -212,5 +259,11 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         self.task_column = task_column
 
     def _path_params(self):
+        name = type(self).__name__
         return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
-                "tol": self.tol, "max_iter": self.max_iter}
+                "tol": self.tol, "max_iter": self.max_iter,
+                "penalty_factor": check_penalty_factor(self.penalty_factor, self.n_features_in_, name)}
+
+    def _grid_points(self):
+        ratios = check_l1_ratios(self.l1_ratio, type(self).__name__)
+        return [{"l1_ratio": float(r)} for r in ratios]

@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._data import MultiTaskData, validate_fit_data
 from .._progress import progress
+from ._base import check_penalty_factor
 from ._bcd import L21Solver
 from ._cv import _predict_obs
 
@@ -42,23 +43,32 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
 
 
 def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_weight=None,
-                  task_column=None):
-    """Smallest ``alpha`` for which all coefficients are zero.
+                  task_column=None, l1_ratio=1.0, penalty_factor=None):
+    """Smallest ``alpha`` for which all penalized coefficients are zero.
 
-    ``alpha_max = max_j ||(X_{c,j}^T (omega * y_c))_t||_2`` with ``X_c`` and ``y_c``
-    centered per task (when ``fit_intercept``) by the datafit weights ``omega``.
+    ``alpha_max = max_j ||(X_{c,j}^T (omega * y_c))_t||_2 / (l1_ratio f_j)`` with
+    ``X_c`` and ``y_c`` centered per task (when ``fit_intercept``) by the datafit
+    weights ``omega``, over the penalized features; with unpenalized features
+    (``penalty_factor`` 0) the residual is that of the model fitted on them alone.
 
     ``X`` may be a :class:`~skmtl._data.MultiTaskData` (then ``Y`` is ignored).
     """
     data = _as_data(X, Y, sample_weight, task_column)
-    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight).alpha_max()
+    f = check_penalty_factor(penalty_factor, data.n_features, "l21_alpha_max")
+    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+                     l1_ratio=l1_ratio, penalty_factor=f).alpha_max()
 
 
 def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
-                   max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0):
-    """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters."""
+                   max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0,
+                   l1_ratio=1.0, penalty_factor=None):
+    """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters.
+
+    ``penalty_factor`` is used as given (already rescaled).
+    """
     if solver is None:
-        solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight)
+        solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+                           l1_ratio=l1_ratio, penalty_factor=penalty_factor)
     if coef_init is not None:
         solver.set_coef(np.asarray(coef_init, dtype=np.float64).T)
     A, T, p = len(alphas), data.n_tasks, data.n_features
@@ -88,14 +98,15 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
 
 
 def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
-                          max_iter=1000):
+                          max_iter=1000, l1_ratio=1.0, penalty_factor=None):
     """Predictions (n_obs_test, n_alphas) on ``test`` of the path fitted on ``train``.
 
     The cross-validation form of the path: each alpha is scored as it is
     solved, so no (n_alphas, n_tasks, n_features) array is built per fold.
     Non-convergence on a fold is not warned about (the refit on all the data warns).
     """
-    solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight)
+    solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight,
+                       l1_ratio=l1_ratio, penalty_factor=penalty_factor)
     pred = np.empty((test.n_obs, len(alphas)))
     X, rows, task = test.X, test.rows, test.task_of_obs
     with solver.single_thread_blas():
@@ -106,17 +117,19 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
     return pred
 
 
-def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None,
-             fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
+def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, penalty_factor=None,
+             sample_weight=None, fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
              max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0):
-    """Multi-task group lasso (L2,1) path with warm starts.
+    """Multi-task group lasso (L2,1) and elastic-net path with warm starts.
 
     Solves, for each ``alpha`` of a descending grid::
 
-        min_{W, b} 1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha sum_j ||W_j||_2
+        min_{W, b} 1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2
+                   + alpha sum_j f_j (l1_ratio ||W_j||_2 + (1 - l1_ratio) / 2 ||W_j||_2^2)
 
-    (on complete wide input without weights: ``1/(2n) ||Y - XW - 1 b^T||_F^2 +
-    alpha ||W||_{2,1}``, scikit-learn's ``MultiTaskLasso``).
+    (on complete wide input without weights and ``f = 1``: ``1/(2n) ||Y - XW - 1 b^T||_F^2 +
+    alpha l1_ratio ||W||_{2,1} + alpha (1 - l1_ratio) / 2 ||W||_F^2``, scikit-learn's
+    ``MultiTaskElasticNet``; ``MultiTaskLasso`` for ``l1_ratio=1``).
 
     Parameters
     ----------
@@ -126,7 +139,21 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=No
         Targets (wide: (n_samples, n_tasks) with NaN for missing; long: 1-D).
     alphas : array-like, optional
         Grid; sorted in decreasing order. Default: ``n_alphas`` values from
-        ``alpha_max`` down to ``eps * alpha_max`` on a log scale.
+        ``alpha_max`` (:func:`l21_alpha_max`) down to ``eps * alpha_max`` on a log scale.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    l1_ratio : float in [0, 1], default=1.0
+        Mixing between the L2,1 norm (1) and the squared Frobenius norm (0).
+        With ``l1_ratio=0`` give ``alphas`` (``alpha_max`` is infinite).
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative factor ``f_j`` of each feature's penalty; 0 leaves the
+        feature unpenalized (a covariate). Rescaled to sum to ``n_features``,
+        as glmnet's ``penalty.factor``.
+    sample_weight : array-like, optional
+    fit_intercept : bool, default=True
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+    task_column : str or int, optional
+        Column of ``X`` holding each row's task (long input).
     tol : float
         Stop each fit when the duality gap is at most ``tol`` times
         ``sum_i omega_i y_c,i^2`` (scikit-learn's ``MultiTaskLasso`` rule).
@@ -149,7 +176,9 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=No
         Only when ``return_n_iter``.
     """
     data = _as_data(X, Y, sample_weight, task_column)
-    solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight)
+    f = check_penalty_factor(penalty_factor, data.n_features, "l21_path")
+    solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+                       l1_ratio=l1_ratio, penalty_factor=f)
     if alphas is None:
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
     else:

@@ -1,0 +1,63 @@
+"""Helpers shared by the linear estimators: validation of penalty options.
+
+Penalty factors follow glmnet's ``penalty.factor``: one non-negative factor
+per feature multiplies that feature's penalty, 0 leaves the feature
+unpenalized (a covariate that is always in the model), and the factors are
+rescaled to sum to ``n_features`` so that ``alpha`` keeps its meaning across
+choices of factors (all ones is the unweighted penalty).
+"""
+
+import numpy as np
+
+__all__ = ["check_penalty_factor", "check_l1_ratios"]
+
+
+def check_penalty_factor(penalty_factor, n_features, owner):
+    """Validated penalty factors, rescaled to sum to ``n_features``; None stays None.
+
+    Parameters
+    ----------
+    penalty_factor : None or array-like of shape (n_features,)
+        Non-negative factors, at least one positive.
+    n_features : int
+    owner : str
+        Name of the estimator or function, for the error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_features,) or None
+    """
+    if penalty_factor is None:
+        return None
+    try:
+        f = np.asarray(penalty_factor, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{owner}: penalty_factor must be an array of numbers; got {penalty_factor!r}.") from exc
+    if f.ndim != 1 or f.shape[0] != n_features:
+        raise ValueError(
+            f"{owner}: penalty_factor must have shape (n_features,) = ({n_features},); "
+            f"got shape {f.shape}.")
+    if not np.all(np.isfinite(f)):
+        raise ValueError(f"{owner}: penalty_factor has non-finite values (NaN or inf).")
+    if np.any(f < 0):
+        raise ValueError(
+            f"{owner}: penalty_factor must be non-negative (0 leaves a feature unpenalized); "
+            f"got a minimum of {f.min():g}.")
+    if not f.sum() > 0:
+        raise ValueError(
+            f"{owner}: penalty_factor is zero for every feature; at least one feature must be "
+            f"penalized (for an unpenalized fit use a least-squares model).")
+    return f * (n_features / f.sum())
+
+
+def check_l1_ratios(l1_ratio, owner):
+    """``l1_ratio`` as a 1-D array of values in [0, 1] (a scalar gives one value)."""
+    values = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64)) \
+        if not isinstance(l1_ratio, (str, bytes)) else None
+    if values is None or values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"{owner}: l1_ratio must be a number or a non-empty list of numbers in [0, 1]; "
+                         f"got {l1_ratio!r}.")
+    if np.any((values < 0) | (values > 1)):
+        raise ValueError(f"{owner}: l1_ratio values must lie in [0, 1]; got {l1_ratio!r}.")
+    return values
+

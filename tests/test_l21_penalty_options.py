@@ -1,0 +1,283 @@
+"""L2,1 elastic-net mixing (``l1_ratio``) and penalty factors on the block coordinate descent."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import LinearRegression, MultiTaskElasticNet, MultiTaskElasticNetCV
+from sklearn.model_selection import KFold
+
+from skmtl.linear import L21Regressor, L21RegressorCV, l21_alpha_max, l21_path
+
+
+def _problem(seed=0, n=50, p=12, T=3, nan_frac=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + rng.standard_normal(p)
+    W = np.zeros((p, T))
+    W[:4] = rng.standard_normal((4, T))
+    Y = X @ W + 0.5 * rng.standard_normal((n, T)) + rng.standard_normal(T)
+    if nan_frac:
+        mask = rng.random((n, T)) < nan_frac
+        mask[0] = False
+        Y[mask] = np.nan
+    return X, Y
+
+
+def _long(X, Y, drop=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    keep = rng.random(len(rows)) >= drop
+    rows, tasks = rows[keep], tasks[keep]
+    return np.column_stack([tasks, X[rows]]), Y[rows, tasks], rows, tasks
+
+
+def _rescaled(f):
+    f = np.asarray(f, dtype=float)
+    return f * f.size / f.sum()
+
+
+def _cvxpy_value(X, y, rows, tasks, T, omega, alpha, l1_ratio, f, fit_intercept=True):
+    """The objective minimized by cvxpy (Clarabel) on the observations (rows, tasks)."""
+    cp = pytest.importorskip("cvxpy")
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    p = X.shape[1]
+    W = cp.Variable((p, T))
+    b = cp.Variable(T)
+    terms = []
+    for t in range(T):
+        s = tasks == t
+        if not s.any():
+            continue
+        pred = X[rows[s]] @ W[:, t] + (b[t] if fit_intercept else 0)
+        terms.append(cp.sum(cp.multiply(omega[s], cp.square(y[s] - pred))))
+    norms = cp.norm(W, 2, axis=1)
+    pen = alpha * (l1_ratio * (f @ norms) + 0.5 * (1 - l1_ratio) * cp.sum(cp.multiply(f, cp.sum(cp.square(W), axis=1))))
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum(cp.hstack(terms)) + pen))
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11)
+    return prob.value
+
+
+def _our_value(est, X, y, rows, tasks, omega, f):
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    pred = np.einsum("ij,ij->i", X[rows], est.coef_[tasks]) + est.intercept_[tasks]
+    sq = (est.coef_ ** 2).sum(axis=0)
+    pen = est.alpha * (est.l1_ratio * f @ np.sqrt(sq) + 0.5 * (1 - est.l1_ratio) * f @ sq)
+    return 0.5 * omega @ (y - pred) ** 2 + pen
+
+
+@pytest.mark.parametrize("l1_ratio", [0.2, 0.5, 0.9])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_same_as_sklearn_multitask_elastic_net(l1_ratio, fit_intercept):
+    X, Y = _problem(5, n=60, p=30, T=4)
+    for frac in (0.05, 0.3):
+        alpha = frac * l21_alpha_max(X, Y, l1_ratio=l1_ratio, fit_intercept=fit_intercept)
+        ours = L21Regressor(alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept, tol=1e-14,
+                            max_iter=100000).fit(X, Y)
+        ref = MultiTaskElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                                  tol=1e-14, max_iter=1000000).fit(X, Y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
+        assert np.any(ours.coef_ != 0)
+
+
+def test_pure_ridge_same_as_sklearn():
+    X, Y = _problem(6, n=40, p=10, T=3)
+    ours = L21Regressor(0.2, l1_ratio=0.0, tol=1e-14, max_iter=100000).fit(X, Y)
+    ref = MultiTaskElasticNet(alpha=0.2, l1_ratio=0.0, tol=1e-14, max_iter=1000000).fit(X, Y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["wide_nan_weights", "long_balanced", "sparse_task_weight"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.6])
+def test_objective_against_cvxpy(layout, l1_ratio):
+    X, Y = _problem(1, nan_frac=0.25)
+    n, T = Y.shape
+    rng = np.random.default_rng(1)
+    f = rng.uniform(0.2, 3.0, X.shape[1])
+    f[[1, 7]] = 0.0  # unpenalized features, one of them in the true support
+    sw = rng.uniform(0.3, 2.0, n)
+    task_weight = None
+    if layout == "wide_nan_weights":
+        est = L21Regressor(l1_ratio=l1_ratio, penalty_factor=f)
+        fit_X, fit_y, fit_sw = X, Y, sw
+        rows, tasks = np.nonzero(~np.isnan(Y))
+        y = Y[rows, tasks]
+        omega = sw[rows] * T / sw[rows].sum()  # documented: weights sum to n_tasks
+        Xd = X
+    elif layout == "long_balanced":
+        Xl, yl, rows, tasks = _long(X, Y, drop=0.3)
+        est = L21Regressor(l1_ratio=l1_ratio, penalty_factor=f, task_column=0, task_weight="balanced")
+        fit_X, fit_y, fit_sw = Xl, yl, None
+        y = yl
+        counts = np.bincount(tasks, minlength=T)
+        omega = 1.0 / counts[tasks]  # documented: every task's weights sum to one
+        Xd = X
+    else:
+        Xs = X.copy()
+        Xs[np.abs(Xs) < 0.7] = 0.0
+        Xd = sp.csc_matrix(Xs)
+        task_weight = np.array([1.0, 2.0, 0.5])
+        est = L21Regressor(l1_ratio=l1_ratio, penalty_factor=f, task_weight=task_weight)
+        fit_X, fit_y, fit_sw = Xd, Y, None
+        rows, tasks = np.nonzero(~np.isnan(Y))
+        y = Y[rows, tasks]
+        omega = T / len(y) * task_weight[tasks]
+    amax = l21_alpha_max(fit_X, fit_y, sample_weight=fit_sw, l1_ratio=l1_ratio, penalty_factor=f,
+                         task_weight=task_weight, task_column=est.task_column)
+    est.set_params(alpha=0.2 * amax, tol=1e-13, max_iter=100000)
+    est.fit(fit_X, fit_y, sample_weight=fit_sw)
+    fr = _rescaled(f)
+    ours = _our_value(est, Xd, y, rows, tasks, omega, fr)
+    ref = _cvxpy_value(Xd, y, rows, tasks, T, omega, est.alpha, l1_ratio, fr)
+    assert abs(ours - ref) / abs(ref) < 1e-6
+    assert np.all(est.coef_[:, [1, 7]] != 0)
+
+
+def test_unpenalized_features_are_not_shrunk():
+    """penalty_factor 0: at any alpha those coefficients satisfy the unpenalized KKT condition."""
+    X, Y = _problem(2, n=80, p=10, T=3)
+    f = np.ones(10)
+    f[[0, 5]] = 0.0
+    amax = l21_alpha_max(X, Y, penalty_factor=f)
+    # above alpha_max: only the unpenalized features, fitted by least squares
+    m = L21Regressor(1.01 * amax, penalty_factor=f, tol=1e-12).fit(X, Y)
+    assert np.all(m.coef_[:, [1, 2, 3, 4, 6, 7, 8, 9]] == 0)
+    ls = LinearRegression().fit(X[:, [0, 5]], Y)
+    np.testing.assert_allclose(m.coef_[:, [0, 5]], ls.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(m.intercept_, ls.intercept_, rtol=1e-6, atol=1e-8)
+    # just below alpha_max some penalized row enters
+    m = L21Regressor(0.9 * amax, penalty_factor=f, tol=1e-12).fit(X, Y)
+    assert np.any(m.coef_[:, [1, 2, 3, 4, 6, 7, 8, 9]] != 0)
+    # at a strong penalty the unpenalized gradient is zero (KKT), the penalized one is not
+    m = L21Regressor(0.3 * amax, penalty_factor=f, tol=1e-13, max_iter=100000).fit(X, Y)
+    R = Y - X @ m.coef_.T - m.intercept_
+    G = X.T @ R / X.shape[0]  # minus the datafit gradient, one row per feature
+    scale = np.abs(X.T @ (Y - Y.mean(0)) / X.shape[0]).max()
+    assert np.abs(G[[0, 5]]).max() < 1e-6 * scale
+    fr = _rescaled(f)
+    for j in range(10):  # penalized rows: KKT of the weighted group lasso
+        if fr[j] == 0:
+            continue
+        nrm = np.linalg.norm(m.coef_[:, j])
+        if nrm == 0:
+            assert np.linalg.norm(G[j]) <= m.alpha * fr[j] * (1 + 1e-6)
+        else:
+            np.testing.assert_allclose(G[j], m.alpha * fr[j] * m.coef_[:, j] / nrm, atol=1e-6 * scale)
+
+
+def test_penalty_factor_is_rescaled_like_glmnet():
+    X, Y = _problem(3)
+    base = L21Regressor(0.1, tol=1e-12).fit(X, Y)
+    for f in (np.full(12, 3.0), np.full(12, 0.5)):
+        m = L21Regressor(0.1, penalty_factor=f, tol=1e-12).fit(X, Y)
+        np.testing.assert_allclose(m.coef_, base.coef_, atol=1e-9)
+    f = np.linspace(0.5, 2.0, 12)
+    a = L21Regressor(0.1, penalty_factor=f, tol=1e-12).fit(X, Y)
+    b = L21Regressor(0.1, penalty_factor=7 * f, tol=1e-12).fit(X, Y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-9)
+    assert not np.allclose(a.coef_, base.coef_, atol=1e-4)  # the factors do change the model
+
+
+def test_wide_nan_equals_long():
+    X, Y = _problem(4, nan_frac=0.3)
+    f = np.linspace(0.0, 2.0, 12)
+    wide = L21Regressor(0.05, l1_ratio=0.7, penalty_factor=f, tol=1e-12).fit(X, Y)
+    Xl, yl, rows, tasks = _long(X, Y)
+    # long input: omega = 1/n per observation as for wide input when task weights are equal
+    long = L21Regressor(0.05, l1_ratio=0.7, penalty_factor=f, task_column=0, tol=1e-12).fit(
+        Xl, yl, sample_weight=np.full(len(yl), len(yl) / X.shape[0]))
+    assert wide.coef_.shape == long.coef_.shape
+    np.testing.assert_allclose(wide.coef_, long.coef_, atol=1e-7)
+
+
+def test_float32_and_sparse_agree_with_dense():
+    X, Y = _problem(7, nan_frac=0.1)
+    X[np.abs(X) < 0.5] = 0.0
+    f = np.linspace(0.0, 2.0, 12)
+    kw = dict(alpha=0.05, l1_ratio=0.5, penalty_factor=f, tol=1e-12, max_iter=10000)
+    ref = L21Regressor(**kw).fit(X, Y)
+    np.testing.assert_allclose(L21Regressor(**kw).fit(sp.csr_matrix(X), Y).coef_, ref.coef_, atol=1e-8)
+    kw["tol"] = 1e-8
+    np.testing.assert_allclose(L21Regressor(**kw).fit(X.astype(np.float32), Y).coef_, ref.coef_, atol=1e-4)
+
+
+def test_path_equals_single_fits():
+    X, Y = _problem(8, nan_frac=0.2)
+    f = np.linspace(0.0, 2.0, 12)
+    alphas, coefs, gaps, intercepts = l21_path(X, Y, n_alphas=6, eps=0.05, l1_ratio=0.5,
+                                               penalty_factor=f, tol=1e-14, return_intercept=True)
+    assert alphas[0] == pytest.approx(l21_alpha_max(X, Y, l1_ratio=0.5, penalty_factor=f))
+    assert np.abs(coefs[0][:, 1:]).max() < 1e-6 and np.all(coefs[0][:, 0] != 0)
+    for k in (2, 5):
+        m = L21Regressor(alphas[k], l1_ratio=0.5, penalty_factor=f, tol=1e-14).fit(X, Y)
+        np.testing.assert_allclose(coefs[k], m.coef_, atol=1e-6)
+        np.testing.assert_allclose(intercepts[k], m.intercept_, atol=1e-6)
+
+
+def test_cv_l1_ratio_grid_matches_multitask_elastic_net_cv():
+    X, Y = _problem(9, n=90, p=40, T=4)
+    folds = list(KFold(4).split(X))
+    ratios = [0.3, 0.7, 1.0]
+    ours = L21RegressorCV(l1_ratio=ratios, n_alphas=20, cv=folds, tol=1e-10, max_iter=100000).fit(X, Y)
+    ref = MultiTaskElasticNetCV(l1_ratio=ratios, alphas=20, cv=folds, tol=1e-10, max_iter=100000).fit(X, Y)
+    assert ours.alphas_.shape == (3, 20) and ours.mse_path_.shape == (3, 20, 4)
+    np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-4)
+    assert ours.l1_ratio_ == ref.l1_ratio_
+    assert ours.alpha_ == pytest.approx(ref.alpha_, rel=1e-10)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
+    # a scalar l1_ratio keeps the one-grid shapes
+    one = L21RegressorCV(l1_ratio=0.5, n_alphas=5, cv=3).fit(X, Y)
+    assert one.alphas_.shape == (5,) and one.mse_path_.shape == (5, 3) and one.l1_ratio_ == 0.5
+
+
+def test_cv_penalty_factor_keeps_covariates():
+    X, Y = _problem(10, n=60)
+    f = np.ones(12)
+    f[[0, 11]] = 0.0
+    m = L21RegressorCV(penalty_factor=f, n_alphas=8, cv=3).fit(X, Y)
+    assert np.all(m.coef_[:, [0, 11]] != 0)
+    assert m.alphas_[0] == pytest.approx(l21_alpha_max(X, Y, penalty_factor=f))
+
+
+def test_l1_ratio_zero_needs_alphas():
+    X, Y = _problem(11)
+    with pytest.raises(ValueError, match="L21RegressorCV.*l1_ratio=0"):
+        L21RegressorCV(l1_ratio=[0.0, 0.5], cv=3).fit(X, Y)
+    m = L21RegressorCV(l1_ratio=[0.0, 0.5], alphas=[0.01, 0.1], cv=3).fit(X, Y)
+    assert m.l1_ratio_ in (0.0, 0.5)
+    with pytest.raises(ValueError, match="alpha_max is infinite"):
+        l21_alpha_max(X, Y, l1_ratio=0.0)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.ones(5), r"shape \(n_features,\) = \(12,\)"),
+    (-np.ones(12), "non-negative"),
+    (np.zeros(12), "at least one feature must be penalized"),
+    (np.r_[np.nan, np.ones(11)], "non-finite"),
+    ("abc", "array-like|array of numbers"),
+])
+def test_bad_penalty_factor_is_named(bad, match):
+    X, Y = _problem(12)
+    for est in (L21Regressor(0.1, penalty_factor=bad), L21RegressorCV(penalty_factor=bad, cv=3)):
+        with pytest.raises(ValueError, match=match) as err:
+            est.fit(X, Y)
+        assert type(est).__name__ in str(err.value) and "penalty_factor" in str(err.value)
+
+
+def test_bad_l1_ratio_is_named():
+    X, Y = _problem(13)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        L21Regressor(0.1, l1_ratio=1.5).fit(X, Y)
+    for bad in (1.5, [0.5, -0.1], [], "x"):
+        with pytest.raises(ValueError, match="L21RegressorCV: l1_ratio"):
+            L21RegressorCV(l1_ratio=bad, cv=3).fit(X, Y)
+
+
+def test_caller_arrays_not_modified():
+    X, Y = _problem(14, nan_frac=0.2)
+    f = np.linspace(0.0, 2.0, 12)
+    copies = X.copy(), Y.copy(), f.copy()
+    L21Regressor(0.05, l1_ratio=0.5, penalty_factor=f).fit(X, Y)
+    L21RegressorCV(l1_ratio=[0.5, 1.0], penalty_factor=f, n_alphas=4, cv=3).fit(X, Y)
+    for a, b in zip((X, Y, f), copies):
+        np.testing.assert_array_equal(a, b)
