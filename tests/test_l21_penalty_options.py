@@ -281,3 +281,98 @@ def test_caller_arrays_not_modified():
     L21RegressorCV(l1_ratio=[0.5, 1.0], penalty_factor=f, n_alphas=4, cv=3).fit(X, Y)
     for a, b in zip((X, Y, f), copies):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- classifiers
+
+def _classification(seed=0, n=60, p=6, T=3, multiclass=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    S = X @ rng.standard_normal((p, T)) + rng.standard_normal((n, T))
+    L = (S > 0).astype(float)
+    if multiclass:
+        L[:, 0] = np.digitize(S[:, 0], [-0.7, 0.7])
+    return X, L
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_classifier_objective_against_cvxpy(multiclass):
+    cp = pytest.importorskip("cvxpy")
+    from scipy.special import logsumexp
+
+    from skmtl.linear import L21Classifier
+
+    X, L = _classification(1, multiclass=multiclass)
+    n, p = X.shape
+    f = np.array([0.0, 1.0, 2.0, 0.5, 1.0, 3.0])
+    fr = _rescaled(f)
+    alpha, rho = 0.05, 0.6
+    est = L21Classifier(alpha, l1_ratio=rho, penalty_factor=f, tol=1e-10, max_iter=100000).fit(X, L)
+    ptr = est.coef_ptr_
+    W = est.coef_.T
+    om = 1.0 / n  # complete wide input, no weights: omega = 1/n
+
+    def loss_np(W, b):
+        total = 0.0
+        for t in range(L.shape[1]):
+            Z = X @ W[:, ptr[t]:ptr[t + 1]] + b[ptr[t]:ptr[t + 1]]
+            y = L[:, t].astype(int)
+            if Z.shape[1] == 1:
+                total += om * np.logaddexp(0, -np.where(y > 0, 1.0, -1.0) * Z[:, 0]).sum()
+            else:
+                total += om * (logsumexp(Z, axis=1) - Z[np.arange(n), y]).sum()
+        return total
+
+    sq = (W ** 2).sum(axis=1)
+    ours = loss_np(W, est.intercept_) + alpha * (rho * fr @ np.sqrt(sq) + 0.5 * (1 - rho) * fr @ sq)
+    Wv, bv = cp.Variable(W.shape), cp.Variable(W.shape[1])
+    terms = []
+    for t in range(L.shape[1]):
+        c0, c1 = ptr[t], ptr[t + 1]
+        y = L[:, t].astype(int)
+        if c1 - c0 == 1:
+            z = X @ Wv[:, c0] + bv[c0]
+            terms.append(om * cp.sum(cp.logistic(-cp.multiply(np.where(y > 0, 1.0, -1.0), z))))
+        else:
+            K = c1 - c0
+            Z = X @ Wv[:, c0:c1] + np.ones((n, 1)) @ cp.reshape(bv[c0:c1], (1, K), order="C")
+            terms.append(om * cp.sum(cp.log_sum_exp(Z, axis=1) - cp.sum(cp.multiply(np.eye(K)[y], Z), axis=1)))
+    pen = alpha * (rho * (fr @ cp.norm(Wv, 2, axis=1)) + 0.5 * (1 - rho) * (fr @ cp.sum(cp.square(Wv), axis=1)))
+    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms)) + pen))
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert ours == pytest.approx(prob.value, rel=1e-6)
+    assert est.objective_ == pytest.approx(ours, rel=1e-9)
+
+
+def test_classifier_unpenalized_features_and_cv_grid():
+    from sklearn.linear_model import LogisticRegression
+
+    from skmtl.linear import L21Classifier, L21ClassifierCV
+
+    X, L = _classification(2, n=150, p=8)
+    f = np.ones(8)
+    f[[0, 7]] = 0.0
+    # a penalty far above alpha_max: the unpenalized features alone, by unpenalized logistic regression
+    m = L21Classifier(1e3, penalty_factor=f, tol=1e-10, max_iter=100000).fit(X, L)
+    assert np.all(m.coef_[:, 1:7] == 0)
+    for t in range(L.shape[1]):
+        ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X[:, [0, 7]], L[:, t])
+        np.testing.assert_allclose(m.coef_[t, [0, 7]], ref.coef_[0], rtol=1e-5, atol=1e-7)
+    cv = L21ClassifierCV(penalty_factor=f, l1_ratio=0.8, n_alphas=6, cv=3).fit(X, L)
+    # the grid starts where the first penalized feature enters
+    top = L21Classifier(cv.alphas_[0] * 1.01, l1_ratio=0.8, penalty_factor=f, tol=1e-10).fit(X, L)
+    below = L21Classifier(cv.alphas_[0] * 0.9, l1_ratio=0.8, penalty_factor=f, tol=1e-10).fit(X, L)
+    assert np.abs(top.coef_[:, 1:7]).max() < 1e-8 < np.abs(below.coef_[:, 1:7]).max()
+    assert np.all(cv.coef_[:, [0, 7]] != 0)
+
+
+def test_classifier_bad_options_are_named():
+    from skmtl.linear import L21Classifier, L21ClassifierCV
+
+    X, L = _classification(3)
+    with pytest.raises(ValueError, match="L21Classifier: penalty_factor.*non-negative"):
+        L21Classifier(0.1, penalty_factor=-np.ones(6)).fit(X, L)
+    with pytest.raises(ValueError, match="L21ClassifierCV: l1_ratio"):
+        L21ClassifierCV(l1_ratio=[0.5, 1.0], cv=3).fit(X, L)
+    with pytest.raises(ValueError, match="L21Classifier: l1_ratio"):
+        L21Classifier(0.1, l1_ratio=2.0).fit(X, L)

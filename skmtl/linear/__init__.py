@@ -4,7 +4,7 @@ Engine (small parts that the solvers talk to):
 
 * datafits: :class:`SquaredLoss`, :class:`LogisticLoss`, :class:`MultinomialLoss`
   (per-task rows, NaN masks, sample and task weights, intercepts);
-* penalties: :class:`L1`, :class:`L21`, :class:`L1Inf`, :class:`TraceNorm`,
+* penalties: :class:`L1`, :class:`L21`, :class:`WeightedL21`, :class:`L1Inf`, :class:`TraceNorm`,
   :class:`Ridge`, :class:`SplitPenalty` (sums on ``W = P + Q``);
 * solvers: :class:`L21Solver` (Numba block coordinate descent with working sets
   and Anderson acceleration) and :func:`fista` (accelerated proximal gradient
@@ -33,7 +33,7 @@ from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import FistaResult, fista
 from ._l21 import L21Regressor, L21RegressorCV
 from ._path import alpha_grid, l21_alpha_max, l21_path
-from ._penalties import L1, L21, L1Inf, Ridge, SplitPenalty, TraceNorm
+from ._penalties import L1, L21, L1Inf, Ridge, SplitPenalty, TraceNorm, WeightedL21
 from ._relationship import (
     GraphRegularizedClassifier,
     GraphRegularizedRegressor,
@@ -77,6 +77,7 @@ __all__ = [
     "MultinomialLoss",
     "L1",
     "L21",
+    "WeightedL21",
     "L1Inf",
     "TraceNorm",
     "Ridge",

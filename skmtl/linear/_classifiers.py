@@ -27,7 +27,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import MultiTaskClassifierMixin
 from ._datafits import LogisticLoss, MultinomialLoss
 from ._fista import fista
-from ._penalties import L21, TraceNorm
+from ._base import check_l1_ratios, check_penalty_factor
+from ._penalties import TraceNorm, WeightedL21
 from ._trace import _check_solver_params, _check_strength, _FistaCVMixin, _rank
 
 __all__ = ["L21Classifier", "TraceNormClassifier", "L21ClassifierCV", "TraceNormClassifierCV"]
@@ -61,11 +62,24 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         self.objective_ = res.objective
         return self
 
+    def _penalty_factory(self, n_features):
+        """``alpha -> penalty``: the trace norm, or the weighted L2,1 / elastic net of the L21 models."""
+        if self._penalty_class is TraceNorm:
+            return TraceNorm
+        name = type(self).__name__
+        ratios = check_l1_ratios(self.l1_ratio, name)
+        if ratios.size != 1:
+            raise ValueError(f"{name}: l1_ratio must be one number in [0, 1]; got {self.l1_ratio!r}.")
+        l1_ratio = float(ratios[0])
+        f = check_penalty_factor(self.penalty_factor, n_features, name)
+        return lambda alpha: WeightedL21(alpha, l1_ratio, f)
+
     def _fit_one(self, data):
         alpha = _check_strength(self.alpha, "alpha")
         _check_solver_params(self)
         datafit = self._make_datafit(data)
-        res = fista(datafit, self._penalty_class(alpha), max_iter=self.max_iter, tol=self.tol)
+        make_penalty = self._penalty_factory(data.n_features)
+        res = fista(datafit, make_penalty(alpha), max_iter=self.max_iter, tol=self.tol)
         return self._set_result(res, datafit)
 
     # ---------------------------------------------------------------- scores
@@ -162,15 +176,22 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
 class L21Classifier(_ProxLinearClassifier):
     """Multi-task logistic / multinomial regression with joint feature selection (L2,1).
 
-    Minimizes ``sum_i omega_i l_t(y_i, x_i W_t + b_t) + alpha sum_j ||W_j.||_2``
-    (Obozinski, Taskar & Jordan 2010), the rows of ``W`` (features) shared by
-    every task and class. Binary tasks use the logistic loss, tasks with
-    three or more classes the multinomial loss. ``alpha`` at or above the
-    largest row norm of the gradient at ``W = 0`` gives ``W = 0``.
+    Minimizes ``sum_i omega_i l_t(y_i, x_i W_t + b_t) + alpha sum_j f_j (l1_ratio
+    ||W_j.||_2 + (1 - l1_ratio) / 2 ||W_j.||_2^2)`` (Obozinski, Taskar & Jordan
+    2010; the group lasso for ``l1_ratio=1``, ``f = 1``), the rows of ``W``
+    (features) shared by every task and class. Binary tasks use the logistic
+    loss, tasks with three or more classes the multinomial loss. ``alpha`` at
+    or above the largest row norm of the gradient at ``W = 0`` (divided by
+    ``l1_ratio f_j``) gives ``W = 0``.
 
     Parameters
     ----------
     alpha : float, default=1.0
+    l1_ratio : float in [0, 1], default=1.0
+        Mixing of the L2,1 norm (1) and the squared Frobenius norm (0).
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative factor of each feature's penalty, 0 for an unpenalized
+        feature; rescaled to sum to ``n_features`` (glmnet's ``penalty.factor``).
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
     max_iter : int, default=1000
@@ -193,10 +214,13 @@ class L21Classifier(_ProxLinearClassifier):
     objective_ : float
     """
 
-    _penalty_class = L21
+    _penalty_class = WeightedL21
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, fit_intercept=True,
+                 task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
@@ -273,10 +297,21 @@ class L21ClassifierCV(_ClassifierCV):
     fold for long input). Attributes: ``alpha_``, ``alphas_``,
     ``score_path_`` (n_alphas, n_folds; minus the held-out log-loss) and
     those of :class:`L21Classifier`. ``verbose > 0`` shows a progress bar
-    over the folds.
+    over the folds. ``l1_ratio`` (one value) and ``penalty_factor`` as in
+    :class:`L21Classifier`; with unpenalized features the grid starts at the
+    model fitted on them alone.
     """
 
-    _penalty_class = L21
+    _penalty_class = WeightedL21
+
+    def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, n_alphas=20, eps=1e-2, cv=5,
+                 n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6,
+                 task_column=None, verbose=0):
+        super().__init__(alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
+                         fit_intercept=fit_intercept, task_weight=task_weight, max_iter=max_iter,
+                         tol=tol, task_column=task_column, verbose=verbose)
+        self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
 
 
 class TraceNormClassifierCV(_ClassifierCV):

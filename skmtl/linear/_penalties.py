@@ -17,6 +17,10 @@ penalty            value                                  dual norm
 :class:`Ridge`     ``alpha / 2 ||W||_F^2``                  (not a norm)
 =================  =====================================  ======================
 
+:class:`WeightedL21` is the row penalty ``alpha sum_j f_j (rho ||W_j.||_2 +
+(1 - rho) / 2 ||W_j.||_2^2)`` (elastic-net mixing ``rho = l1_ratio`` and
+penalty factors ``f_j >= 0``; ``f_j = 0`` leaves a row unpenalized).
+
 :class:`SplitPenalty` acts on a stacked ``V = [P, Q]`` (shape (2, p, m)) as
 ``pen_P(P) + pen_Q(Q)``; the datafit sees ``P + Q``.
 """
@@ -24,7 +28,7 @@ penalty            value                                  dual norm
 import numpy as np
 from numba import njit
 
-__all__ = ["L1", "L21", "L1Inf", "TraceNorm", "Ridge", "SplitPenalty"]
+__all__ = ["L1", "L21", "WeightedL21", "L1Inf", "TraceNorm", "Ridge", "SplitPenalty"]
 
 
 class L1:
@@ -73,6 +77,64 @@ class L21:
 
     def alpha_max(self, G0):
         return self.dual_norm(G0)
+
+
+class WeightedL21:
+    """``alpha sum_j f_j (l1_ratio ||W_j.||_2 + (1 - l1_ratio) / 2 ||W_j.||_2^2)`` over rows.
+
+    Prox: block soft-thresholding of each row at ``step alpha l1_ratio f_j``, then
+    the ridge shrinkage ``1 / (1 + step alpha (1 - l1_ratio) f_j)``.
+
+    Parameters
+    ----------
+    alpha : float
+    l1_ratio : float in [0, 1], default=1.0
+    weights : None or ndarray of shape (n_features,), default=None
+        The factors ``f_j >= 0`` (used as given; None: all ones).
+    """
+
+    def __init__(self, alpha, l1_ratio=1.0, weights=None):
+        self.alpha = float(alpha)
+        self.l1_ratio = float(l1_ratio)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+
+    def _f(self, W):
+        return np.ones(W.shape[0]) if self.weights is None else self.weights
+
+    @property
+    def n_unpenalized(self):
+        """Number of rows with factor 0."""
+        return 0 if self.weights is None else int(np.count_nonzero(self.weights == 0))
+
+    def value(self, W):
+        sq = (W ** 2).sum(axis=1)
+        f = self._f(W)
+        return self.alpha * float(self.l1_ratio * (f @ np.sqrt(sq)) + 0.5 * (1.0 - self.l1_ratio) * (f @ sq))
+
+    def prox(self, W, step):
+        f = self._f(W)
+        nrm = np.sqrt((W ** 2).sum(axis=1))
+        thr = step * self.alpha * self.l1_ratio * f
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shrink = np.where(nrm > thr, 1.0 - thr / np.where(nrm > 0, nrm, 1.0), 0.0)
+        shrink /= 1.0 + step * self.alpha * (1.0 - self.l1_ratio) * f
+        return W * shrink[:, None]
+
+    def alpha_max(self, G0):
+        """``max_j ||G0_j|| / (l1_ratio f_j)`` over the penalized rows.
+
+        ``G0`` is the datafit gradient at the model where only the unpenalized
+        rows are fitted (``W = 0`` when there are none).
+        """
+        f = self._f(G0)
+        pen = f > 0
+        if self.l1_ratio == 0.0:
+            raise ValueError("alpha_max is infinite for l1_ratio=0 (a pure ridge never zeroes the "
+                             "coefficients): give the alphas explicitly.")
+        if not pen.any() or G0.size == 0:
+            return 0.0
+        gn = np.sqrt((G0[pen] ** 2).sum(axis=1))
+        return float((gn / (self.l1_ratio * f[pen])).max())
 
 
 @njit(cache=True)
@@ -127,6 +189,8 @@ class L1Inf:
 
 class TraceNorm:
     """``alpha * ||W||_*``; prox is singular value soft-thresholding."""
+
+    n_unpenalized = 0  # every coefficient is penalized
 
     def __init__(self, alpha):
         self.alpha = float(alpha)

@@ -129,13 +129,21 @@ class _FistaCVMixin:
 
     def _cv_fit(self, data):
         make_datafit = self._make_datafit
+        make_penalty = self._penalty_factory(data.n_features)
         full_df = make_datafit(data)
         if self.alphas is None:
             W0, b0 = full_df.init_coef()
+            pen = make_penalty(1.0)
+            if pen.n_unpenalized:
+                # the grid starts at the model of the unpenalized features alone
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    res = fista(full_df, make_penalty(1e300), max_iter=self.max_iter, tol=self.tol)
+                W0, b0 = res.coef, res.intercept
             _, G0, _ = full_df.value_grad(W0, b0)
             if isinstance(self.n_alphas, bool) or not isinstance(self.n_alphas, numbers.Integral) or self.n_alphas < 1:
                 raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas!r}.")
-            alpha_max = self._penalty_class(1.0).alpha_max(G0)
+            alpha_max = pen.alpha_max(G0)
             alphas = _alpha_grid(alpha_max, int(self.n_alphas), self.eps)
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
@@ -143,7 +151,7 @@ class _FistaCVMixin:
                 raise ValueError("alphas must be a non-empty array of non-negative strengths.")
         splits = path_cv_splits(data, self.cv)
         losses = parallel_progress(
-            (delayed(_fold_path)(make_datafit, self._penalty_class, data, tr, te, alphas, self.max_iter, self.tol)
+            (delayed(_fold_path)(make_datafit, make_penalty, data, tr, te, alphas, self.max_iter, self.tol)
              for tr, te in splits),
             self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(splits))
         score_path = -np.array(losses).T  # (n_alphas, n_folds)
@@ -152,7 +160,7 @@ class _FistaCVMixin:
         self.score_path_ = score_path
         self.alpha_ = float(alphas[best])
         coefs, intercepts, n_iters = fista_path(
-            full_df, self._penalty_class, alphas[: best + 1], max_iter=self.max_iter, tol=self.tol
+            full_df, make_penalty, alphas[: best + 1], max_iter=self.max_iter, tol=self.tol
         )
         return coefs[-1], intercepts[-1], n_iters[-1], full_df
 
