@@ -376,3 +376,117 @@ def test_classifier_bad_options_are_named():
         L21ClassifierCV(l1_ratio=[0.5, 1.0], cv=3).fit(X, L)
     with pytest.raises(ValueError, match="L21Classifier: l1_ratio"):
         L21Classifier(0.1, l1_ratio=2.0).fit(X, L)
+
+
+# ---------------------------------------------------------------- group MCP / SCAD
+
+def _standardized(seed=0, n=100, p=40, T=4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X /= np.sqrt((X ** 2).mean(axis=0))
+    W = np.zeros((p, T))
+    W[:5] = 2 * rng.standard_normal((5, T))
+    return X, X @ W + rng.standard_normal((n, T)), W
+
+
+def _penalty_slope(penalty, x, a, gamma):
+    if penalty == "group_mcp":
+        return max(a - x / gamma, 0.0)
+    if x <= a:
+        return a
+    return max((gamma * a - x) / (gamma - 1), 0.0)
+
+
+@pytest.mark.parametrize("penalty, gamma", [("group_mcp", 3.0), ("group_scad", 3.7), ("group_mcp", 1.5)])
+@pytest.mark.parametrize("frac", [0.5, 0.2, 0.05])
+def test_nonconvex_same_stationary_point_as_skglm(penalty, gamma, frac):
+    skglm = pytest.importorskip("skglm")
+    from skglm.datafits import QuadraticMultiTask
+    from skglm.penalties import BlockMCPenalty, BlockSCAD
+    from skglm.solvers import MultiTaskBCD
+
+    X, Y, _ = _standardized(0)
+    alpha = frac * l21_alpha_max(X, Y, fit_intercept=False)
+    ours = L21Regressor(alpha, penalty=penalty, gamma=gamma, fit_intercept=False, tol=1e-12,
+                        max_iter=100000).fit(X, Y)
+    pen = (BlockMCPenalty if penalty == "group_mcp" else BlockSCAD)(alpha, gamma)
+    W_ref = MultiTaskBCD(max_iter=10000, tol=1e-12, fit_intercept=False).solve(
+        X, Y, QuadraticMultiTask(), pen)[0][:X.shape[1]]
+    np.testing.assert_allclose(ours.coef_.T, W_ref, atol=1e-8)
+    assert skglm is not None and np.any(ours.coef_ != 0)
+
+
+@pytest.mark.parametrize("penalty", ["group_mcp", "group_scad"])
+def test_nonconvex_kkt_with_intercepts_and_factors(penalty):
+    """The fit is a stationary point of the weighted, elastic-net non-convex objective."""
+    X, Y, _ = _standardized(1, n=80, p=15, T=3)
+    X = X + 3.0  # intercepts matter
+    f = np.linspace(0.0, 2.0, 15)
+    gamma = 3.0 if penalty == "group_mcp" else 3.7
+    amax = l21_alpha_max(X, Y, penalty_factor=f, l1_ratio=0.8)
+    m = L21Regressor(0.2 * amax, l1_ratio=0.8, penalty_factor=f, penalty=penalty, tol=1e-12,
+                     max_iter=100000).fit(X, Y)
+    R = Y - X @ m.coef_.T - m.intercept_
+    np.testing.assert_allclose(R.mean(axis=0), 0.0, atol=1e-10)  # intercepts optimal
+    G = X.T @ R / X.shape[0]
+    fr = _rescaled(f)
+    for j in range(15):
+        a = m.alpha * 0.8 * fr[j]
+        r = m.alpha * 0.2 * fr[j]
+        w = m.coef_[:, j]
+        x = np.linalg.norm(w)
+        if x == 0:
+            assert np.linalg.norm(G[j]) <= a * (1 + 1e-8) + 1e-10
+        else:
+            np.testing.assert_allclose(G[j], (_penalty_slope(penalty, x, a, gamma) / x + r) * w, atol=1e-8)
+
+
+def test_nonconvex_less_biased_than_group_lasso():
+    X, Y, W = _standardized(2, n=200, p=30, T=4)
+    supp = np.linalg.norm(W, axis=1) > 0
+    oracle = np.linalg.lstsq(np.c_[X[:, supp], np.ones(len(X))], Y, rcond=None)[0][:-1]
+    alpha = 0.1 * l21_alpha_max(X, Y)  # gamma * alpha below the smallest true row norm (MCP)
+    gl = L21Regressor(alpha).fit(X, Y)
+    err_gl = np.abs(gl.coef_.T[supp] - oracle).max()
+    for penalty, bound in (("group_mcp", 1e-2), ("group_scad", 0.25 * err_gl)):
+        m = L21Regressor(alpha, penalty=penalty).fit(X, Y)
+        # the true rows are (nearly) unshrunk, the group lasso's are not
+        assert np.abs(m.coef_.T[supp] - oracle).max() < bound < err_gl
+        assert np.all(m.coef_[:, ~supp] == 0)
+
+
+def test_nonconvex_path_and_cv():
+    X, Y, _ = _standardized(3, n=90, p=20, T=3)
+    alphas, coefs, kkts = l21_path(X, Y, n_alphas=8, eps=0.05, penalty="group_scad", tol=1e-10)
+    assert np.all(coefs[0] == 0) and np.all(kkts < 1e-6)
+    cv = L21RegressorCV(penalty="group_mcp", n_alphas=8, eps=0.05, cv=3, tol=1e-10).fit(X, Y)
+    k = int(np.flatnonzero(cv.alphas_ == cv.alpha_)[0])
+    _, path, _ = l21_path(X, Y, alphas=cv.alphas_[: k + 1], penalty="group_mcp", tol=1e-10)
+    np.testing.assert_allclose(cv.coef_, path[-1], atol=1e-8)  # refit along the path
+
+
+def test_nonconvex_bad_options_are_named():
+    X, Y, _ = _standardized(4, n=40, p=6, T=2)
+    with pytest.raises(ValueError, match="penalty"):
+        L21Regressor(0.1, penalty="mcp").fit(X, Y)
+    with pytest.raises(ValueError, match="L21RegressorCV: gamma must be a number greater than 2"):
+        L21RegressorCV(penalty="group_scad", gamma=1.5, cv=3).fit(X, Y)
+    with pytest.raises(ValueError, match="L21Regressor: gamma must be a number greater than 2"):
+        L21Regressor(0.1, penalty="group_scad", gamma=1.5).fit(X, Y)
+
+
+@pytest.mark.parametrize("kind", [1, 2])
+def test_prox_of_the_norm_is_the_one_dimensional_minimum(kind):
+    """MCP/SCAD prox, small and large steps (the latter makes the 1-D problem non-convex)."""
+    from skmtl.linear._bcd import _prox_norm, _row_pen
+
+    a, gamma = 1.0, 3.0
+    grid = np.linspace(0.0, 8.0, 801)
+    for tau in (0.1, 0.9, 2.5, 4.0):
+        for x in np.linspace(0.0, 6.0, 61):
+            y = _prox_norm(kind, x, tau, a, gamma)
+
+            def f(v):
+                return (v - x) ** 2 / (2 * tau) + _row_pen(kind, v, a, gamma)
+
+            assert f(y) <= min(f(v) for v in grid) + 1e-9

@@ -59,6 +59,9 @@ _FIRST_CHUNK = 3  # large working sets: epochs before the second gap check
 _CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last interval
 _SUPPORT_PASS = 0.9  # large working sets: a support-only pass before each full pass when the support is below this fraction
 _NO_SUB = np.zeros(0, dtype=np.int64)
+# the row penalty of the block update (see _bst)
+GROUP_LASSO, GROUP_MCP, GROUP_SCAD = 0, 1, 2
+PENALTY_KINDS = {"group_lasso": GROUP_LASSO, "group_mcp": GROUP_MCP, "group_scad": GROUP_SCAD}
 _WS_GROWTH = 2  # working set: this many times the support (at least)
 _blas_controller = None
 
@@ -223,13 +226,20 @@ def _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega):
 
 
 @njit(cache=True, nogil=True)
-def _penalty(W, ws, lam1, lam2):
-    """``sum_{j in ws} lam1_j ||W_j||_2 + lam2_j / 2 ||W_j||_2^2``."""
+def _penalty(W, ws, pen, nc):
+    """``sum_{j in ws} rho_j(||W_j||) + lam2_j / 2 ||W_j||_2^2`` (``pen = (lam1, lam2)``, ``nc`` as :func:`_bst`)."""
+    lam1, lam2 = pen
     val = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
-        sq = np.sum(W[j] ** 2)
-        val += lam1[j] * np.sqrt(sq) + 0.5 * lam2[j] * sq
+        sq = 0.0
+        for t in range(W.shape[1]):
+            sq += W[j, t] * W[j, t]
+        x = np.sqrt(sq)
+        if nc is None:
+            val += lam1[j] * x + 0.5 * lam2[j] * sq
+        else:
+            val += _row_pen(nc[0], x, lam1[j], nc[1]) + 0.5 * lam2[j] * sq
     return val
 
 
@@ -317,10 +327,14 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
 
 
 @njit(cache=True, nogil=True)
-def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
+def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
     """Check statistics of the full gradient ``G`` (minus the gradient).
 
-    The penalty of row ``j`` is ``h_j(w) = lam1_j ||w|| + lam2_j / 2 ||w||^2``.
+    ``pen = (lam1, lam2)`` and ``nc`` (None or ``(kind, gamma)``, see :func:`_bst`): the penalty of row ``j`` is
+    ``h_j(w) = rho(||w||; lam1_j) + lam2_j / 2 ||w||^2``, ``rho`` the group
+    lasso (``lam1_j ||w||``), group MCP or group SCAD. The dual quantities
+    (``smax``, ``ridge``, ``conj``) are those of the group lasso; for the
+    non-convex penalties only ``kkt`` is used.
     Returns:
 
     * ``kkt``: the largest distance of ``-grad_j`` to ``d h_j(W_j)`` (-1 for
@@ -329,7 +343,7 @@ def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
       unpenalized features first, then violators, then the features closest
       to entering);
     * ``n_supp``: the support size;
-    * ``pen``: ``sum_j h_j(W_j)``;
+    * ``pval``: ``sum_j h_j(W_j)``;
     * ``smax``: the largest ``s <= 1`` with ``s ||G_j - lam2_j W_j|| <= lam1_j``
       over the features with ``lam1_j > 0`` (the rescaled dual point of the
       problem with the ridge written as extra rows);
@@ -344,11 +358,12 @@ def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
       points above are those of the problem with these rows held fixed (their
       fit moved into the targets), whose dual objective is lower by ``s uw``.
     """
+    lam1, lam2 = pen
     p, T = G.shape
     kkt = -np.inf
     prio = np.empty(p)
     n_supp = 0
-    pen = 0.0
+    pval = 0.0
     smax = 1.0
     ridge = 0.0
     conj = 0.0
@@ -358,6 +373,7 @@ def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
         a = lam1[j]
         r = lam2[j]
         gn = gnorm[j]
+        wn = wnorm[j]
         if r > 0.0:
             e2 = 0.0
             for t in range(T):
@@ -367,18 +383,23 @@ def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
             ex = gn - a
             if ex > 0.0:
                 conj += ex * ex / (2.0 * r)
+            w2 = wn * wn
+            pval += 0.5 * r * w2
+            ridge += r * w2
         else:
             ge = gn
             if a > 0.0 and gn > a:
                 conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
         if a > 0.0 and ge * smax > a:
             smax = a / ge
-        w2 = wnorm[j] * wnorm[j]
-        pen += a * wnorm[j] + 0.5 * r * w2
-        ridge += r * w2
-        if wnorm[j] > 0:
+        if wn > 0:
+            if nc is None:
+                pval += a * wn
+                f = a / wn + r
+            else:
+                pval += _row_pen(nc[0], wn, a, nc[1])
+                f = _row_pen_slope(nc[0], wn, a, nc[1]) / wn + r
             e2 = 0.0
-            f = a / wnorm[j] + r
             for t in range(T):
                 e = G[j, t] - f * W[j, t]
                 e2 += e * e
@@ -395,7 +416,7 @@ def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
                 pr = (gn - a) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
         if L[j] == 0:
             sc = -1.0
-            if not wnorm[j] > 0:
+            if not wn > 0:
                 pr = -np.inf
         elif a == 0.0 and r == 0.0:
             free += gn * gn / L[j]
@@ -404,7 +425,7 @@ def _kkt_scores(G, W, gnorm, wnorm, lam1, lam2, L):
         if sc > kkt:
             kkt = sc
         prio[j] = pr
-    return kkt, prio, n_supp, pen, smax, ridge, conj, free, uw
+    return kkt, prio, n_supp, pval, smax, ridge, conj, free, uw
 
 
 @njit(cache=True, nogil=True)
@@ -502,24 +523,113 @@ def _anderson_weights(hist, K):
     return True, z / s
 
 
+@njit(cache=True, nogil=True)
+def _row_pen(kind, x, a, gamma):
+    """Value of the row penalty at ``x = ||W_j||`` (strength ``a``), without the ridge.
+
+    group lasso ``a x``; group MCP ``a x - x^2 / (2 gamma)`` up to ``gamma a``, then
+    ``gamma a^2 / 2``; group SCAD ``a x`` up to ``a``, then
+    ``(2 gamma a x - x^2 - a^2) / (2 (gamma - 1))`` up to ``gamma a``, then
+    ``a^2 (gamma + 1) / 2``.
+    """
+    if kind == GROUP_LASSO:
+        return a * x
+    if kind == GROUP_MCP:
+        if x <= gamma * a:
+            return a * x - x * x / (2.0 * gamma)
+        return 0.5 * gamma * a * a
+    if x <= a:
+        return a * x
+    if x <= gamma * a:
+        return (2.0 * gamma * a * x - x * x - a * a) / (2.0 * (gamma - 1.0))
+    return 0.5 * a * a * (gamma + 1.0)
+
+
+@njit(cache=True, nogil=True)
+def _row_pen_slope(kind, x, a, gamma):
+    """Derivative of :func:`_row_pen` at ``x > 0``."""
+    if kind == GROUP_LASSO:
+        return a
+    if kind == GROUP_MCP:
+        return max(a - x / gamma, 0.0)
+    if x <= a:
+        return a
+    if x <= gamma * a:
+        return (gamma * a - x) / (gamma - 1.0)
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _prox_norm(kind, x, tau, a, gamma):
+    """``argmin_{y >= 0} (y - x)^2 / (2 tau) + pen(y)`` for the norm ``x >= 0``.
+
+    Group lasso: soft-thresholding. MCP and SCAD (non-convex): the stationary
+    point of each piece (firm thresholding), the breakpoints and ``x``
+    itself are compared, so the step is exact even when ``tau`` is large
+    enough to make the one-dimensional problem non-convex.
+    """
+    if kind == GROUP_LASSO:
+        return max(x - tau * a, 0.0)
+    best = 0.0
+    best_val = x * x / (2.0 * tau)
+    for k in range(4):
+        if k == 0:  # first piece: a y (SCAD, y <= a) or a y - y^2 / (2 gamma) (MCP, y <= gamma a)
+            if kind == GROUP_MCP:
+                y = (x - tau * a) / (1.0 - tau / gamma) if tau < gamma else 0.0
+                y = min(max(y, 0.0), gamma * a)
+            else:
+                y = min(max(x - tau * a, 0.0), a)
+        elif k == 1:  # SCAD middle piece
+            if kind == GROUP_MCP or not tau < gamma - 1.0:
+                y = gamma * a
+            else:
+                y = ((gamma - 1.0) * x - tau * gamma * a) / (gamma - 1.0 - tau)
+                y = min(max(y, a), gamma * a)
+        elif k == 2:  # the flat part
+            y = max(x, gamma * a)
+        else:
+            y = gamma * a
+        val = (y - x) * (y - x) / (2.0 * tau) + _row_pen(kind, y, a, gamma)
+        if val < best_val:
+            best_val = val
+            best = y
+    return best
+
+
 @njit(cache=True, nogil=True, fastmath=True)
-def _bst(W, j, g, Lj, a, r, delta):
+def _bst(W, j, g, Lj, pen, nc, delta):
     """Block proximal step on feature ``j``; ``g`` is minus the gradient.
 
-    With ``z = W_j + g / L_j`` the new row minimizes
-    ``L_j/2 ||w - z||^2 + a ||w||_2 + r/2 ||w||^2``:
-    ``w = z (1 - a / (L_j ||z||))_+ / (1 + r / L_j)`` (block soft-thresholding,
-    then the ridge shrinkage). Writes ``delta = W_j^new - W_j^old`` and returns
+    ``pen = (lam1, lam2)``; ``nc`` is None for the group lasso (the branch is
+    removed at compile time: the group-lasso kernels carry no MCP/SCAD code)
+    or ``(kind, gamma)``. With ``z = W_j + g / L_j`` the new row
+    minimizes ``L_j/2 ||w - z||^2 + rho(||w||) + r/2 ||w||^2`` (``rho`` the row
+    penalty of strength ``a = lam1_j``, ``r = lam2_j``): ``w = z s`` with, for
+    the group lasso, ``s = (1 - a / (L_j ||z||))_+ / (1 + r / L_j)`` (block
+    soft-thresholding, then the ridge shrinkage) and, for MCP/SCAD, the
+    one-dimensional prox :func:`_prox_norm` of ``L_j ||z|| / (L_j + r)`` at step
+    ``1 / (L_j + r)``. Writes ``delta = W_j^new - W_j^old`` and returns
     ``||delta||_2``.
     """
+    a = pen[0][j]
+    r = pen[1][j]
     T = g.shape[0]
     nz = 0.0
     for t in range(T):
         g[t] = W[j, t] + g[t] / Lj
         nz += g[t] * g[t]
     nz = np.sqrt(nz)
-    thr = a / Lj
-    scale = (1.0 - thr / nz) / (1.0 + r / Lj) if nz > thr else 0.0
+    if nc is None:
+        thr = a / Lj
+        scale = (1.0 - thr / nz) if nz > thr else 0.0
+        if r != 0.0:
+            scale /= 1.0 + r / Lj
+    elif nz > 0.0:
+        Lr = Lj + r
+        x = nz * Lj / Lr
+        scale = _prox_norm(nc[0], x, 1.0 / Lr, a, nc[1]) / nz
+    else:
+        scale = 0.0
     dn = 0.0
     for t in range(T):
         delta[t] = scale * g[t] - W[j, t]
@@ -752,7 +862,7 @@ def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot=True):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u0, v, mu, xu, g, delta):
+def _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u0, v, mu, xu, g, delta):
     """One pass over ``ws`` (equal row weights, at least four tasks), two features at a time.
 
     The features are still updated one after the other (the iterates are those
@@ -780,7 +890,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u0, v, mu, xu, g, 
         if L[j1] > 0.0:
             for t in range(T):
                 g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j1])
-            n1 = _bst(W, j1, g, L[j1], lam1[j1], lam2[j1], d1)
+            n1 = _bst(W, j1, g, L[j1], pen, nc, d1)
         if n1 > 0.0:
             for t in range(T):
                 c[t] += mu[j1] * d1[t]
@@ -795,7 +905,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u0, v, mu, xu, g, 
         if L[j2] > 0.0:
             for t in range(T):
                 g[t] = v[t] * (u0 * (g2[t] - dot * d1[t]) + c[t] * xu[j2])
-            n2 = _bst(W, j2, g, L[j2], lam1[j2], lam2[j2], d2)
+            n2 = _bst(W, j2, g, L[j2], pen, nc, d2)
         if n2 > 0.0:
             for t in range(T):
                 c[t] += mu[j2] * d2[t]
@@ -822,7 +932,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u0, v, mu, xu, g, 
             _grad_tasks(X, j, R2, g1, n, T)
             for t in range(T):
                 g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j])
-            dn = _bst(W, j, g, L[j], lam1[j], lam2[j], delta)
+            dn = _bst(W, j, g, L[j], pen, nc, delta)
             if dn > 0.0:
                 _update_tasks(X, j, R2, delta, n, T)
                 for t in range(T):
@@ -835,7 +945,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u0, v, mu, xu, g, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense(ws, W, c, L, lam1, lam2, X, R2, u, const_u, v, mu, xu, g, delta):
+def _epoch_shared_dense(ws, W, c, L, pen, nc, X, R2, u, const_u, v, mu, xu, g, delta):
     """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
 
     With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
@@ -843,7 +953,7 @@ def _epoch_shared_dense(ws, W, c, L, lam1, lam2, X, R2, u, const_u, v, mu, xu, g
     """
     T, n = R2.shape
     if const_u and T >= 4:
-        return _epoch_shared_dense_pairs(ws, W, c, L, lam1, lam2, X, R2, u[0], v, mu, xu, g, delta)
+        return _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u[0], v, mu, xu, g, delta)
     viol = 0.0
     u0 = u[0]
     m = ws.shape[0]
@@ -864,7 +974,7 @@ def _epoch_shared_dense(ws, W, c, L, lam1, lam2, X, R2, u, const_u, v, mu, xu, g
                 for i in range(n):
                     acc += u[i] * X[i, j] * R2[t, i]
                 g[t] = v[t] * (acc + c[t] * xu[j])
-        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
+        dn = _bst(W, j, g, Lj, pen, nc, delta)
         if dn > 0.0:
             for t in range(T):
                 d = delta[t]
@@ -881,7 +991,7 @@ def _epoch_shared_dense(ws, W, c, L, lam1, lam2, X, R2, u, const_u, v, mu, xu, g
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R, u, const_u, v, mu, xu,
+def _epoch_shared_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R, u, const_u, v, mu, xu,
                          g, delta):
     """One pass over ``ws``, shared design, CSC ``X``: residual ``R`` is (n_samples, n_tasks)."""
     T = R.shape[1]
@@ -904,7 +1014,7 @@ def _epoch_shared_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R, u, c
         scale_u = u0 if const_u else 1.0
         for t in range(T):
             g[t] = v[t] * (scale_u * g[t] + c[t] * xu[j])
-        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
+        dn = _bst(W, j, g, Lj, pen, nc, delta)
         if dn > 0.0:
             for nz in range(indptr[j], indptr[j + 1]):
                 r = indices[nz]
@@ -921,7 +1031,7 @@ def _epoch_shared_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R, u, c
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_dense(ws, W, c, L, lam1, lam2, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
+def _epoch_obs_dense(ws, W, c, L, pen, nc, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
     """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
     T = W.shape[1]
     viol = 0.0
@@ -935,7 +1045,7 @@ def _epoch_obs_dense(ws, W, c, L, lam1, lam2, X, R1, rows, task_ptr, omega, MU, 
             for k in range(task_ptr[t], task_ptr[t + 1]):
                 acc += omega[k] * X[rows[k], j] * R1[k]
             g[t] = acc + c[t] * XU[j, t]
-        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
+        dn = _bst(W, j, g, Lj, pen, nc, delta)
         if dn > 0.0:
             for t in range(T):
                 d = delta[t]
@@ -951,7 +1061,7 @@ def _epoch_obs_dense(ws, W, c, L, lam1, lam2, X, R1, rows, task_ptr, omega, MU, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R1, row_ptr, otask, omega,
+def _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, otask, omega,
                       MU, XU, g, delta):
     """One pass over ``ws``, CSC ``X``; observations stored row after row."""
     T = W.shape[1]
@@ -968,7 +1078,7 @@ def _epoch_obs_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R1, row_pt
             x = np.float64(data[nz])
             for k in range(row_ptr[r], row_ptr[r + 1]):
                 g[otask[k]] += omega[k] * x * R1[k]
-        dn = _bst(W, j, g, Lj, lam1[j], lam2[j], delta)
+        dn = _bst(W, j, g, Lj, pen, nc, delta)
         if dn > 0.0:
             for nz in range(indptr[j], indptr[j + 1]):
                 r = indices[nz]
@@ -985,22 +1095,22 @@ def _epoch_obs_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R1, row_pt
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch(mode, ws, W, c, L, lam1, lam2, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+def _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
            rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta):
     """One pass over ``ws`` with the kernel of the data layout ``mode``; returns the violation."""
     if mode == 0:
-        return _epoch_shared_dense(ws, W, c, L, lam1, lam2, Xd, R2, u, const_u, v, mu, xu, g, delta)
+        return _epoch_shared_dense(ws, W, c, L, pen, nc, Xd, R2, u, const_u, v, mu, xu, g, delta)
     if mode == 1:
-        return _epoch_obs_dense(ws, W, c, L, lam1, lam2, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
+        return _epoch_obs_dense(ws, W, c, L, pen, nc, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
     if mode == 2:
-        return _epoch_obs_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R1, row_ptr, otask,
+        return _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, otask,
                                  omega, MU, XU, g, delta)
-    return _epoch_shared_sparse(ws, W, c, L, lam1, lam2, indptr, indices, data, R2, u, const_u,
+    return _epoch_shared_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R2, u, const_u,
                                 v, mu, xu, g, delta)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws(mode, ws, W, c, L, lam1, lam2, max_epochs, tol_in, use_acc, K,
+def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
               state, sub):
@@ -1040,7 +1150,7 @@ def _solve_ws(mode, ws, W, c, L, lam1, lam2, max_epochs, tol_in, use_acc, K,
             ok, z = _anderson_weights(hist, K)
             if ok:
                 pending = True
-                p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, lam1, lam2)
+                p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, pen, nc)
                 for jj in range(m):
                     j = ws[jj]
                     for t in range(T):
@@ -1059,12 +1169,12 @@ def _solve_ws(mode, ws, W, c, L, lam1, lam2, max_epochs, tol_in, use_acc, K,
                         acc += z[k] * chist[k + 1, t]
                     c[t] = acc
         if sub.shape[0] > 0:
-            _epoch(mode, sub, W, c, L, lam1, lam2, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+            _epoch(mode, sub, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                    rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
-        viol = _epoch(mode, ws, W, c, L, lam1, lam2, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+        viol = _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                       rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
         if pending:
-            p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, lam1, lam2)
+            p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, pen, nc)
             if not p_new < p_old:  # reject: back to the last plain iterate
                 for jj in range(m):
                     for t in range(T):
@@ -1111,10 +1221,18 @@ class L21Solver:
     penalty_factor : None or array of shape (n_features,), default=None
         The factors ``f_j >= 0`` (0: unpenalized), used as given (the
         estimators rescale them to sum to ``n_features`` first, as glmnet does).
+    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
+        The row penalty ``rho`` applied to ``||W_j||`` with strength
+        ``alpha l1_ratio f_j`` (see :func:`_row_pen`). MCP and SCAD are not
+        convex: :meth:`solve` then stops on the KKT violation (relative to the
+        largest row gradient at ``W = 0``) and returns it in place of the gap.
+    gamma : float, default=None
+        Concavity of MCP (default 3, must exceed 1) and SCAD (default 3.7, must
+        exceed 2).
     """
 
     def __init__(self, data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
-                 penalty_factor=None):
+                 penalty_factor=None, penalty="group_lasso", gamma=None):
         X = data.X
         self.n_features = p = data.n_features
         self.n_samples = n = data.n_samples
@@ -1224,6 +1342,18 @@ class L21Solver:
         self._ybar = ybar
         Lmax = self._L.max() if p else 0.0
         self._L = np.where(self._L > 1e-12 * max(Lmax, 1e-300), self._L, 0.0)
+        if penalty not in PENALTY_KINDS:
+            raise ValueError(f"penalty must be one of {sorted(PENALTY_KINDS)}; got {penalty!r}.")
+        self._kind = PENALTY_KINDS[penalty]
+        if gamma is None:
+            gamma = {GROUP_LASSO: 0.0, GROUP_MCP: 3.0, GROUP_SCAD: 3.7}[self._kind]
+        gamma = float(gamma)
+        if self._kind == GROUP_MCP and not gamma > 1.0:
+            raise ValueError(f"gamma must be greater than 1 for group MCP; got {gamma}.")
+        if self._kind == GROUP_SCAD and not gamma > 2.0:
+            raise ValueError(f"gamma must be greater than 2 for group SCAD; got {gamma}.")
+        self._gamma = gamma
+        self._g0_scale = None
         f = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
         if not 0.0 <= float(l1_ratio) <= 1.0:
             raise ValueError(f"l1_ratio must lie in [0, 1]; got {l1_ratio!r}.")
@@ -1326,6 +1456,15 @@ class L21Solver:
                     "alpha_max is infinite for l1_ratio=0 (a pure ridge never zeroes the "
                     "coefficients): give the alphas explicitly.")
             return 0.0
+        G = self._grad_at_null_model(fit_free=self._n_free > 0)
+        gn = np.sqrt((G[pen] ** 2).sum(axis=1))
+        return float((gn / self._pw[pen]).max()) if gn.size else 0.0
+
+    def _grad_at_null_model(self, fit_free):
+        """Minus the gradient at ``W = 0``, or (``fit_free``) with the unpenalized rows fitted.
+
+        The coefficients of the solver are left as they were.
+        """
         saved = (self.W, self._c, self._R2, self._R1, self._grad_cache)
         self.W = np.zeros_like(self.W)
         self._c = np.zeros(self.n_tasks)
@@ -1334,17 +1473,25 @@ class L21Solver:
             self._R2 = self._Yc.copy()
         else:
             self._R1 = self._yc.copy()
+        kind = self._kind
         try:
-            if self._n_free:  # fit the unpenalized features alone: the others held at zero
+            if fit_free:  # fit the unpenalized features alone: the others held at zero
+                self._kind = GROUP_LASSO  # the penalized rows stay at zero whatever the penalty
                 with self.single_thread_blas():
-                    self._solve_lams(np.where(pen, 1e300, 0.0), np.zeros(self.n_features),
+                    self._solve_lams(np.where(self._pw > 0, 1e300, 0.0), np.zeros(self.n_features),
                                      tol=1e-10, max_iter=10000)
             M, _ = self._weighted_residual()
-            G = self.neg_gradient(M)
+            return self.neg_gradient(M)
         finally:
+            self._kind = kind
             self.W, self._c, self._R2, self._R1, self._grad_cache = saved
-        gn = np.sqrt((G[pen] ** 2).sum(axis=1))
-        return float((gn / self._pw[pen]).max()) if gn.size else 0.0
+
+    def _grad0_scale(self):
+        """``max_j ||G_j||`` at ``W = 0``: the scale of the KKT tolerance of MCP and SCAD."""
+        if self._g0_scale is None:
+            G = self._grad_at_null_model(fit_free=False)
+            self._g0_scale = float(np.sqrt((G ** 2).sum(axis=1)).max()) if G.size else 0.0
+        return self._g0_scale
 
     def _objective_terms(self, r):
         """``(datafit, sum omega r y_c)`` for the current residual ``r``."""
@@ -1409,7 +1556,12 @@ class L21Solver:
         """Minimize with the per-feature strengths ``lam1`` (L2) and ``lam2`` (ridge)."""
         p, T = self.n_features, self.n_tasks
         W = self.W
-        tol_abs = tol * 2.0 * self._P0
+        pen = (lam1, lam2)
+        convex = self._kind == GROUP_LASSO
+        nc = None if convex else (self._kind, self._gamma)
+        # convex: duality gap relative to the centered target energy; non-convex:
+        # KKT violation relative to the largest row gradient at W = 0
+        tol_abs = tol * 2.0 * self._P0 if convex else tol * self._grad0_scale()
         n_iter = 0
         gap = np.inf
         best_dual = -np.inf
@@ -1439,15 +1591,21 @@ class L21Solver:
                     fit, cross = self._objective_terms(r)
                 self._grad_cache = (W, W.copy(), G, gnorm, wnorm, fit, cross)
             # distance of -grad to the subdifferential of the penalty, and the gap
-            kkt, prio, n_supp, pen, smax, ridge, conj, free, uw = _kkt_scores(
-                G, W, gnorm, wnorm, lam1, lam2, self._L)
-            primal = fit + pen
+            kkt, prio, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(
+                G, W, gnorm, wnorm, pen, nc, self._L)
+            primal = fit + pval
             dual = -np.inf
-            if not self._pure_ridge:  # rescaled residual, the ridge as extra rows
+            if not convex:  # no duality gap: the largest KKT violation decides
+                gap = max(kkt, 0.0)
+            elif not self._pure_ridge:  # rescaled residual, the ridge as extra rows
                 dual = smax * cross - smax * smax * (fit + 0.5 * ridge) - smax * uw
-            if conj < np.inf:  # the residual itself, through the conjugate of the penalty
+            if not convex:
+                pass
+            elif conj < np.inf:  # the residual itself, through the conjugate of the penalty
                 dual = max(dual, cross - fit - conj - uw)
-            if self._n_free == 0:
+            if not convex:
+                pass
+            elif self._n_free == 0:
                 # any dual feasible point certifies: keep the best one of this solve
                 best_dual = max(best_dual, dual)
                 gap = primal - best_dual
@@ -1456,7 +1614,8 @@ class L21Solver:
                 # an estimate of what re-fitting those rows can still gain
                 gap = primal - dual + free
             if verbose:
-                print(f"[L21] epochs {n_iter}: primal {primal:.10g} gap {gap:.3e}")
+                what = "gap" if convex else "kkt"
+                print(f"[L21] epochs {n_iter}: primal {primal:.10g} {what} {gap:.3e}")
             if gap <= tol_abs:
                 return gap, n_iter, True
             if n_iter >= max_iter:
@@ -1489,7 +1648,7 @@ class L21Solver:
                 else:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
-            epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, lam1, lam2,
+            epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, pen, nc,
                                   budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub)
             n_iter += epochs
 
@@ -1505,5 +1664,6 @@ class L21Solver:
         _, r = self._weighted_residual()
         fit, _ = self._objective_terms(r)
         alpha = float(alpha)
-        sq = (self.W ** 2).sum(axis=1)
-        return fit + alpha * float(self._pw @ np.sqrt(sq) + 0.5 * (self._rw @ sq))
+        ws = np.arange(self.n_features)
+        nc = None if self._kind == GROUP_LASSO else (self._kind, self._gamma)
+        return fit + _penalty(self.W, ws, (alpha * self._pw, alpha * self._rw), nc)

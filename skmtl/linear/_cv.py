@@ -257,7 +257,7 @@ class PathCVMixin:
         self.alpha_ = float(alphas[best])
         # refit: along the path down to alpha_, or (solvers that start cold at
         # least as fast, like the working-set BCD) one solve at alpha_
-        refit_alphas = alphas[: best + 1] if type(self)._refit_along_path else alphas[best: best + 1]
+        refit_alphas = alphas[: best + 1] if self._refit_along_path else alphas[best: best + 1]
         refit_params = dict(params)
         if "warn" in inspect.signature(path_func).parameters:
             refit_params["warn"] = True  # the final model warns when it did not converge

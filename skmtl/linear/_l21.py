@@ -38,16 +38,31 @@ from ._path import _l21_path_data, _l21_path_predictions
 __all__ = ["L21Regressor", "L21RegressorCV"]
 
 
+def _check_penalty(penalty, gamma, owner):
+    """Keyword arguments ``penalty``, ``gamma`` of :class:`L21Solver`, checked with ``owner`` named."""
+    kinds = ("group_lasso", "group_mcp", "group_scad")
+    if penalty not in kinds:
+        raise ValueError(f"{owner}: penalty must be one of {kinds}; got {penalty!r}.")
+    if gamma is not None and penalty != "group_lasso":
+        low = 1.0 if penalty == "group_mcp" else 2.0
+        if not (isinstance(gamma, numbers.Real) and gamma > low):
+            raise ValueError(f"{owner}: gamma must be a number greater than {low:g} for "
+                             f"penalty={penalty!r}; got {gamma!r}.")
+    return {"penalty": penalty, "gamma": gamma if penalty != "group_lasso" else None}
+
+
 def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000,
-                 warn=False, l1_ratio=1.0, penalty_factor=None):
+                 warn=False, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None):
     coefs, intercepts, _, n_iters = _l21_path_data(
         data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol,
-        max_iter=max_iter, warn=warn, l1_ratio=l1_ratio, penalty_factor=penalty_factor)
+        max_iter=max_iter, warn=warn, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
+        penalty=penalty, gamma=gamma)
     return coefs, intercepts, n_iters
 
 
 def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
                       penalty_factor=None, **_):
+    # the same for every row penalty: each has slope alpha l1_ratio f_j at zero
     if l1_ratio == 0:
         raise ValueError(
             "L21RegressorCV: l1_ratio=0 (a pure ridge) has no alpha_max, so no automatic alpha "
@@ -79,6 +94,20 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         0 leaves a feature unpenalized (a covariate kept in every model, such as
         age or principal components), larger values shrink it more. The factors
         are rescaled to sum to ``n_features`` (all ones is the default penalty).
+    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
+        The penalty on each row norm ``x = ||W_j||`` (strength ``a = alpha
+        l1_ratio f_j``): the group lasso ``a x``; group MCP ``a x - x^2 / (2 gamma)``
+        up to ``x = gamma a``, constant beyond; group SCAD (Fan & Li 2001),
+        linear up to ``a``, quadratic up to ``gamma a``, constant beyond. MCP and
+        SCAD (Zhang 2010; Huang, Breheny & Ma 2012, grpreg) shrink large
+        coefficients less than the group lasso but are not convex: the fit is a
+        stationary point reached from the start (zero, or the previous
+        solution along a path), ``tol`` applies to the KKT violation relative
+        to the largest row gradient at ``W = 0``, and ``dual_gap_`` holds that
+        violation.
+    gamma : float, default=None
+        Concavity parameter: 3 for MCP (must exceed 1), 3.7 for SCAD (must
+        exceed 2); ignored by the group lasso.
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task.
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
@@ -124,6 +153,8 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
         "penalty_factor": [None, "array-like"],
+        "penalty": [StrOptions({"group_lasso", "group_mcp", "group_scad"})],
+        "gamma": [None, Interval(numbers.Real, 1, None, closed="neither")],
         "fit_intercept": ["boolean"],
         "task_weight": [None, StrOptions({"balanced"}), "array-like"],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -133,12 +164,14 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         "verbose": ["verbose"],
     }
 
-    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, fit_intercept=True,
-                 task_weight=None, max_iter=1000, tol=1e-4, warm_start=False, task_column=None,
-                 verbose=0):
+    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
+                 gamma=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4,
+                 warm_start=False, task_column=None, verbose=0):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.penalty_factor = penalty_factor
+        self.penalty = penalty
+        self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
@@ -165,18 +198,22 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         validate_params(self)
         prev = getattr(self, "coef_", None) if self.warm_start else None
         data = self._validate_fit(X, y, sample_weight)
-        f = check_penalty_factor(self.penalty_factor, data.n_features, type(self).__name__)
+        name = type(self).__name__
+        f = check_penalty_factor(self.penalty_factor, data.n_features, name)
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
-                           l1_ratio=self.l1_ratio, penalty_factor=f)
+                           l1_ratio=self.l1_ratio, penalty_factor=f,
+                           **_check_penalty(self.penalty, self.gamma, name))
         if prev is not None and prev.shape == (data.n_tasks, data.n_features):
             solver.set_coef(prev.T)
         gap, n_iter, conv = solver.solve(self.alpha, tol=self.tol, max_iter=self.max_iter,
                                          verbose=self.verbose)
         if not conv:
+            what = ("duality gap {:.3g} is above tol={} x the centered target energy"
+                    if self.penalty == "group_lasso" else
+                    "KKT violation {:.3g} is above tol={} x the largest gradient row norm at zero")
             warnings.warn(
-                f"L21Regressor did not converge: duality gap {gap:.3g} is above "
-                f"tol={self.tol} x the centered target energy after max_iter={self.max_iter} "
-                f"epochs. Increase max_iter, increase tol, or scale the features.",
+                f"{name} did not converge: {what.format(gap, self.tol)} after "
+                f"max_iter={self.max_iter} epochs. Increase max_iter, increase tol, or scale the features.",
                 ConvergenceWarning,
             )
         self.coef_ = solver.W.T.copy()
@@ -205,6 +242,11 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         is cross-validated too (put more values near 1, as for scikit-learn).
         ``l1_ratio=0`` needs explicit ``alphas``.
     penalty_factor : array-like of shape (n_features,), default=None
+        See :class:`L21Regressor`.
+    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
+        See :class:`L21Regressor`. With MCP or SCAD the refit walks the path
+        down to ``alpha_`` (the stationary point depends on the start).
+    gamma : float, default=None
         See :class:`L21Regressor`.
     n_alphas : int, default=100
     eps : float, default=1e-3
@@ -237,16 +279,18 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
     _fit_dtypes = (np.float64, np.float32)
     _path_func = staticmethod(_l21_cv_path)
     _path_predict_func = staticmethod(_l21_path_predictions)
-    _refit_along_path = False  # the working-set solver starts cold faster than it walks the path
     _alpha_max_func = staticmethod(_l21_cv_alpha_max)
 
-    def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, n_alphas=100, eps=1e-3,
-                 cv=5, n_jobs=None, scoring=None, fit_intercept=True, task_weight=None,
-                 max_iter=1000, tol=1e-4, task_column=None, verbose=0):
+    def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
+                 gamma=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
+                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4, task_column=None,
+                 verbose=0):
         self.verbose = verbose
         self.alphas = alphas
         self.l1_ratio = l1_ratio
         self.penalty_factor = penalty_factor
+        self.penalty = penalty
+        self.gamma = gamma
         self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
@@ -262,7 +306,14 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         name = type(self).__name__
         return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
                 "tol": self.tol, "max_iter": self.max_iter,
-                "penalty_factor": check_penalty_factor(self.penalty_factor, self.n_features_in_, name)}
+                "penalty_factor": check_penalty_factor(self.penalty_factor, self.n_features_in_, name),
+                **_check_penalty(self.penalty, self.gamma, name)}
+
+    @property
+    def _refit_along_path(self):
+        # the working-set solver starts cold faster than it walks the path; a
+        # non-convex penalty's stationary point depends on the start: walk it
+        return self.penalty != "group_lasso"
 
     def _grid_points(self):
         ratios = check_l1_ratios(self.l1_ratio, type(self).__name__)

@@ -61,14 +61,15 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
 
 def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
                    max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0,
-                   l1_ratio=1.0, penalty_factor=None):
+                   l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None):
     """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters.
 
     ``penalty_factor`` is used as given (already rescaled).
     """
     if solver is None:
         solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
-                           l1_ratio=l1_ratio, penalty_factor=penalty_factor)
+                           l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty,
+                           gamma=gamma)
     if coef_init is not None:
         solver.set_coef(np.asarray(coef_init, dtype=np.float64).T)
     A, T, p = len(alphas), data.n_tasks, data.n_features
@@ -89,7 +90,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     if warn and not_converged:
         warnings.warn(
             f"L2,1 solver did not converge for {len(not_converged)} of {A} alphas "
-            f"(smallest {min(not_converged):.3g}): duality gap above tol={tol} x the "
+            f"(smallest {min(not_converged):.3g}): duality gap (KKT violation for MCP/SCAD) above tol={tol} x the "
             f"centered target energy after max_iter={max_iter} epochs. Increase max_iter, "
             f"increase tol, or scale the features.",
             ConvergenceWarning,
@@ -98,7 +99,8 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
 
 
 def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
-                          max_iter=1000, l1_ratio=1.0, penalty_factor=None):
+                          max_iter=1000, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
+                          gamma=None):
     """Predictions (n_obs_test, n_alphas) on ``test`` of the path fitted on ``train``.
 
     The cross-validation form of the path: each alpha is scored as it is
@@ -106,7 +108,7 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
     Non-convergence on a fold is not warned about (the refit on all the data warns).
     """
     solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight,
-                       l1_ratio=l1_ratio, penalty_factor=penalty_factor)
+                       l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty, gamma=gamma)
     pred = np.empty((test.n_obs, len(alphas)))
     X, rows, task = test.X, test.rows, test.task_of_obs
     with solver.single_thread_blas():
@@ -118,7 +120,7 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
 
 
 def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, penalty_factor=None,
-             sample_weight=None, fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
+             penalty="group_lasso", gamma=None, sample_weight=None, fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
              max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0):
     """Multi-task group lasso (L2,1) and elastic-net path with warm starts.
 
@@ -149,6 +151,12 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         Non-negative factor ``f_j`` of each feature's penalty; 0 leaves the
         feature unpenalized (a covariate). Rescaled to sum to ``n_features``,
         as glmnet's ``penalty.factor``.
+    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
+        The row penalty (see :class:`~skmtl.linear.L21Regressor`); for MCP and
+        SCAD the path's warm starts pick the stationary point, and ``gaps``
+        holds the final KKT violations.
+    gamma : float, optional
+        Concavity of MCP (default 3) or SCAD (default 3.7).
     sample_weight : array-like, optional
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
@@ -178,7 +186,7 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     data = _as_data(X, Y, sample_weight, task_column)
     f = check_penalty_factor(penalty_factor, data.n_features, "l21_path")
     solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
-                       l1_ratio=l1_ratio, penalty_factor=f)
+                       l1_ratio=l1_ratio, penalty_factor=f, penalty=penalty, gamma=gamma)
     if alphas is None:
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
     else:
