@@ -231,7 +231,7 @@ def test_fused_full_gradient_matches_blas(dtype, weighted, fit_intercept):
     X, Y = _problem(3, n=50, p=30, T=5)
     sw = np.random.default_rng(0).uniform(0.5, 2.0, 50) if weighted else None
     data = validate_fit_data(_Dummy(), X.astype(dtype), Y, sw, dtype=(np.float64, np.float32))
-    s = L21Solver(data, fit_intercept=fit_intercept)
+    s = L21Solver(data, fit_intercept=fit_intercept, precompute=False)
     assert s._fused_grad
     s.solve(0.1 * s.alpha_max(), tol=1e-3)
     M, r = s._weighted_residual()
@@ -252,7 +252,7 @@ def test_pair_epoch_equals_one_feature_at_a_time(T, p):
 
     X, Y = _problem(5, n=30, p=p, T=T)
     data = validate_fit_data(_Dummy(), X, Y)
-    s = L21Solver(data)
+    s = L21Solver(data, precompute=False)  # the residual kernels (not the Gram updates)
     s.solve(0.3 * s.alpha_max(), tol=1e-2)  # a state with zero and nonzero rows
     ws = np.array([0, 2, 1, 3, 5, 4] + list(range(6, p)), dtype=np.int64)
     states = []
@@ -270,3 +270,58 @@ def test_pair_epoch_equals_one_feature_at_a_time(T, p):
     np.testing.assert_allclose(R1, R2_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c1, c2, rtol=1e-10, atol=1e-12)
     assert v1 == pytest.approx(v2, rel=1e-8)
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"fit_intercept": False},
+    {"task_weight": np.array([1.0, 2.0, 0.5, 1.5])},
+    {"l1_ratio": 0.6, "penalty_factor": np.r_[0.0, np.linspace(0.5, 2.0, 19)]},
+    {"penalty": "group_mcp"},
+    {"penalty": "group_scad", "penalty_factor": np.r_[0.0, 0.0, np.ones(18)]},
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gram_updates_equal_residual_updates(options, weighted):
+    """Covariance (Gram) updates give the iterates of the residual kernels, along a path and warm started."""
+    from skmtl.linear import L21Solver
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((400, 20)) + rng.standard_normal(20)
+    W = np.zeros((20, 4))
+    W[:6] = rng.standard_normal((6, 4))
+    Y = X @ W + rng.standard_normal((400, 4)) + 2.0
+    sw = rng.uniform(0.2, 2.0, 400) if weighted else None
+    data = validate_fit_data(_Dummy(), X, Y, sw)
+    gram = L21Solver(data, precompute=True, **options)
+    resid = L21Solver(data, precompute=False, **options)
+    assert gram.mode != resid.mode
+    assert gram.alpha_max() == pytest.approx(resid.alpha_max(), rel=1e-10)
+    for frac in (0.5, 0.1, 0.02):
+        alpha = frac * resid.alpha_max()
+        g1, n1, _ = gram.solve(alpha, tol=1e-10)
+        g2, n2, _ = resid.solve(alpha, tol=1e-10)
+        np.testing.assert_allclose(gram.W, resid.W, atol=1e-9)
+        np.testing.assert_allclose(gram.intercept, resid.intercept, atol=1e-9)
+        assert gram.objective(alpha) == pytest.approx(resid.objective(alpha), rel=1e-10)
+        assert np.any(gram.W != 0)
+    start = resid.W * 0.5  # a warm start off the path
+    gram.set_coef(start)
+    resid.set_coef(start)
+    gram.solve(0.05 * resid.alpha_max(), tol=1e-10)
+    resid.solve(0.05 * resid.alpha_max(), tol=1e-10)
+    np.testing.assert_allclose(gram.W, resid.W, atol=1e-9)
+
+
+def test_gram_auto_only_on_tall_float64_complete():
+    from skmtl.linear import L21Solver
+
+    X, Y = _problem(8, n=200, p=10, T=3)
+    tall = L21Solver(validate_fit_data(_Dummy(), X, Y))
+    wide = L21Solver(validate_fit_data(_Dummy(), X[:15], Y[:15]))
+    Yn = Y.copy()
+    Yn[0, 0] = np.nan
+    masked = L21Solver(validate_fit_data(_Dummy(), X, Yn))
+    f32 = L21Solver(validate_fit_data(_Dummy(), X.astype(np.float32), Y, dtype=(np.float64, np.float32)))
+    assert tall._gram and not (wide._gram or masked._gram or f32._gram)
+    with pytest.raises(ValueError, match="precompute=True needs complete wide targets"):
+        L21Solver(validate_fit_data(_Dummy(), X, Yn), precompute=True)

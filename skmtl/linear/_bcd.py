@@ -26,6 +26,11 @@ Data paths, all in Numba:
   the gradient of feature ``j`` is ``v_t (u * X[:, j])^T R[t]``.
 * **shared, sparse** (``data.complete``, CSC ``X``): the same with the
   residual stored (n_samples, n_tasks), walking the nonzeros of column ``j``.
+* **Gram** (the shared dense float64 case with ``n >= 2 p``): covariance
+  updates, glmnet's trick for tall data. ``H = B - Q W`` with
+  ``Q = X_c^T diag(u) X_c`` (only the columns of features that enter a
+  working set are ever computed) and ``B = X_c^T diag(u) Y_c``: a gradient is
+  a read of ``H`` and an update costs ``O(p T)`` instead of ``O(n T)``.
 * **per observation** (targets with NaN, or long input): one
   residual per observation; the gradient of feature ``j`` is accumulated task
   by task (dense ``X``: gather the task's rows of column ``j``; CSC ``X``: walk
@@ -52,7 +57,9 @@ from numba import njit
 
 __all__ = ["L21Solver"]
 
-_SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE, _SHARED_SPARSE = 0, 1, 2, 3
+_SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE, _SHARED_SPARSE, _GRAM = 0, 1, 2, 3, 4
+_GRAM_MIN_RATIO = 2  # shared dense float64 designs with n >= this x p use Gram (covariance) updates
+_GRAM_MAX_FEATURES = 5000  # ... and at most this many features (the Gram columns are p x p at most)
 _INNER_FRAC = 0.3  # inner solves stop at this fraction of the outer KKT violation
 _SMALL_BLAS = 5e7  # below n * p * T full gradients run on one BLAS thread
 _FIRST_CHUNK = 3  # large working sets: epochs before the second gap check
@@ -193,9 +200,22 @@ def _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega):
-    """``1/2 sum_i omega_i (R_i + c_t(i))^2``."""
+def _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram):
+    """``1/2 sum_i omega_i (R_i + c_t(i))^2``.
+
+    Gram mode: ``R2`` holds ``H^T = (B - Q W)^T`` (see :func:`_epoch_gram`) and
+    ``gram = (B^T, E)``; the datafit is ``1/2 sum_t v_t (E_t - w_t . (B_t + H_t))``.
+    """
     val = 0.0
+    if mode == 4:
+        Bt, E = gram
+        T, p = R2.shape
+        for t in range(T):
+            acc = E[t]
+            for j in range(p):
+                acc -= W[j, t] * (Bt[t, j] + R2[t, j])
+            val += v[t] * acc
+        return 0.5 * val
     if mode == 0:
         T, n = R2.shape
         for t in range(T):
@@ -1095,9 +1115,49 @@ def _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _epoch_gram(ws, W, L, pen, nc, Qc, qcol, Ht, v, g, delta):
+    """One pass over ``ws`` with covariance (Gram) updates, shared dense design.
+
+    With ``Q = X_c^T diag(u) X_c`` and ``B = X_c^T diag(u) Y_c`` the solver keeps
+    ``H = B - Q W`` (stored ``Ht``, (n_tasks, n_features)); minus the gradient of
+    feature ``j`` is ``v_t H[j, t]`` and an update ``W_j += delta`` costs
+    ``H -= Q[:, j] delta^T``: O(p T) instead of O(n T) (glmnet's covariance
+    updates). ``Qc[:, qcol[j]]`` is column ``j`` of ``Q``.
+    """
+    T, p = Ht.shape
+    viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            g[t] = v[t] * Ht[t, j]
+        dn = _bst(W, j, g, Lj, pen, nc, delta)
+        if dn > 0.0:
+            q = Qc[:, qcol[j]]
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for i in range(p):
+                        Ht[t, i] -= q[i] * d
+                W[j, t] += d
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
 def _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
            rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta):
-    """One pass over ``ws`` with the kernel of the data layout ``mode``; returns the violation."""
+    """One pass over ``ws`` with the kernel of the data layout ``mode``; returns the violation.
+
+    Gram mode (4): ``Xd`` is the array of Gram columns, ``indices`` their index
+    per feature and ``R2`` holds ``H^T``.
+    """
+    if mode == 4:
+        return _epoch_gram(ws, W, L, pen, nc, Xd, indices, R2, v, g, delta)
     if mode == 0:
         return _epoch_shared_dense(ws, W, c, L, pen, nc, Xd, R2, u, const_u, v, mu, xu, g, delta)
     if mode == 1:
@@ -1113,7 +1173,7 @@ def _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, con
 def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
-              state, sub):
+              state, sub, gram):
     """Block coordinate descent on the features ``ws``; returns (epochs, violation).
 
     The violation is ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the
@@ -1150,7 +1210,7 @@ def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
             ok, z = _anderson_weights(hist, K)
             if ok:
                 pending = True
-                p_old = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, pen, nc)
+                p_old = _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram) + _penalty(W, ws, pen, nc)
                 for jj in range(m):
                     j = ws[jj]
                     for t in range(T):
@@ -1174,7 +1234,7 @@ def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
         viol = _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                       rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
         if pending:
-            p_new = _datafit(mode, c, R2, R1, u, v, task_ptr, otask, omega) + _penalty(W, ws, pen, nc)
+            p_new = _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram) + _penalty(W, ws, pen, nc)
             if not p_new < p_old:  # reject: back to the last plain iterate
                 for jj in range(m):
                     for t in range(T):
@@ -1229,10 +1289,15 @@ class L21Solver:
     gamma : float, default=None
         Concavity of MCP (default 3, must exceed 1) and SCAD (default 3.7, must
         exceed 2).
+    precompute : "auto" or bool, default="auto"
+        Covariance (Gram) updates (:func:`_epoch_gram`): an update costs
+        ``O(p T)`` instead of ``O(n T)``. Possible on complete wide input with a
+        dense float64 ``X``; "auto" uses them when ``n >= 2 p`` and
+        ``p <= 5000``; True asks for them (an error where impossible).
     """
 
     def __init__(self, data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
-                 penalty_factor=None, penalty="group_lasso", gamma=None):
+                 penalty_factor=None, penalty="group_lasso", gamma=None, precompute="auto"):
         X = data.X
         self.n_features = p = data.n_features
         self.n_samples = n = data.n_samples
@@ -1370,8 +1435,67 @@ class L21Solver:
         self._c = np.zeros(T)
         self._grad_cache = None
         self._blas_limited = False
+        self._gram_dummy = (np.zeros((1, 1)), np.zeros(1))
+        possible = mode == _SHARED_DENSE and dtype == np.float64 and p > 0
+        if precompute is True and not possible:
+            raise ValueError("precompute=True needs complete wide targets (no NaN, equal row weights "
+                             "across tasks) and a dense float64 X.")
+        if precompute not in ("auto", True, False):
+            raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
+        if precompute is True or (precompute == "auto" and possible and p <= _GRAM_MAX_FEATURES
+                                  and n >= _GRAM_MIN_RATIO * p):
+            self._init_gram()
         # small shared dense problems: full gradients by the Numba kernel, not BLAS
-        self._fused_grad = mode == _SHARED_DENSE and n * p * T <= _SMALL_BLAS
+        self._fused_grad = self.mode == _SHARED_DENSE and n * p * T <= _SMALL_BLAS
+
+    # ------------------------------------------------------- Gram (tall data)
+    def _init_gram(self):
+        """Switch to covariance updates (tall shared dense design, see :func:`_epoch_gram`).
+
+        ``B^T = (Y_c diag(u)) X_c`` and ``E_t = sum_i u_i y_c,ti^2`` are computed
+        once; the columns of ``Q = X_c^T diag(u) X_c`` only for the features that
+        enter a working set (``n p`` each), so a sparse path never pays ``n p^2``.
+        The state array ``_R2`` then holds ``H^T = (B - Q W)^T`` instead of the residual.
+        """
+        u, X = self._u, self._Xd
+        Z = self._Yc * u[None, :]  # (T, n)
+        self._Bt = np.ascontiguousarray(Z @ X - np.outer(Z.sum(axis=1), self._mu))
+        self._E = (self._Yc ** 2) @ u
+        self._R2 = self._Bt.copy()
+        # Gram columns side by side, Fortran (the layout of X: no second compilation)
+        self._Qc = np.zeros((self.n_features, min(self.n_features, 64)), order="F")
+        self._qcol = np.full(self.n_features, -1, dtype=np.int64)
+        self._nq = 0
+        self.mode = _GRAM
+
+    @property
+    def _gram(self):
+        return self.mode == _GRAM
+
+    def _ensure_gram_columns(self, feats):
+        """Compute the Gram columns ``Q[:, j]`` of the features ``feats`` not yet known."""
+        new = feats[self._qcol[feats] < 0]
+        if new.size == 0:
+            return
+        need = self._nq + new.size
+        if need > self._Qc.shape[1]:
+            grown = np.zeros((self.n_features, min(self.n_features, max(need, 2 * self._Qc.shape[1]))),
+                             order="F")
+            grown[:, : self._nq] = self._Qc[:, : self._nq]
+            self._Qc = grown
+        X, u, mu = self._Xd, self._u, self._mu
+        self._Qc[:, self._nq: need] = X.T @ (u[:, None] * X[:, new]) - u.sum() * np.outer(mu, mu[new])
+        self._qcol[new] = np.arange(self._nq, need)
+        self._nq = need
+
+    def _gram_state(self):
+        """``(G, ||G_j||, ||W_j||, datafit, sum omega r y_c)`` from ``H`` (Gram mode)."""
+        W, Ht, v = self.W, self._R2, self._v
+        G = np.ascontiguousarray((Ht * v[:, None]).T)
+        gnorm, wnorm = _row_norms(G, W)
+        wb = np.einsum("jt,tj->t", W, self._Bt)
+        wh = np.einsum("jt,tj->t", W, Ht)
+        return G, gnorm, wnorm, 0.5 * float(v @ (self._E - wb - wh)), float(v @ (self._E - wb))
 
     def _set_csc(self, X):
         Xc = X.tocsc() if X.format != "csc" else X
@@ -1391,7 +1515,11 @@ class L21Solver:
         self.W = W
         self._grad_cache = None
         supp = np.flatnonzero(np.any(W != 0, axis=1))
-        if self.mode == _SHARED_DENSE:
+        if self.mode == _GRAM:
+            self._ensure_gram_columns(supp)
+            self._R2 = np.ascontiguousarray(self._Bt - W[supp].T @ self._Qc[:, self._qcol[supp]].T)
+            self._c = self._mu @ W
+        elif self.mode == _SHARED_DENSE:
             self._R2 = np.ascontiguousarray(self._Yc - (self._Xd[:, supp] @ W[supp]).T)
             self._c = self._mu @ W
         elif self.mode == _SHARED_SPARSE:
@@ -1469,7 +1597,9 @@ class L21Solver:
         self.W = np.zeros_like(self.W)
         self._c = np.zeros(self.n_tasks)
         self._grad_cache = None
-        if self._shared:
+        if self.mode == _GRAM:
+            self._R2 = self._Bt.copy()
+        elif self._shared:
             self._R2 = self._Yc.copy()
         else:
             self._R1 = self._yc.copy()
@@ -1480,6 +1610,8 @@ class L21Solver:
                 with self.single_thread_blas():
                     self._solve_lams(np.where(self._pw > 0, 1e300, 0.0), np.zeros(self.n_features),
                                      tol=1e-10, max_iter=10000)
+            if self.mode == _GRAM:
+                return self._gram_state()[0]
             M, _ = self._weighted_residual()
             return self.neg_gradient(M)
         finally:
@@ -1566,6 +1698,7 @@ class L21Solver:
         gap = np.inf
         best_dual = -np.inf
         ws_size = min(p0, p)
+        gram = (self._Bt, self._E) if self.mode == _GRAM else self._gram_dummy
         args = (self._Xd, self._indptr, self._indices, self._data, self._R2, self._R1,
                 self._u, self._const_u, self._v, self._rows, self._task_ptr,
                 self._row_ptr, self._otask, self._omega, self._mu, self._xu, self._MU, self._XU)
@@ -1581,7 +1714,9 @@ class L21Solver:
                 # full gradient at these coefficients already known (end of the previous alpha)
                 G, gnorm, wnorm, fit, cross = cache[2:]
             else:
-                if self._fused_grad:
+                if self.mode == _GRAM:
+                    G, gnorm, wnorm, fit, cross = self._gram_state()
+                elif self._fused_grad:
                     G, gnorm, wnorm, fit, cross = _full_grad_shared_dense(
                         self._Xd, self._R2, self._c, self._u, self._v, self._mu, W, self._Yc)
                 else:
@@ -1648,8 +1783,13 @@ class L21Solver:
                 else:
                     budget = min(budget, _FIRST_CHUNK)
             self._grad_cache = None
+            if self.mode == _GRAM:
+                self._ensure_gram_columns(ws)
+                args = (self._Qc, self._indptr, self._qcol) + args[3:]
             epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, pen, nc,
-                                  budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub)
+                                  budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub, gram)
+            if self.mode == _GRAM:
+                self._c = self._mu @ W  # the offsets are not tracked by the Gram epochs
             n_iter += epochs
 
     @property
@@ -1661,8 +1801,11 @@ class L21Solver:
 
     def objective(self, alpha):
         """Objective value at the current coefficients (intercepts at their optimum)."""
-        _, r = self._weighted_residual()
-        fit, _ = self._objective_terms(r)
+        if self.mode == _GRAM:
+            fit = self._gram_state()[3]
+        else:
+            _, r = self._weighted_residual()
+            fit, _ = self._objective_terms(r)
         alpha = float(alpha)
         ws = np.arange(self.n_features)
         nc = None if self._kind == GROUP_LASSO else (self._kind, self._gamma)
