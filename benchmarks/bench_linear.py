@@ -1,4 +1,4 @@
-"""Benchmark: skmtl's L2,1 (multi-task group lasso) against scikit-learn and skglm.
+"""Benchmark: skmtl's L2,1 (multi-task group lasso) against scikit-learn, skglm, glmnet and adelie.
 
 Run ``python benchmarks/bench_linear.py`` (full sizes, several minutes) or
 ``--quick`` (small sizes, seconds; used by the tests). All solvers run in this
@@ -18,7 +18,14 @@ grid vs MultiTaskElasticNetCV (same folds, same grids; the selected
 (g) group MCP and group SCAD single fits vs skglm's ``BlockMCPenalty`` /
 ``BlockSCAD`` with ``MultiTaskBCD`` (no intercept, standardized columns, the
 same KKT tolerance; non-convex, so the objectives of the two stationary points
-and their largest coefficient difference are reported).
+and their largest coefficient difference are reported), (h) 100-lambda paths
+(dense p >> n and tall) vs R glmnet ``family="mgaussian"`` (through
+``Rscript``, timed inside R) and adelie's ``grpnet`` with
+``glm.multigaussian`` on one lambda sequence (glmnet's lambda is skmtl's
+alpha, adelie's is alpha / n_tasks), and ``L21RegressorCV`` vs ``cv.glmnet``
+(same folds and lambdas, the selected lambda compared); rows whose peer is
+missing (no ``Rscript`` or glmnet, adelie not importable) are skipped with a
+note.
 """
 
 import argparse
@@ -34,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import interleaved, print_report, run_python  # noqa: E402
 
-PACKAGES = ["numpy", "scipy", "numba", "sklearn", "skglm", "skmtl"]
+PACKAGES = ["numpy", "scipy", "numba", "sklearn", "skglm", "adelie", "skmtl"]
 
 
 def _objective(X, Y, coef, intercept, alpha):
@@ -85,6 +92,7 @@ def case_single_fits(quick, repeat, tol):
         cases = [("dense p>>n", _dense_problem(300, 3000, 20, 30, 0), 10),
                  ("dense p>>n", _dense_problem(300, 3000, 20, 30, 0), 50),
                  ("tall", _dense_problem(10000, 200, 10, 20, 1), 20),
+                 ("tall", _dense_problem(50000, 150, 8, 20, 5), 20),
                  ("sparse X (1%)", _sparse_problem(5000, 20000, 5, 0.01, 50, 2), 20)]
     # warm the Numba cache / compilation outside the timings
     with warnings.catch_warnings():
@@ -234,6 +242,248 @@ def case_nonconvex(quick, repeat, tol):
     return rows, [f"(g) KKT tolerance {tol} x alpha_max for both (skglm: absolute, the same value)."]
 
 
+_R_PATH = textwrap.dedent("""
+    suppressMessages(library(glmnet))
+    d <- commandArgs(trailingOnly = TRUE)[1]
+    dims <- scan(file.path(d, "dims.txt"), quiet = TRUE)
+    n <- dims[1]; p <- dims[2]; nt <- dims[3]; nl <- dims[4]; ni <- dims[5]
+    X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
+    Y <- matrix(readBin(file.path(d, "Y.bin"), "double", n * nt), n, nt)
+    lam <- readBin(file.path(d, "lambda.bin"), "double", nl)
+    idx <- as.integer(readBin(file.path(d, "idx.bin"), "double", ni))
+    thresh <- dims[6]
+    t0 <- proc.time()[["elapsed"]]
+    fit <- glmnet(X, Y, family = "mgaussian", alpha = 1, lambda = lam, standardize = FALSE,
+                  intercept = TRUE, thresh = thresh)
+    dt <- proc.time()[["elapsed"]] - t0
+    k <- length(fit$lambda)
+    if (k == nl) {
+        W <- sapply(fit$beta, function(B) as.matrix(B[, idx, drop = FALSE]))
+        writeBin(as.double(W), file.path(d, "W.bin"))
+        writeBin(as.double(fit$a0[, idx, drop = FALSE]), file.path(d, "b.bin"))
+    }
+    cat(sprintf("%.6f %d %.3e\\n", dt, k, max(abs(fit$lambda - lam[seq_len(k)]) / lam[seq_len(k)])))
+""")
+
+_R_CV = textwrap.dedent("""
+    suppressMessages(library(glmnet))
+    d <- commandArgs(trailingOnly = TRUE)[1]
+    dims <- scan(file.path(d, "dims.txt"), quiet = TRUE)
+    n <- dims[1]; p <- dims[2]; nt <- dims[3]; nl <- dims[4]
+    X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
+    Y <- matrix(readBin(file.path(d, "Y.bin"), "double", n * nt), n, nt)
+    lam <- readBin(file.path(d, "lambda.bin"), "double", nl)
+    foldid <- as.integer(readBin(file.path(d, "foldid.bin"), "double", n))
+    thresh <- dims[6]
+    t0 <- proc.time()[["elapsed"]]
+    cv <- cv.glmnet(X, Y, family = "mgaussian", alpha = 1, lambda = lam, foldid = foldid,
+                    standardize = FALSE, intercept = TRUE, thresh = thresh)
+    dt <- proc.time()[["elapsed"]] - t0
+    cat(sprintf("%.6f %d %.17g\\n", dt, which(cv$lambda == cv$lambda.min)[1], cv$lambda.min))
+""")
+
+
+def _glmnet_status():
+    """``(None, version)`` when ``Rscript`` with glmnet is usable, else ``(reason, None)``."""
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        return "Rscript is not on the PATH", None
+    code = ('if (!requireNamespace("glmnet", quietly = TRUE)) quit(status = 3); '
+            'cat(R.version$major, R.version$minor, as.character(packageVersion("glmnet")), "\\n")')
+    try:
+        proc = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"Rscript failed ({type(exc).__name__})", None
+    if proc.returncode != 0:
+        return "the R package glmnet is not installed", None
+    major, minor, version = proc.stdout.split()
+    return None, f"R {major}.{minor}, glmnet {version}"
+
+
+def _write_r_inputs(d, X, Y, lam, extra):
+    """Write ``X``, ``Y``, the lambdas and ``extra`` (name -> array) as float64 column-major files in ``d``."""
+    for name, a in (("X", X), ("Y", Y), ("lambda", lam), *extra.items()):
+        np.asarray(a, dtype=np.float64).ravel(order="F").tofile(os.path.join(d, f"{name}.bin"))
+
+
+def _rscript(d, script, dims, timeout=900):
+    """Run an R ``script`` on the inputs in ``d`` (``dims`` written to dims.txt); its last printed line, split."""
+    import subprocess
+
+    with open(os.path.join(d, "dims.txt"), "w") as f:
+        f.write(" ".join(repr(float(v)) for v in dims) + "\n")
+    path = os.path.join(d, "script.R")
+    with open(path, "w") as f:
+        f.write(script)
+    proc = subprocess.run(["Rscript", path, d], capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"Rscript failed:\n{proc.stderr[-2000:]}")
+    return proc.stdout.strip().splitlines()[-1].split()
+
+
+def case_glmnet_adelie(quick, repeat, tol):
+    """(h) 100-lambda L2,1 paths vs R glmnet (mgaussian) and adelie, and L21RegressorCV vs cv.glmnet."""
+    import tempfile
+
+    from skmtl.linear import l21_alpha_max, l21_path
+
+    glmnet_skip, r_version = _glmnet_status()
+    try:
+        import adelie
+    except ImportError:
+        adelie = None
+    rows, notes = [], []
+    if glmnet_skip:
+        notes.append(f"(h) R glmnet skipped: {glmnet_skip}.")
+    if adelie is None:
+        notes.append("(h) adelie skipped: not importable (`pip install adelie`).")
+    if glmnet_skip and adelie is None:
+        return rows, notes
+    thresh = 1e-7  # glmnet's default thresh; adelie's default tol is 1e-7 as well
+    loose_tol = 1e-4
+    n_lambdas = 20 if quick else 100
+    checked = [n_lambdas // 10, n_lambdas // 2, n_lambdas - 1]
+    if quick:
+        problems = [("dense p>>n", _dense_problem(60, 300, 5, 10, 0), 1e-2),
+                    ("tall", _dense_problem(2000, 30, 4, 10, 1), 1e-3)]
+    else:
+        problems = [("dense p>>n", _dense_problem(300, 3000, 20, 30, 0), 1e-2),
+                    ("tall", _dense_problem(50000, 150, 8, 20, 1), 1e-3)]
+    for name, (X, Y), eps in problems:
+        with warnings.catch_warnings():  # Numba cache load / compilation (dense or tall kernels) outside the timings
+            warnings.simplefilter("ignore")
+            l21_path(X[:2000], Y[:2000], n_alphas=3)
+        n, p = X.shape
+        T = Y.shape[1]
+        amax = l21_alpha_max(X, Y)
+        alphas = np.geomspace(amax, amax * eps, n_lambdas)
+        fns = {"skmtl": lambda: l21_path(X, Y, alphas=alphas, tol=tol, max_iter=100000,
+                                         return_intercept=True),
+               # a looser duality-gap tolerance, closer to the peers' accuracy at their defaults
+               "skmtl_loose": lambda: l21_path(X, Y, alphas=alphas, tol=loose_tol, max_iter=100000,
+                                               return_intercept=True)}
+        if adelie is not None:
+            # adelie's multigaussian loss is 1/(2nT) RSS: lambda = alpha / T with unit penalty factors
+            fns["adelie"] = lambda: adelie.grpnet(
+                X=X, glm=adelie.glm.multigaussian(Y), penalty=np.ones(p), lmda_path=alphas / T,
+                intercept=True, early_exit=False, progress_bar=False, n_threads=1)
+        glmnet_times = []
+        with tempfile.TemporaryDirectory() as d:
+            if not glmnet_skip:
+                _write_r_inputs(d, X, Y, alphas, {"idx": np.array(checked) + 1})
+
+                def run_glmnet():
+                    t, k, lam_diff = _rscript(d, _R_PATH, (n, p, T, n_lambdas, len(checked), thresh))
+                    glmnet_times.append(float(t))
+                    if int(k) != n_lambdas:
+                        return f"skip: glmnet stopped after {k} of {n_lambdas} lambdas"
+                    W = np.fromfile(os.path.join(d, "W.bin")).reshape(T, len(checked), p).transpose(1, 0, 2)
+                    b = np.fromfile(os.path.join(d, "b.bin")).reshape(len(checked), T)
+                    return W, b, float(lam_diff)
+
+                fns["glmnet"] = run_glmnet
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = interleaved(fns, repeat)
+        times = {k: v[0] for k, v in res.items()}
+        sols = {k: [(res[k][1][1][i], res[k][1][3][i]) for i in checked] for k in ("skmtl", "skmtl_loose")}
+        if "adelie" in res:
+            state = res["adelie"][1]
+            sols["adelie"] = [(state.betas[i].toarray().reshape(p, T).T, state.intercepts[i]) for i in checked]
+        if "glmnet" in res:
+            times["glmnet"] = min(glmnet_times)
+            out = res["glmnet"][1]
+            if isinstance(out, str):
+                notes.append(f"(h) {name}: {out[6:]}; no accuracy for glmnet.")
+            else:
+                sols["glmnet"] = list(zip(out[0], out[1]))
+                if out[2] > 1e-12:
+                    notes.append(f"(h) {name}: glmnet returned lambdas differing from ours by {out[2]:.1e}.")
+        objs = {k: np.array([_objective(X, Y, W, b, alphas[i]) for (W, b), i in zip(v, checked)])
+                for k, v in sols.items()}
+        best = np.min(list(objs.values()), axis=0)
+        sub = {k: float(np.max((v - best) / np.abs(best))) for k, v in objs.items()}
+        peers = [k for k in times if not k.startswith("skmtl")]
+        fastest = min(peers, key=times.get)
+        for ours, label in (("skmtl", ""), ("skmtl_loose", f" (skmtl tol={loose_tol:g})")):
+            for k in peers:
+                rows.append([f"(h) {name} path, {n_lambdas} lambdas to alpha_max*{eps:g}{label}",
+                             f"n={n}, p={p}, T={T}", _fmt_t(times[ours]), f"{k}: {_fmt_t(times[k])}",
+                             f"{times[ours] / times[k]:.2f}" + (" *" if k == fastest and len(peers) > 1 else ""),
+                             f"{sub[ours]:.1e} / {sub[k]:.1e}" if k in sub else f"{sub[ours]:.1e} / -"])
+    notes.append(
+        f"(h) one lambda sequence for all solvers: skmtl alpha = glmnet lambda (mgaussian, alpha=1, "
+        f"standardize=FALSE, intercept=TRUE; its objective 1/(2n) RSS + lambda sum_j ||beta_j||_2 is skmtl's; "
+        f"standardize.response=FALSE, the default, leaves Y unscaled) = "
+        f"T x adelie lambda (adelie.grpnet with glm.multigaussian, whose loss is 1/(2nT) RSS, unit penalty "
+        f"factors instead of the default sqrt(T), intercept=True, early_exit=False, n_threads=1). "
+        f"Suboptimality: the worst over lambda number {', '.join(str(i + 1) for i in checked)} of the "
+        f"objective relative to the best of the solvers there.")
+    notes.append(
+        f"(h) tolerances: skmtl tol={tol} (duality gap; the rows marked tol={loose_tol:g} use that "
+        f"looser gap, nearer the peers' accuracy); glmnet thresh={thresh:g} and adelie tol={thresh:g} "
+        f"(their defaults; coordinate-descent change criteria). glmnet runs in Rscript and is timed inside R "
+        f"around the glmnet / cv.glmnet call only (data loaded from binary files beforehand). glmnet and adelie "
+        f"run on one thread; skmtl's Numba kernels too, its full-gradient BLAS products on one thread below "
+        f"n p T = 5e7 and on BLAS's default threads above (the full-size tall case)"
+        + (f"; {r_version}." if r_version else "."))
+    if not glmnet_skip:
+        r, n_ = _glmnet_cv(quick, repeat, tol, thresh)
+        rows += r
+        notes += n_
+    return rows, notes
+
+
+def _glmnet_cv(quick, repeat, tol, thresh):
+    """(h) L21RegressorCV vs cv.glmnet on case (b)'s data (same folds and lambdas); ``(rows, notes)``."""
+    import tempfile
+
+    from sklearn.model_selection import KFold
+
+    from skmtl.linear import L21RegressorCV, l21_alpha_max
+
+    n, p, T = (80, 100, 4) if quick else (300, 1000, 10)
+    X, Y = _dense_problem(n, p, T, 20, 3)
+    n_lambdas, n_folds = (20, 3) if quick else (100, 5)
+    amax = l21_alpha_max(X, Y)
+    alphas = np.geomspace(amax, amax * 1e-2, n_lambdas)
+    splits = list(KFold(n_folds).split(X))
+    foldid = np.empty(n)
+    for k, (_, test) in enumerate(splits):
+        foldid[test] = k + 1
+    with warnings.catch_warnings():  # warm-up (Numba cache load)
+        warnings.simplefilter("ignore")
+        L21RegressorCV(n_alphas=3, cv=3).fit(X[:30], Y[:30])
+    glmnet_times = []
+    with tempfile.TemporaryDirectory() as d:
+        _write_r_inputs(d, X, Y, alphas, {"foldid": foldid})
+
+        def run_glmnet():
+            t, i, lam = _rscript(d, _R_CV, (n, p, T, n_lambdas, 0, thresh))
+            glmnet_times.append(float(t))
+            return int(i) - 1, float(lam)
+
+        fns = {"skmtl": lambda: L21RegressorCV(alphas=alphas, cv=splits, tol=tol, max_iter=100000).fit(X, Y),
+               "glmnet": run_glmnet}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = interleaved(fns, repeat)
+    ours, (i_glm, lam_glm) = res["skmtl"][1], res["glmnet"][1]
+    i_ours = int(np.argmin(np.abs(alphas - ours.alpha_)))
+    t_ours, t_glm = res["skmtl"][0], min(glmnet_times)
+    same = i_ours == i_glm
+    rows = [["(h) CV path vs cv.glmnet", f"n={n}, p={p}, T={T}, {n_lambdas} lambdas to alpha_max*0.01, "
+             f"{n_folds} folds", _fmt_t(t_ours), f"cv.glmnet: {_fmt_t(t_glm)}", f"{t_ours / t_glm:.2f}",
+             f"alpha_ {'same' if same else 'DIFFERENT'} as lambda.min (#{i_ours + 1} {ours.alpha_:.4g} / "
+             f"#{i_glm + 1} {lam_glm:.4g})"]]
+    return rows, [f"(h) CV: the same (train, test) splits (KFold({n_folds}) = cv.glmnet's foldid) and lambdas; "
+                  f"both time the fold paths plus a fit on all rows (cv.glmnet: the whole path; "
+                  f"L21RegressorCV: the path down to alpha_); default scoring (held-out MSE), "
+                  f"lambda.min for glmnet."]
+
+
 _GENOMICS_CHILD = textwrap.dedent("""
     import json, sys, time, os
     import numpy as np
@@ -346,7 +596,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--tol", type=float, default=1e-5)
-    parser.add_argument("--cases", default="a,b,d,e,f,g")
+    parser.add_argument("--cases", default="a,b,d,e,f,g,h")
     parser.add_argument("--peer-timeout", type=float, default=300)
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 3)
@@ -366,6 +616,10 @@ def main(argv=None):
         notes += n_
     if "g" in which:
         r, n_ = case_nonconvex(args.quick, repeat, args.tol)
+        rows += r
+        notes += n_
+    if "h" in which:
+        r, n_ = case_glmnet_adelie(args.quick, repeat, args.tol)
         rows += r
         notes += n_
     if "d" in which:

@@ -1,6 +1,5 @@
 """L2,1 (multi-task group lasso) solver and estimators."""
 
-import warnings
 
 import numpy as np
 import pytest

@@ -7,9 +7,11 @@ rescaled to sum to ``n_features`` so that ``alpha`` keeps its meaning across
 choices of factors (all ones is the unweighted penalty).
 """
 
+import numbers
+
 import numpy as np
 
-__all__ = ["check_penalty_factor", "check_l1_ratios"]
+__all__ = ["check_penalty_factor", "check_l1_ratios", "check_penalty"]
 
 
 def check_penalty_factor(penalty_factor, n_features, owner):
@@ -61,3 +63,20 @@ def check_l1_ratios(l1_ratio, owner):
         raise ValueError(f"{owner}: l1_ratio values must lie in [0, 1]; got {l1_ratio!r}.")
     return values
 
+
+def check_penalty(penalty, gamma, owner):
+    """Keyword arguments ``penalty``, ``gamma`` of :class:`~skmtl.linear.L21Solver`, checked.
+
+    ``penalty`` is one of the row penalties of the block coordinate descent;
+    ``gamma`` (MCP: above 1, SCAD: above 2) is dropped for the group lasso.
+    Errors name ``owner``.
+    """
+    kinds = ("group_lasso", "group_mcp", "group_scad")
+    if penalty not in kinds:
+        raise ValueError(f"{owner}: penalty must be one of {kinds}; got {penalty!r}.")
+    if gamma is not None and penalty != "group_lasso":
+        low = 1.0 if penalty == "group_mcp" else 2.0
+        if not (isinstance(gamma, numbers.Real) and gamma > low):
+            raise ValueError(f"{owner}: gamma must be a number greater than {low:g} for "
+                             f"penalty={penalty!r}; got {gamma!r}.")
+    return {"penalty": penalty, "gamma": gamma if penalty != "group_lasso" else None}

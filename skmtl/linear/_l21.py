@@ -30,25 +30,12 @@ from sklearn.exceptions import ConvergenceWarning
 from .._new_task import _SupportTransferMixin
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty_factor
+from ._base import check_l1_ratios, check_penalty, check_penalty_factor
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._path import _l21_path_data, _l21_path_predictions
 
 __all__ = ["L21Regressor", "L21RegressorCV"]
-
-
-def _check_penalty(penalty, gamma, owner):
-    """Keyword arguments ``penalty``, ``gamma`` of :class:`L21Solver`, checked with ``owner`` named."""
-    kinds = ("group_lasso", "group_mcp", "group_scad")
-    if penalty not in kinds:
-        raise ValueError(f"{owner}: penalty must be one of {kinds}; got {penalty!r}.")
-    if gamma is not None and penalty != "group_lasso":
-        low = 1.0 if penalty == "group_mcp" else 2.0
-        if not (isinstance(gamma, numbers.Real) and gamma > low):
-            raise ValueError(f"{owner}: gamma must be a number greater than {low:g} for "
-                             f"penalty={penalty!r}; got {gamma!r}.")
-    return {"penalty": penalty, "gamma": gamma if penalty != "group_lasso" else None}
 
 
 def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000,
@@ -202,7 +189,7 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         f = check_penalty_factor(self.penalty_factor, data.n_features, name)
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            l1_ratio=self.l1_ratio, penalty_factor=f,
-                           **_check_penalty(self.penalty, self.gamma, name))
+                           **check_penalty(self.penalty, self.gamma, name))
         if prev is not None and prev.shape == (data.n_tasks, data.n_features):
             solver.set_coef(prev.T)
         gap, n_iter, conv = solver.solve(self.alpha, tol=self.tol, max_iter=self.max_iter,
@@ -307,7 +294,7 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
                 "tol": self.tol, "max_iter": self.max_iter,
                 "penalty_factor": check_penalty_factor(self.penalty_factor, self.n_features_in_, name),
-                **_check_penalty(self.penalty, self.gamma, name)}
+                **check_penalty(self.penalty, self.gamma, name)}
 
     @property
     def _refit_along_path(self):
