@@ -490,3 +490,107 @@ def test_prox_of_the_norm_is_the_one_dimensional_minimum(kind):
                 return (v - x) ** 2 / (2 * tau) + _row_pen(kind, v, a, gamma)
 
             assert f(y) <= min(f(v) for v in grid) + 1e-9
+
+
+# ---------------------------------------------------------------- sparse group lasso
+
+def _sgl_cvxpy_value(X, y, rows, tasks, T, omega, alpha, beta, f):
+    cp = pytest.importorskip("cvxpy")
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    W = cp.Variable((X.shape[1], T))
+    b = cp.Variable(T)
+    terms = []
+    for t in range(T):
+        s = tasks == t
+        terms.append(cp.sum(cp.multiply(omega[s], cp.square(y[s] - X[rows[s]] @ W[:, t] - b[t]))))
+    pen = alpha * (f @ cp.norm(W, 2, axis=1)) + beta * (f @ cp.sum(cp.abs(W), axis=1))
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum(cp.hstack(terms)) + pen))
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11)
+    return prob.value
+
+
+@pytest.mark.parametrize("layout", ["wide_nan_weights", "long_balanced", "sparse"])
+@pytest.mark.parametrize("alpha, beta", [(0.05, 0.02), (0.01, 0.05), (0.0, 0.04)])
+def test_sparse_group_objective_against_cvxpy(layout, alpha, beta):
+    from skmtl.linear import SparseGroupRegressor
+
+    X, Y = _problem(21, nan_frac=0.25)
+    n, T = Y.shape
+    rng = np.random.default_rng(21)
+    f = rng.uniform(0.5, 2.0, X.shape[1])
+    f[3] = 0.0
+    sw = rng.uniform(0.3, 2.0, n)
+    est = SparseGroupRegressor(alpha, beta, penalty_factor=f, tol=1e-13, max_iter=100000)
+    if layout == "wide_nan_weights":
+        rows, tasks = np.nonzero(~np.isnan(Y))
+        y, omega, Xd = Y[rows, tasks], sw[rows] * T / sw[rows].sum(), X
+        est.fit(X, Y, sample_weight=sw)
+    elif layout == "long_balanced":
+        Xl, y, rows, tasks = _long(X, Y, drop=0.3)
+        omega = 1.0 / np.bincount(tasks, minlength=T)[tasks]
+        Xd = X
+        est.set_params(task_column=0, task_weight="balanced").fit(Xl, y)
+    else:
+        Xs = X.copy()
+        Xs[np.abs(Xs) < 0.7] = 0.0
+        Xd = sp.csc_matrix(Xs)
+        rows, tasks = np.nonzero(~np.isnan(Y))
+        y, omega = Y[rows, tasks], np.full(len(rows), T / len(rows))
+        est.fit(Xd, Y)
+    fr = _rescaled(f)
+    Xa = Xd.toarray() if sp.issparse(Xd) else Xd
+    pred = np.einsum("ij,ij->i", Xa[rows], est.coef_[tasks]) + est.intercept_[tasks]
+    ours = (0.5 * omega @ (y - pred) ** 2 + alpha * fr @ np.linalg.norm(est.coef_, axis=0)
+            + beta * fr @ np.abs(est.coef_).sum(axis=0))
+    ref = _sgl_cvxpy_value(Xd, y, rows, tasks, T, omega, alpha, beta, fr)
+    assert abs(ours - ref) / abs(ref) < 1e-6
+    assert np.all(est.coef_[:, 3] != 0)  # unpenalized
+
+
+def test_sparse_group_zeros_rows_and_entries():
+    from skmtl.linear import L21Regressor, SparseGroupRegressor
+
+    rng = np.random.default_rng(22)
+    X = rng.standard_normal((200, 20))
+    W = np.zeros((20, 5))
+    W[:4] = 2.0 * rng.standard_normal((4, 5))
+    W[0, :2] = 0.0  # a shared feature that two tasks do not use
+    Y = X @ W + 0.3 * rng.standard_normal((200, 5))
+    m = SparseGroupRegressor(alpha=0.05, beta=0.05).fit(X, Y)
+    assert np.all(m.coef_[:, 4:] == 0)  # rows
+    assert np.all(m.coef_[:2, 0] == 0) and np.all(m.coef_[2:, 0] != 0)  # entries of a kept row
+    gl = L21Regressor(0.05).fit(X, Y)
+    np.testing.assert_allclose(SparseGroupRegressor(alpha=0.05, beta=0.0, tol=1e-12).fit(X, Y).coef_,
+                               L21Regressor(0.05, tol=1e-12).fit(X, Y).coef_, atol=1e-8)
+    assert np.all(gl.coef_[:, 0] != 0)  # the group lasso keeps the whole row
+
+
+def test_sparse_group_cv_grid_and_strengths():
+    from skmtl.linear import SparseGroupRegressor, SparseGroupRegressorCV
+
+    X, Y = _problem(23, n=80, p=15, T=4, nan_frac=0.1)
+    cv = SparseGroupRegressorCV(l1_ratio=[0.2, 0.8], n_alphas=8, cv=3, tol=1e-10).fit(X, Y)
+    assert cv.alphas_.shape == (2, 8) and cv.mse_path_.shape == (2, 8, 3)
+    assert cv.l1_ratio_ in (0.2, 0.8)
+    assert cv.alpha_ + cv.beta_ == pytest.approx(cv.lambda_)
+    assert cv.beta_ == pytest.approx(cv.l1_ratio_ * cv.lambda_)
+    ref = SparseGroupRegressor(cv.alpha_, cv.beta_, tol=1e-10).fit(X, Y)
+    np.testing.assert_allclose(cv.coef_, ref.coef_, atol=1e-7)
+    # the grid starts where every coefficient is zero
+    k = 0 if cv.l1_ratio_ == 0.2 else 1
+    lam = cv.alphas_[k, 0]
+    top = SparseGroupRegressor(lam * (1 - cv.l1_ratio_) * 1.001, lam * cv.l1_ratio_ * 1.001, tol=1e-12).fit(X, Y)
+    below = SparseGroupRegressor(lam * (1 - cv.l1_ratio_) * 0.95, lam * cv.l1_ratio_ * 0.95, tol=1e-12).fit(X, Y)
+    assert np.all(top.coef_ == 0) and np.any(below.coef_ != 0)
+
+
+def test_sparse_group_bad_input_is_named():
+    from skmtl.linear import SparseGroupRegressor, SparseGroupRegressorCV
+
+    X, Y = _problem(24)
+    with pytest.raises(ValueError, match="beta"):
+        SparseGroupRegressor(0.1, -1.0).fit(X, Y)
+    with pytest.raises(ValueError, match="SparseGroupRegressorCV: l1_ratio"):
+        SparseGroupRegressorCV(l1_ratio=[1.5], cv=3).fit(X, Y)
+    with pytest.raises(ValueError, match="SparseGroupRegressor: penalty_factor"):
+        SparseGroupRegressor(0.1, 0.1, penalty_factor=np.ones(3)).fit(X, Y)

@@ -13,6 +13,7 @@ Engine (small parts that the solvers talk to):
 Estimators:
 
 * joint feature selection and shared low rank: :class:`L21Regressor`,
+  :class:`SparseGroupRegressor` (L2,1 + L1),
   :class:`TraceNormRegressor`, :class:`DirtyRegressor`,
   :class:`SparseLowRankRegressor`, :class:`L21Classifier`,
   :class:`TraceNormClassifier` and the ``*CV`` versions;
@@ -32,6 +33,7 @@ from ._composite import DirtyRegressor, SparseLowRankRegressor
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import FistaResult, fista
 from ._l21 import L21Regressor, L21RegressorCV
+from ._sparse_group import SparseGroupRegressor, SparseGroupRegressorCV
 from ._path import alpha_grid, l21_alpha_max, l21_path
 from ._penalties import L1, L21, L1Inf, Ridge, SplitPenalty, TraceNorm, WeightedL21
 from ._relationship import (
@@ -49,6 +51,8 @@ __all__ = [
     # estimators
     "L21Regressor",
     "L21RegressorCV",
+    "SparseGroupRegressor",
+    "SparseGroupRegressorCV",
     "L21Classifier",
     "L21ClassifierCV",
     "TraceNormRegressor",

@@ -67,8 +67,9 @@ _CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last inte
 _SUPPORT_PASS = 0.9  # large working sets: a support-only pass before each full pass when the support is below this fraction
 _NO_SUB = np.zeros(0, dtype=np.int64)
 # the row penalty of the block update (see _bst)
-GROUP_LASSO, GROUP_MCP, GROUP_SCAD = 0, 1, 2
-PENALTY_KINDS = {"group_lasso": GROUP_LASSO, "group_mcp": GROUP_MCP, "group_scad": GROUP_SCAD}
+GROUP_LASSO, GROUP_MCP, GROUP_SCAD, SPARSE_GROUP = 0, 1, 2, 3
+PENALTY_KINDS = {"group_lasso": GROUP_LASSO, "group_mcp": GROUP_MCP, "group_scad": GROUP_SCAD,
+                 "sparse_group": SPARSE_GROUP}
 _WS_GROWTH = 2  # working set: this many times the support (at least)
 _blas_controller = None
 
@@ -258,6 +259,8 @@ def _penalty(W, ws, pen, nc):
         x = np.sqrt(sq)
         if nc is None:
             val += lam1[j] * x + 0.5 * lam2[j] * sq
+        elif nc[0] == SPARSE_GROUP:
+            val += lam1[j] * x + nc[2][j] * np.sum(np.abs(W[j])) + 0.5 * lam2[j] * sq
         else:
             val += _row_pen(nc[0], x, lam1[j], nc[1]) + 0.5 * lam2[j] * sq
     return val
@@ -347,6 +350,38 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
 
 
 @njit(cache=True, nogil=True)
+def _soft_norm(v, b):
+    """``||S_b(v)||_2``, the soft-thresholded vector's norm."""
+    acc = 0.0
+    for t in range(v.shape[0]):
+        x = abs(v[t]) - b
+        if x > 0.0:
+            acc += x * x
+    return np.sqrt(acc)
+
+
+@njit(cache=True, nogil=True)
+def _sgl_scale(v, a, b):
+    """Largest ``s <= 1`` with ``||S_b(s v)||_2 <= a`` (bisection; the norm grows with ``s``)."""
+    if _soft_norm(v, b) <= a:
+        return 1.0
+    lo = 0.0
+    hi = 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        acc = 0.0
+        for t in range(v.shape[0]):
+            x = mid * abs(v[t]) - b
+            if x > 0.0:
+                acc += x * x
+        if np.sqrt(acc) <= a:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
 def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
     """Check statistics of the full gradient ``G`` (minus the gradient).
 
@@ -389,31 +424,44 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
     conj = 0.0
     free = 0.0
     uw = 0.0
+    sgl = nc is not None and nc[0] == SPARSE_GROUP
     for j in range(p):
         a = lam1[j]
         r = lam2[j]
+        b = nc[2][j] if sgl else 0.0
         gn = gnorm[j]
         wn = wnorm[j]
+        # gz: the norm compared with a (sparse group: of the soft-thresholded gradient,
+        # the dual ball being {u + v: ||u||_2 <= a, ||v||_inf <= b})
+        gz = _soft_norm(G[j], b) if b > 0.0 else gn
         if r > 0.0:
-            e2 = 0.0
-            for t in range(T):
-                e = G[j, t] - r * W[j, t]
-                e2 += e * e
-            ge = np.sqrt(e2)
-            ex = gn - a
+            ex = gz - a
             if ex > 0.0:
                 conj += ex * ex / (2.0 * r)
             w2 = wn * wn
             pval += 0.5 * r * w2
             ridge += r * w2
-        else:
-            ge = gn
-            if a > 0.0 and gn > a:
-                conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
-        if a > 0.0 and ge * smax > a:
-            smax = a / ge
+        elif (a > 0.0 or b > 0.0) and gz > a:
+            conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
+        if a > 0.0 or b > 0.0:
+            if r > 0.0:
+                e = np.empty(T)
+                for t in range(T):
+                    e[t] = G[j, t] - r * W[j, t]
+            else:
+                e = G[j]
+            if sgl:
+                sj = _sgl_scale(e, a, b)
+            else:
+                ge = np.sqrt(np.sum(e * e)) if r > 0.0 else gn
+                sj = a / ge if ge > a else 1.0
+            if sj < smax:
+                smax = sj
         if wn > 0:
             if nc is None:
+                pval += a * wn
+                f = a / wn + r
+            elif sgl:
                 pval += a * wn
                 f = a / wn + r
             else:
@@ -421,24 +469,30 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
                 f = _row_pen_slope(nc[0], wn, a, nc[1]) / wn + r
             e2 = 0.0
             for t in range(T):
-                e = G[j, t] - f * W[j, t]
-                e2 += e * e
+                if sgl and W[j, t] == 0.0:  # entry at zero: distance of G to [-b, b]
+                    d = max(abs(G[j, t]) - b, 0.0)
+                elif sgl:
+                    pval += b * abs(W[j, t])
+                    d = G[j, t] - f * W[j, t] - (b if W[j, t] > 0.0 else -b)
+                else:
+                    d = G[j, t] - f * W[j, t]
+                e2 += d * d
             sc = np.sqrt(e2)
             n_supp += 1
             pr = np.inf
         else:
-            sc = max(gn - a, 0.0)
-            if a == 0.0:
+            sc = max(gz - a, 0.0)
+            if a == 0.0 and b == 0.0:
                 pr = np.inf  # unpenalized (or pure ridge) rows: always in the working set
             else:
                 # violators first, then the features closest to entering (distance
                 # to the constraint in the metric of the column): a stable order
-                pr = (gn - a) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
+                pr = (gz - a) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
         if L[j] == 0:
             sc = -1.0
             if not wn > 0:
                 pr = -np.inf
-        elif a == 0.0 and r == 0.0:
+        elif a == 0.0 and r == 0.0 and b == 0.0:
             free += gn * gn / L[j]
             for t in range(T):
                 uw += G[j, t] * W[j, t]
@@ -628,7 +682,9 @@ def _bst(W, j, g, Lj, pen, nc, delta):
     the group lasso, ``s = (1 - a / (L_j ||z||))_+ / (1 + r / L_j)`` (block
     soft-thresholding, then the ridge shrinkage) and, for MCP/SCAD, the
     one-dimensional prox :func:`_prox_norm` of ``L_j ||z|| / (L_j + r)`` at step
-    ``1 / (L_j + r)``. Writes ``delta = W_j^new - W_j^old`` and returns
+    ``1 / (L_j + r)``; for the sparse group lasso (``nc[2]`` the entrywise L1
+    strengths) soft-thresholding of the entries of ``z`` at ``b_j / L_j``, then
+    the group lasso step. Writes ``delta = W_j^new - W_j^old`` and returns
     ``||delta||_2``.
     """
     a = pen[0][j]
@@ -640,6 +696,19 @@ def _bst(W, j, g, Lj, pen, nc, delta):
         nz += g[t] * g[t]
     nz = np.sqrt(nz)
     if nc is None:
+        thr = a / Lj
+        scale = (1.0 - thr / nz) if nz > thr else 0.0
+        if r != 0.0:
+            scale /= 1.0 + r / Lj
+    elif nc[0] == SPARSE_GROUP:  # soft-threshold the entries, then the row
+        bl = nc[2][j] / Lj
+        nz = 0.0
+        for t in range(T):
+            x = g[t]
+            x = x - bl if x > bl else (x + bl if x < -bl else 0.0)
+            g[t] = x
+            nz += x * x
+        nz = np.sqrt(nz)
         thr = a / Lj
         scale = (1.0 - thr / nz) if nz > thr else 0.0
         if r != 0.0:
@@ -1255,6 +1324,27 @@ def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
     return epoch, viol
 
 
+def _sgl_alpha_max(G, a, b):
+    """``max_j`` of the ``alpha`` solving ``||S_{alpha b_j}(G_j)||_2 = alpha a_j`` (rows of ``G``).
+
+    The left side decreases and the right side increases with ``alpha``;
+    vectorized bisection between 0 and the ``alpha`` at which either part alone
+    zeroes the row.
+    """
+    gn = np.sqrt((G ** 2).sum(axis=1))
+    ginf = np.abs(G).max(axis=1) if G.size else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hi = np.minimum(np.where(a > 0, gn / a, np.inf), np.where(b > 0, ginf / b, np.inf))
+    lo = np.zeros_like(hi)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        S = np.maximum(np.abs(G) - (mid * b)[:, None], 0.0)
+        inside = np.sqrt((S ** 2).sum(axis=1)) <= mid * a
+        hi = np.where(inside, mid, hi)
+        lo = np.where(inside, lo, mid)
+    return float(hi.max()) if hi.size else 0.0
+
+
 # --------------------------------------------------------------------------
 # the solver object: data prepared once, warm starts along a path
 # --------------------------------------------------------------------------
@@ -1289,6 +1379,9 @@ class L21Solver:
     gamma : float, default=None
         Concavity of MCP (default 3, must exceed 1) and SCAD (default 3.7, must
         exceed 2).
+    l1_share : float in [0, 1], default=0.5
+        Sparse group lasso only (``penalty="sparse_group"``): the row penalty
+        is ``alpha l1_ratio f_j ((1 - l1_share) ||W_j||_2 + l1_share ||W_j||_1)``.
     precompute : "auto" or bool, default="auto"
         Covariance (Gram) updates (:func:`_epoch_gram`): an update costs
         ``O(p T)`` instead of ``O(n T)``. Possible on complete wide input with a
@@ -1297,7 +1390,8 @@ class L21Solver:
     """
 
     def __init__(self, data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
-                 penalty_factor=None, penalty="group_lasso", gamma=None, precompute="auto"):
+                 penalty_factor=None, penalty="group_lasso", gamma=None, l1_share=0.5,
+                 precompute="auto"):
         X = data.X
         self.n_features = p = data.n_features
         self.n_samples = n = data.n_samples
@@ -1411,7 +1505,7 @@ class L21Solver:
             raise ValueError(f"penalty must be one of {sorted(PENALTY_KINDS)}; got {penalty!r}.")
         self._kind = PENALTY_KINDS[penalty]
         if gamma is None:
-            gamma = {GROUP_LASSO: 0.0, GROUP_MCP: 3.0, GROUP_SCAD: 3.7}[self._kind]
+            gamma = {GROUP_MCP: 3.0, GROUP_SCAD: 3.7}.get(self._kind, 0.0)
         gamma = float(gamma)
         if self._kind == GROUP_MCP and not gamma > 1.0:
             raise ValueError(f"gamma must be greater than 1 for group MCP; got {gamma}.")
@@ -1427,10 +1521,17 @@ class L21Solver:
         self.l1_ratio = float(l1_ratio)
         self._pw = self.l1_ratio * f  # alpha * _pw: strength of the L2 norm of each row
         self._rw = (1.0 - self.l1_ratio) * f  # alpha * _rw: strength of the ridge of each row
+        self._l1w = np.zeros(0)  # alpha * _l1w: entrywise L1 strength (sparse group lasso)
+        if self._kind == SPARSE_GROUP:
+            if not 0.0 <= float(l1_share) <= 1.0:
+                raise ValueError(f"l1_share must lie in [0, 1]; got {l1_share!r}.")
+            self._l1w = self._pw * float(l1_share)
+            self._pw = self._pw * (1.0 - float(l1_share))
         # unpenalized non-constant features: no dual constraint a rescaling can meet
         self._n_free = int(np.count_nonzero((f == 0) & (self._L > 0)))
-        # features with a ridge and no L2 norm: the rescaled dual point is not feasible
-        self._pure_ridge = bool(np.any((self._pw == 0) & (self._rw > 0)))
+        # features with a ridge and no norm: the rescaled dual point is not feasible
+        penalized = self._pw > 0 if self._kind != SPARSE_GROUP else (self._pw > 0) | (self._l1w > 0)
+        self._pure_ridge = bool(np.any(~penalized & (self._rw > 0)))
         self.W = np.zeros((p, T))
         self._c = np.zeros(T)
         self._grad_cache = None
@@ -1575,9 +1676,11 @@ class L21Solver:
         features, ``G = X_c^T (omega r)`` being minus the gradient at the model
         where only the unpenalized features (``f_j = 0``) are fitted (``W = 0``
         when there are none: ``G = X_c^T (omega y_c)``). The coefficients of the
-        solver are left as they were.
+        solver are left as they were. Sparse group lasso: for each row the ``alpha``
+        at which ``||S_{alpha b_j}(G_j)||_2 = alpha a_j`` (bisection; ``a_j``, ``b_j``
+        the group and entrywise weights).
         """
-        pen = self._pw > 0
+        pen = self._penalized_rows()
         if self.n_features == 0 or not pen.any():
             if self.l1_ratio == 0.0:
                 raise ValueError(
@@ -1585,8 +1688,15 @@ class L21Solver:
                     "coefficients): give the alphas explicitly.")
             return 0.0
         G = self._grad_at_null_model(fit_free=self._n_free > 0)
+        if self._kind == SPARSE_GROUP:
+            return _sgl_alpha_max(G[pen], self._pw[pen], self._l1w[pen])
         gn = np.sqrt((G[pen] ** 2).sum(axis=1))
         return float((gn / self._pw[pen]).max()) if gn.size else 0.0
+
+    def _penalized_rows(self):
+        if self._kind == SPARSE_GROUP:
+            return (self._pw > 0) | (self._l1w > 0)
+        return self._pw > 0
 
     def _grad_at_null_model(self, fit_free):
         """Minus the gradient at ``W = 0``, or (``fit_free``) with the unpenalized rows fitted.
@@ -1608,8 +1718,8 @@ class L21Solver:
             if fit_free:  # fit the unpenalized features alone: the others held at zero
                 self._kind = GROUP_LASSO  # the penalized rows stay at zero whatever the penalty
                 with self.single_thread_blas():
-                    self._solve_lams(np.where(self._pw > 0, 1e300, 0.0), np.zeros(self.n_features),
-                                     tol=1e-10, max_iter=10000)
+                    self._solve_lams(np.where(self._penalized_rows(), 1e300, 0.0),
+                                     np.zeros(self.n_features), tol=1e-10, max_iter=10000)
             if self.mode == _GRAM:
                 return self._gram_state()[0]
             M, _ = self._weighted_residual()
@@ -1681,16 +1791,22 @@ class L21Solver:
     def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
         alpha = float(alpha)
         return self._solve_lams(alpha * self._pw, alpha * self._rw, tol=tol, max_iter=max_iter,
-                                p0=p0, use_acc=use_acc, K=K, verbose=verbose)
+                                p0=p0, use_acc=use_acc, K=K, verbose=verbose, lam_l1=alpha * self._l1w)
+
+    def _nc(self, lam_l1=None):
+        """The penalty tuple of the kernels: None (group lasso) or ``(kind, gamma, L1 strengths)``."""
+        if self._kind == GROUP_LASSO:
+            return None
+        return (self._kind, self._gamma, np.zeros(0) if lam_l1 is None else lam_l1)
 
     def _solve_lams(self, lam1, lam2, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5,
-                    verbose=0):
-        """Minimize with the per-feature strengths ``lam1`` (L2) and ``lam2`` (ridge)."""
+                    verbose=0, lam_l1=None):
+        """Minimize with the per-feature strengths ``lam1`` (L2), ``lam2`` (ridge), ``lam_l1`` (L1)."""
         p, T = self.n_features, self.n_tasks
         W = self.W
         pen = (lam1, lam2)
-        convex = self._kind == GROUP_LASSO
-        nc = None if convex else (self._kind, self._gamma)
+        convex = self._kind in (GROUP_LASSO, SPARSE_GROUP)
+        nc = self._nc(lam_l1)
         # convex: duality gap relative to the centered target energy; non-convex:
         # KKT violation relative to the largest row gradient at W = 0
         tol_abs = tol * 2.0 * self._P0 if convex else tol * self._grad0_scale()
@@ -1808,5 +1924,5 @@ class L21Solver:
             fit, _ = self._objective_terms(r)
         alpha = float(alpha)
         ws = np.arange(self.n_features)
-        nc = None if self._kind == GROUP_LASSO else (self._kind, self._gamma)
+        nc = self._nc(alpha * self._l1w)
         return fit + _penalty(self.W, ws, (alpha * self._pw, alpha * self._rw), nc)

@@ -39,23 +39,26 @@ __all__ = ["L21Regressor", "L21RegressorCV"]
 
 
 def _l21_cv_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4, max_iter=1000,
-                 warn=False, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None):
+                 warn=False, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
+                 l1_share=0.5):
     coefs, intercepts, _, n_iters = _l21_path_data(
         data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol,
         max_iter=max_iter, warn=warn, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
-        penalty=penalty, gamma=gamma)
+        penalty=penalty, gamma=gamma, l1_share=l1_share)
     return coefs, intercepts, n_iters
 
 
 def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
-                      penalty_factor=None, **_):
-    # the same for every row penalty: each has slope alpha l1_ratio f_j at zero
+                      penalty_factor=None, penalty="group_lasso", l1_share=0.5, **_):
+    # MCP and SCAD have the group lasso's: each has slope alpha l1_ratio f_j at zero
     if l1_ratio == 0:
         raise ValueError(
             "L21RegressorCV: l1_ratio=0 (a pure ridge) has no alpha_max, so no automatic alpha "
             "grid; give alphas explicitly or use l1_ratio > 0.")
-    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
-                     l1_ratio=l1_ratio, penalty_factor=penalty_factor).alpha_max()
+    if penalty != "sparse_group":
+        penalty = "group_lasso"
+    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight, l1_ratio=l1_ratio,
+                     penalty_factor=penalty_factor, penalty=penalty, l1_share=l1_share).alpha_max()
 
 
 class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):

@@ -61,7 +61,7 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
 
 def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
                    max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0,
-                   l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None):
+                   l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None, l1_share=0.5):
     """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters.
 
     ``penalty_factor`` is used as given (already rescaled).
@@ -69,7 +69,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     if solver is None:
         solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
                            l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty,
-                           gamma=gamma)
+                           gamma=gamma, l1_share=l1_share)
     if coef_init is not None:
         solver.set_coef(np.asarray(coef_init, dtype=np.float64).T)
     A, T, p = len(alphas), data.n_tasks, data.n_features
@@ -100,7 +100,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
 
 def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
                           max_iter=1000, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
-                          gamma=None):
+                          gamma=None, l1_share=0.5):
     """Predictions (n_obs_test, n_alphas) on ``test`` of the path fitted on ``train``.
 
     The cross-validation form of the path: each alpha is scored as it is
@@ -108,7 +108,8 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
     Non-convergence on a fold is not warned about (the refit on all the data warns).
     """
     solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight,
-                       l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty, gamma=gamma)
+                       l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty, gamma=gamma,
+                       l1_share=l1_share)
     pred = np.empty((test.n_obs, len(alphas)))
     X, rows, task = test.X, test.rows, test.task_of_obs
     with solver.single_thread_blas():
