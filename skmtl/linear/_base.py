@@ -8,10 +8,12 @@ choices of factors (all ones is the unweighted penalty).
 """
 
 import numbers
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["check_penalty_factor", "check_l1_ratios", "check_penalty"]
+__all__ = ["check_penalty_factor", "check_l1_ratios", "check_penalty", "fit_block_solver"]
 
 
 def check_penalty_factor(penalty_factor, n_features, owner):
@@ -80,3 +82,29 @@ def check_penalty(penalty, gamma, owner):
             raise ValueError(f"{owner}: gamma must be a number greater than {low:g} for "
                              f"penalty={penalty!r}; got {gamma!r}.")
     return {"penalty": penalty, "gamma": gamma if penalty != "group_lasso" else None}
+
+
+def fit_block_solver(est, solver, alpha, prev=None, convex=True):
+    """Solve ``solver`` (an :class:`~skmtl.linear.L21Solver`) at ``alpha`` and store the fit on ``est``.
+
+    Starts from ``prev`` (``coef_`` of shape (n_tasks, n_features), warm start) when it has
+    the right shape, warns (``ConvergenceWarning``, naming ``est``) when the stopping rule
+    was not met, and sets ``coef_``, ``intercept_``, ``dual_gap_`` and ``n_iter_``.
+    ``convex=False``: the rule is the KKT violation (MCP, SCAD), not the duality gap.
+    """
+    if prev is not None and prev.shape == (solver.n_tasks, solver.n_features):
+        solver.set_coef(prev.T)
+    gap, n_iter, conv = solver.solve(alpha, tol=est.tol, max_iter=est.max_iter, verbose=est.verbose)
+    if not conv:
+        what = ("duality gap {:.3g} is above tol={} x the centered target energy" if convex else
+                "KKT violation {:.3g} is above tol={} x the largest gradient row norm at zero")
+        warnings.warn(
+            f"{type(est).__name__} did not converge: {what.format(gap, est.tol)} after "
+            f"max_iter={est.max_iter} epochs. Increase max_iter, increase tol, or scale the features.",
+            ConvergenceWarning,
+        )
+    est.coef_ = solver.W.T.copy()
+    est.intercept_ = solver.intercept.copy()
+    est.dual_gap_ = float(gap)
+    est.n_iter_ = int(n_iter)
+    return est

@@ -21,16 +21,14 @@ scikit-learn's :class:`~sklearn.linear_model.MultiTaskElasticNet` (same
 """
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 
 from .._new_task import _SupportTransferMixin
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty, check_penalty_factor
+from ._base import check_l1_ratios, check_penalty, check_penalty_factor, fit_block_solver
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._path import _l21_path_data, _l21_path_predictions
@@ -193,24 +191,7 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            l1_ratio=self.l1_ratio, penalty_factor=f,
                            **check_penalty(self.penalty, self.gamma, name))
-        if prev is not None and prev.shape == (data.n_tasks, data.n_features):
-            solver.set_coef(prev.T)
-        gap, n_iter, conv = solver.solve(self.alpha, tol=self.tol, max_iter=self.max_iter,
-                                         verbose=self.verbose)
-        if not conv:
-            what = ("duality gap {:.3g} is above tol={} x the centered target energy"
-                    if self.penalty == "group_lasso" else
-                    "KKT violation {:.3g} is above tol={} x the largest gradient row norm at zero")
-            warnings.warn(
-                f"{name} did not converge: {what.format(gap, self.tol)} after "
-                f"max_iter={self.max_iter} epochs. Increase max_iter, increase tol, or scale the features.",
-                ConvergenceWarning,
-            )
-        self.coef_ = solver.W.T.copy()
-        self.intercept_ = solver.intercept.copy()
-        self.dual_gap_ = float(gap)
-        self.n_iter_ = int(n_iter)
-        return self
+        return fit_block_solver(self, solver, self.alpha, prev, convex=self.penalty == "group_lasso")
 
 
 class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):

@@ -15,15 +15,13 @@ and the duality gap uses the dual ball ``{u + v: ||u||_2 <= alpha f_j,
 """
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty_factor
+from ._base import check_l1_ratios, check_penalty_factor, fit_block_solver
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._l21 import _l21_cv_alpha_max, _l21_cv_path
@@ -140,21 +138,7 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         total, share = _split(self.alpha, self.beta)
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            penalty_factor=f, penalty="sparse_group", l1_share=share)
-        if prev is not None and prev.shape == (data.n_tasks, data.n_features):
-            solver.set_coef(prev.T)
-        gap, n_iter, conv = solver.solve(total, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
-        if not conv:
-            warnings.warn(
-                f"{name} did not converge: duality gap {gap:.3g} is above tol={self.tol} x the "
-                f"centered target energy after max_iter={self.max_iter} epochs. Increase max_iter, "
-                f"increase tol, or scale the features.",
-                ConvergenceWarning,
-            )
-        self.coef_ = solver.W.T.copy()
-        self.intercept_ = solver.intercept.copy()
-        self.dual_gap_ = float(gap)
-        self.n_iter_ = int(n_iter)
-        return self
+        return fit_block_solver(self, solver, total, prev)
 
 
 def _sg_cv_path(data, alphas, *, warn=False, **params):
