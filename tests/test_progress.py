@@ -77,17 +77,12 @@ def test_estimator_verbose_bar(case, capsys):
 @pytest.mark.parametrize("path", ["l21", "trace"])
 def test_path_verbose_bar(path, capsys):
     pytest.importorskip("tqdm")
-    from skmtl._data import validate_fit_data
     from skmtl.linear import l21_path, trace_norm_path
-    from skmtl.linear._path import _PathInput
 
     X, Y = _reg_data()
     alphas = [1.0, 0.5, 0.1]
-    if path == "l21":
-        run = lambda v: l21_path(X, Y, alphas=alphas, verbose=v)  # noqa: E731
-    else:
-        data = validate_fit_data(_PathInput(), X, Y, None)
-        run = lambda v: trace_norm_path(data, alphas, verbose=v)  # noqa: E731
+    path_func = l21_path if path == "l21" else trace_norm_path
+    run = lambda v: path_func(X, Y, alphas=alphas, verbose=v)  # noqa: E731
     run(0)
     assert capsys.readouterr().err == ""
     run(1)

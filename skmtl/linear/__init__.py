@@ -34,7 +34,7 @@ from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import FistaResult, fista
 from ._l21 import L21Regressor, L21RegressorCV
 from ._sparse_group import SparseGroupRegressor, SparseGroupRegressorCV
-from ._path import alpha_grid, l21_alpha_max, l21_path
+from ._path import alpha_grid, l21_alpha_max, l21_path, trace_norm_alpha_max, trace_norm_path
 from ._penalties import L1, L21, L1Inf, Ridge, SplitPenalty, TraceNorm, WeightedL21
 from ._relationship import (
     GraphRegularizedClassifier,
@@ -45,7 +45,7 @@ from ._relationship import (
     TaskRelationshipRegressor,
 )
 from ._robust import RobustMultiTaskRegressor
-from ._trace import TraceNormRegressor, TraceNormRegressorCV, trace_norm_alpha_max, trace_norm_path
+from ._trace import TraceNormRegressor, TraceNormRegressorCV
 
 __all__ = [
     # estimators

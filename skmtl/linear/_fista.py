@@ -30,7 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["fista", "FistaResult"]
+from .._progress import progress
+
+__all__ = ["fista", "fista_path", "FistaResult"]
 
 
 @dataclass
@@ -194,3 +196,52 @@ def fista(
         lipschitz=L,
         objective=float(objective),
     )
+
+
+def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=True, verbose=0,
+               return_gaps=False):
+    """Solutions along a grid of strengths, warm-started from the previous one.
+
+    Parameters
+    ----------
+    datafit : datafit object
+    make_penalty : callable
+        ``make_penalty(alpha)`` returns the penalty at strength ``alpha``.
+    alphas : array-like
+        Strengths, best in decreasing order (from ``alpha_max``).
+    verbose : int, default=0
+        Progress bar over the strengths when positive.
+
+    Returns
+    -------
+    coefs : list of ndarray, intercepts : list of ndarray, n_iters : list of int
+    gaps : list of float or None
+        Only with ``return_gaps``: the final duality gaps (None where the
+        datafit has none and FISTA stopped on the KKT residual).
+    """
+    coefs, intercepts, n_iters, gaps = [], [], [], []
+    W = b = None
+    L = None
+    not_converged = []
+    for a in progress(alphas, verbose, desc="path"):
+        res = fista(
+            datafit, make_penalty(a), W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=False
+        )
+        W, b, L = res.coef, res.intercept, res.lipschitz
+        coefs.append(W.copy())
+        intercepts.append(b.copy())
+        n_iters.append(res.n_iter)
+        gaps.append(res.dual_gap)
+        if not res.converged:
+            not_converged.append(float(a))
+    if warn and not_converged:  # one warning for the path, as l21_path
+        warnings.warn(
+            f"FISTA did not converge for {len(not_converged)} of {len(coefs)} alphas (smallest "
+            f"{min(not_converged):.3g}) after max_iter={max_iter} iterations (tol={tol:g}). "
+            f"Increase max_iter, loosen tol, or standardize the features.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if return_gaps:
+        return coefs, intercepts, n_iters, gaps
+    return coefs, intercepts, n_iters

@@ -1,8 +1,13 @@
-"""Regularization paths of the multi-task group lasso (L2,1).
+"""Regularization paths of the linear families: L2,1 (and its elastic-net, MCP/SCAD forms) and trace norm.
 
-``l21_path`` solves the problem of :mod:`skmtl.linear._bcd` on a descending
-grid of ``alpha`` with warm starts, as scikit-learn's ``enet_path`` does for
-the lasso; the estimators and the cross-validation class share it.
+``l21_path`` solves the problem of :mod:`skmtl.linear._bcd`, ``trace_norm_path``
+the trace-norm problem (FISTA), on a descending grid of ``alpha`` with warm
+starts, as scikit-learn's ``enet_path`` does for the lasso. Both take the same
+public inputs (``X``, ``Y`` wide or long, ``sample_weight``, ``task_column``)
+and return the same tuple ``(alphas, coefs, gaps[, intercepts][, n_iters])``;
+``*_alpha_max`` give the top of each grid. The estimators and the
+cross-validation classes share them (through the ``_*_data`` forms, which take
+validated data).
 """
 
 import warnings
@@ -16,8 +21,11 @@ from .._progress import progress
 from ._base import check_penalty_factor
 from ._bcd import L21Solver
 from ._cv import _predict_obs
+from ._datafits import make_squared_loss
+from ._fista import fista_path
+from ._penalties import TraceNorm
 
-__all__ = ["l21_path", "l21_alpha_max", "alpha_grid"]
+__all__ = ["l21_path", "l21_alpha_max", "trace_norm_path", "trace_norm_alpha_max", "alpha_grid"]
 
 
 class _PathInput(BaseEstimator):
@@ -196,6 +204,99 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
             raise ValueError("alphas must be non-negative.")
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose)
+    out = [alphas, coefs, gaps]
+    if return_intercept:
+        out.append(intercepts)
+    if return_n_iter:
+        out.append(n_iters)
+    return tuple(out)
+
+
+def trace_norm_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_weight=None,
+                         task_column=None):
+    """Smallest ``alpha`` for which the trace-norm model is ``W = 0``.
+
+    The spectral norm of the datafit gradient at ``W = 0`` with optimal
+    intercepts. ``X`` may be a :class:`~skmtl._data.MultiTaskData` (then ``Y`` is ignored).
+    """
+    data = _as_data(X, Y, sample_weight, task_column)
+    df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
+    W0, b0 = df.init_coef()
+    _, G0, _ = df.value_grad(W0, b0)
+    return TraceNorm(1.0).alpha_max(G0)
+
+
+def _trace_norm_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-6, max_iter=1000,
+                          warn=False, verbose=0, return_gaps=False):
+    """Trace-norm path on validated data: coefs (A, T, p), intercepts (A, T), n_iters[, gaps]."""
+    df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        if not warn:
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        coefs, intercepts, n_iters, gaps = fista_path(df, TraceNorm, alphas, max_iter=max_iter, tol=tol,
+                                                      warn=warn, verbose=verbose, return_gaps=True)
+    out = (np.array([W.T for W in coefs]), np.array(intercepts), np.array(n_iters))
+    return out + (np.array(gaps, dtype=np.float64),) if return_gaps else out
+
+
+def trace_norm_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None,
+                    fit_intercept=True, task_weight=None, task_column=None, tol=1e-6, max_iter=1000,
+                    return_intercept=False, return_n_iter=False, verbose=0):
+    """Trace-norm (nuclear norm) regression path with warm starts.
+
+    Solves, for each ``alpha`` of a descending grid::
+
+        min_{W, b} 1/2 sum_i omega_i (y_i - x_i w_t(i) - b_t(i))^2 + alpha ||W||_*
+
+    by FISTA (the model of :class:`~skmtl.linear.TraceNormRegressor`). Same
+    inputs and outputs as :func:`l21_path`.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or MultiTaskData
+        Features, wide or long (with ``task_column``); or already validated data.
+    Y : array-like
+        Targets (wide: (n_samples, n_tasks) with NaN for missing; long: 1-D).
+    alphas : array-like, optional
+        Grid; sorted in decreasing order. Default: ``n_alphas`` values from
+        :func:`trace_norm_alpha_max` down to ``eps`` times it on a log scale.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    sample_weight : array-like, optional
+    fit_intercept : bool, default=True
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+    task_column : str or int, optional
+    tol : float, default=1e-6
+        Stop each fit when the duality gap is at most ``tol`` times the
+        objective at ``W = 0``.
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations per ``alpha``.
+    return_intercept, return_n_iter : bool, default=False
+    verbose : int, default=0
+        Progress bar over the grid when positive.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_alphas, n_tasks, n_features)
+    gaps : ndarray of shape (n_alphas,)
+        Final duality gaps.
+    intercepts : ndarray of shape (n_alphas, n_tasks)
+        Only when ``return_intercept``.
+    n_iters : ndarray of shape (n_alphas,)
+        Only when ``return_n_iter``.
+    """
+    data = _as_data(X, Y, sample_weight, task_column)
+    if alphas is None:
+        amax = trace_norm_alpha_max(data, fit_intercept=fit_intercept, task_weight=task_weight)
+        alphas = alpha_grid(amax, n_alphas, eps)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if np.any(alphas < 0):
+            raise ValueError("alphas must be non-negative.")
+    coefs, intercepts, n_iters, gaps = _trace_norm_path_data(
+        data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol, max_iter=max_iter,
+        warn=True, verbose=verbose, return_gaps=True)
     out = [alphas, coefs, gaps]
     if return_intercept:
         out.append(intercepts)

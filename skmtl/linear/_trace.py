@@ -28,14 +28,15 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .._new_task import _SubspaceTransferMixin
-from .._progress import parallel_progress, progress
+from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._cv import PathCVMixin, path_cv_splits
 from ._datafits import make_squared_loss
-from ._fista import fista
+from ._fista import fista, fista_path
+from ._path import _trace_norm_path_data, trace_norm_alpha_max
 from ._penalties import TraceNorm
 
-__all__ = ["TraceNormRegressor", "TraceNormRegressorCV", "fista_path", "trace_norm_path", "trace_norm_alpha_max"]
+__all__ = ["TraceNormRegressor", "TraceNormRegressorCV"]
 
 
 # --------------------------------------------------------------------------
@@ -54,48 +55,6 @@ def _check_solver_params(est):
         raise ValueError(f"max_iter must be a positive integer; got {est.max_iter!r}.")
     if isinstance(est.tol, bool) or not isinstance(est.tol, numbers.Real) or not est.tol > 0:
         raise ValueError(f"tol must be a positive number; got {est.tol!r}.")
-
-
-def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=True, verbose=0):
-    """Solutions along a grid of strengths, warm-started from the previous one.
-
-    Parameters
-    ----------
-    datafit : datafit object
-    make_penalty : callable
-        ``make_penalty(alpha)`` returns the penalty at strength ``alpha``.
-    alphas : array-like
-        Strengths, best in decreasing order (from ``alpha_max``).
-    verbose : int, default=0
-        Progress bar over the strengths when positive.
-
-    Returns
-    -------
-    coefs : list of ndarray, intercepts : list of ndarray, n_iters : list of int
-    """
-    coefs, intercepts, n_iters = [], [], []
-    W = b = None
-    L = None
-    not_converged = []
-    for a in progress(alphas, verbose, desc="path"):
-        res = fista(
-            datafit, make_penalty(a), W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=False
-        )
-        W, b, L = res.coef, res.intercept, res.lipschitz
-        coefs.append(W.copy())
-        intercepts.append(b.copy())
-        n_iters.append(res.n_iter)
-        if not res.converged:
-            not_converged.append(float(a))
-    if warn and not_converged:  # one warning for the path, as l21_path
-        warnings.warn(
-            f"FISTA did not converge for {len(not_converged)} of {len(coefs)} alphas (smallest "
-            f"{min(not_converged):.3g}) after max_iter={max_iter} iterations (tol={tol:g}). "
-            f"Increase max_iter, loosen tol, or standardize the features.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return coefs, intercepts, n_iters
 
 
 def _alpha_grid(alpha_max, n_alphas, eps):
@@ -165,34 +124,8 @@ class _FistaCVMixin:
         return coefs[-1], intercepts[-1], n_iters[-1], full_df
 
 
-def trace_norm_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
-    """Smallest ``alpha`` for which :class:`TraceNormRegressor` gives ``W = 0``.
-
-    The spectral norm of the datafit gradient at ``W = 0`` with optimal
-    intercepts, on a :class:`~skmtl._data.MultiTaskData`.
-    """
-    df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
-    W0, b0 = df.init_coef()
-    _, G0, _ = df.value_grad(W0, b0)
-    return TraceNorm(1.0).alpha_max(G0)
-
-
-def trace_norm_path(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-6, max_iter=1000, warn=False,
-                    verbose=0):
-    """Warm-started trace-norm regression path on a :class:`~skmtl._data.MultiTaskData`.
-
-    Returns ``coefs`` (n_alphas, n_tasks, n_features), ``intercepts``
-    (n_alphas, n_tasks) and the iterations of each fit (the
-    ``PathCVMixin`` path contract). ``verbose > 0`` shows a progress bar
-    over ``alphas``.
-    """
-    df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)
-    with warnings.catch_warnings():
-        if not warn:
-            warnings.simplefilter("ignore", ConvergenceWarning)
-        coefs, intercepts, n_iters = fista_path(df, TraceNorm, alphas, max_iter=max_iter, tol=tol, warn=warn,
-                                                verbose=verbose)
-    return np.array([W.T for W in coefs]), np.array(intercepts), np.array(n_iters)
+def _trace_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
+    return trace_norm_alpha_max(data, fit_intercept=fit_intercept, task_weight=task_weight)
 
 
 class _ProxLinearRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -314,8 +247,8 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
     coef_, intercept_, rank_, n_iter_
     """
 
-    _path_func = staticmethod(trace_norm_path)
-    _alpha_max_func = staticmethod(trace_norm_alpha_max)
+    _path_func = staticmethod(_trace_norm_path_data)
+    _alpha_max_func = staticmethod(_trace_cv_alpha_max)
 
     def __init__(self, alphas=None, *, n_alphas=30, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None, verbose=0):
