@@ -43,6 +43,24 @@ def _as_data(X, Y, sample_weight=None, task_column=None):
     )
 
 
+def _descending(alphas):
+    """User ``alphas`` as a decreasing float array (negative values refused)."""
+    alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+    if np.any(alphas < 0):
+        raise ValueError("alphas must be non-negative.")
+    return alphas
+
+
+def _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter):
+    """The tuple every path function returns: ``(alphas, coefs, gaps[, intercepts][, n_iters])``."""
+    out = [alphas, coefs, gaps]
+    if return_intercept:
+        out.append(intercepts)
+    if return_n_iter:
+        out.append(n_iters)
+    return tuple(out)
+
+
 def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
     """Descending geometric grid from ``alpha_max`` to ``eps * alpha_max``."""
     if alpha_max <= 0:
@@ -199,17 +217,10 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     if alphas is None:
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
     else:
-        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-        if np.any(alphas < 0):
-            raise ValueError("alphas must be non-negative.")
+        alphas = _descending(alphas)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose)
-    out = [alphas, coefs, gaps]
-    if return_intercept:
-        out.append(intercepts)
-    if return_n_iter:
-        out.append(n_iters)
-    return tuple(out)
+    return _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
 
 
 def trace_norm_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_weight=None,
@@ -291,15 +302,8 @@ def trace_norm_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_we
         amax = trace_norm_alpha_max(data, fit_intercept=fit_intercept, task_weight=task_weight)
         alphas = alpha_grid(amax, n_alphas, eps)
     else:
-        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-        if np.any(alphas < 0):
-            raise ValueError("alphas must be non-negative.")
+        alphas = _descending(alphas)
     coefs, intercepts, n_iters, gaps = _trace_norm_path_data(
         data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol, max_iter=max_iter,
         warn=True, verbose=verbose, return_gaps=True)
-    out = [alphas, coefs, gaps]
-    if return_intercept:
-        out.append(intercepts)
-    if return_n_iter:
-        out.append(n_iters)
-    return tuple(out)
+    return _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
