@@ -163,44 +163,6 @@ def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, T):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _update_j(mode, j, delta, c, Xd, indptr, indices, data, R2, R1,
-              rows, task_ptr, row_ptr, otask, mu, MU):
-    """Residual and offsets after ``W_j += delta``."""
-    T = delta.shape[0]
-    if mode == 0:
-        n = Xd.shape[0]
-        for t in range(T):
-            d = delta[t]
-            if d != 0.0:
-                for i in range(n):
-                    R2[t, i] -= Xd[i, j] * d
-                c[t] += mu[j] * d
-    elif mode == 1:
-        for t in range(T):
-            d = delta[t]
-            if d != 0.0:
-                for k in range(task_ptr[t], task_ptr[t + 1]):
-                    R1[k] -= Xd[rows[k], j] * d
-                c[t] += MU[j, t] * d
-    elif mode == 2:
-        for nz in range(indptr[j], indptr[j + 1]):
-            r = indices[nz]
-            x = np.float64(data[nz])
-            for k in range(row_ptr[r], row_ptr[r + 1]):
-                R1[k] -= x * delta[otask[k]]
-        for t in range(T):
-            c[t] += MU[j, t] * delta[t]
-    else:
-        for nz in range(indptr[j], indptr[j + 1]):
-            r = indices[nz]
-            x = np.float64(data[nz])
-            for t in range(T):
-                R2[r, t] -= x * delta[t]
-        for t in range(T):
-            c[t] += mu[j] * delta[t]
-
-
-@njit(cache=True, nogil=True, fastmath=True)
 def _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram):
     """``1/2 sum_i omega_i (R_i + c_t(i))^2``.
 

@@ -79,16 +79,6 @@ def cluster_structure_step(sigma, k, eta):
     return np.clip(np.sqrt(sigma / np.exp(0.5 * (lo + hi))) - eta, 0.0, 1.0)
 
 
-def cmtl_objective(datafit, W, b, alpha, beta, n_clusters):
-    """Objective with ``M`` profiled out (the convex function of ``W, b`` minimized)."""
-    T = W.shape[1]
-    eta = beta / alpha
-    c = alpha * eta * (1.0 + eta)
-    sigma = np.maximum(np.linalg.eigvalsh(task_gram(W, T)), 0.0)
-    m = cluster_structure_step(sigma, n_clusters, eta)
-    return datafit.value(W, b) + 0.5 * c * float(np.sum(sigma / (eta + m)))
-
-
 class ClusteredRegressor(_RegressorShell):
     """Multi-task regression with tasks grouped into ``n_clusters`` learned clusters.
 

@@ -194,7 +194,6 @@ class TraceNorm:
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
-        self.last_value = None
 
     def value(self, W):
         if W.size == 0:
@@ -212,7 +211,6 @@ class TraceNorm:
         """
         tau = step * self.alpha
         if W.size == 0:
-            self.last_value = 0.0
             return W.copy()
         p, m = W.shape
         A = W.T @ W if m <= p else W @ W.T
@@ -220,23 +218,17 @@ class TraceNorm:
         s = np.sqrt(np.maximum(lam, 0.0))
         keep = s > tau
         if not keep.any():
-            self.last_value = 0.0
-            self.last_rank = 0
             return np.zeros_like(W)
         sk = s[keep]
         if sk.min() >= 1e-2 * s[-1]:
             Vk = V[:, keep]
             f = (sk - tau) / sk
-            self.last_value = self.alpha * float((sk - tau).sum())
-            self.last_rank = int(keep.sum())
             if m <= p:
                 return W @ ((Vk * f) @ Vk.T)
             return ((Vk * f) @ Vk.T) @ W
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
         s = np.maximum(s - tau, 0.0)
         k = int(np.count_nonzero(s))
-        self.last_value = self.alpha * s.sum()
-        self.last_rank = k
         return (U[:, :k] * s[:k]) @ Vt[:k]
 
     @staticmethod

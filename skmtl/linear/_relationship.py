@@ -517,12 +517,6 @@ def _sym_sqrt_trace(S):
     return V, np.sqrt(np.maximum(s, 0.0))
 
 
-def mtrl_objective(datafit, W, b, alpha, beta, eps, n_tasks):
-    """``f + beta/2 ||W||^2 + alpha/2 (tr (W^T W + eps I)^{1/2})^2`` (Omega profiled out)."""
-    _, r = _sym_sqrt_trace(task_gram(W, n_tasks) + eps * np.eye(n_tasks))
-    return datafit.value(W, b) + 0.5 * beta * float(np.sum(W**2)) + 0.5 * alpha * float(r.sum()) ** 2
-
-
 class _TaskRelationshipMixin:
     def fit(self, X, y, sample_weight=None):
         """Fit by alternating the weights and the task covariance.
