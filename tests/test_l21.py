@@ -324,3 +324,20 @@ def test_gram_auto_only_on_tall_float64_complete():
     assert tall._gram and not (wide._gram or masked._gram or f32._gram)
     with pytest.raises(ValueError, match="precompute=True needs complete wide targets"):
         L21Solver(validate_fit_data(_Dummy(), X, Yn), precompute=True)
+
+
+def test_solver_bad_options_are_named():
+    from skmtl.linear import L21Solver
+
+    X, Y = _problem(9)
+    data = validate_fit_data(_Dummy(), X, Y)
+    with pytest.raises(ValueError, match="precompute must be 'auto', True or False; got 'yes'"):
+        L21Solver(data, precompute="yes")
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        L21Solver(data, penalty="lasso")
+    with pytest.raises(ValueError, match="l1_share must lie in"):
+        L21Solver(data, penalty="sparse_group", l1_share=1.5)
+    with pytest.raises(ValueError, match="gamma must be greater than 1 for group MCP"):
+        L21Solver(data, penalty="group_mcp", gamma=0.5)
+    with pytest.raises(ValueError, match=r"penalty_factor must be 15 finite non-negative values"):
+        L21Solver(data, penalty_factor=np.ones(3))

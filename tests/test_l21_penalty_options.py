@@ -268,7 +268,7 @@ def test_bad_l1_ratio_is_named():
     X, Y = _problem(13)
     with pytest.raises(ValueError, match="l1_ratio"):
         L21Regressor(0.1, l1_ratio=1.5).fit(X, Y)
-    for bad in (1.5, [0.5, -0.1], [], "x"):
+    for bad in (1.5, [0.5, -0.1], [], "x", ["a"], [[0.5]]):
         with pytest.raises(ValueError, match="L21RegressorCV: l1_ratio"):
             L21RegressorCV(l1_ratio=bad, cv=3).fit(X, Y)
 

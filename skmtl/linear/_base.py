@@ -56,11 +56,15 @@ def check_penalty_factor(penalty_factor, n_features, owner):
 
 def check_l1_ratios(l1_ratio, owner):
     """``l1_ratio`` as a 1-D array of values in [0, 1] (a scalar gives one value)."""
-    values = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64)) \
-        if not isinstance(l1_ratio, (str, bytes)) else None
-    if values is None or values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-        raise ValueError(f"{owner}: l1_ratio must be a number or a non-empty list of numbers in [0, 1]; "
-                         f"got {l1_ratio!r}.")
+    message = f"{owner}: l1_ratio must be a number or a non-empty list of numbers in [0, 1]; got {l1_ratio!r}."
+    if isinstance(l1_ratio, (str, bytes)):
+        raise ValueError(message)
+    try:
+        values = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(message) from exc
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(message)
     if np.any((values < 0) | (values > 1)):
         raise ValueError(f"{owner}: l1_ratio values must lie in [0, 1]; got {l1_ratio!r}.")
     return values

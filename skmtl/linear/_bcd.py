@@ -323,23 +323,23 @@ def _soft_norm(v, b):
 
 
 @njit(cache=True, nogil=True)
-def _sgl_scale(v, a, b):
-    """Largest ``s <= 1`` with ``||S_b(s v)||_2 <= a`` (bisection; the norm grows with ``s``)."""
-    if _soft_norm(v, b) <= a:
-        return 1.0
+def _sgl_scale(g, w, r, a, b):
+    """Largest ``s <= 1`` with ``||S_b(s v)||_2 <= a``, ``v = g - r w`` (bisection; the norm grows with ``s``)."""
     lo = 0.0
     hi = 1.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
+    for it in range(61):
+        s = 1.0 if it == 0 else 0.5 * (lo + hi)
         acc = 0.0
-        for t in range(v.shape[0]):
-            x = mid * abs(v[t]) - b
+        for t in range(g.shape[0]):
+            x = s * abs(g[t] - r * w[t]) - b
             if x > 0.0:
                 acc += x * x
         if np.sqrt(acc) <= a:
-            lo = mid
+            if it == 0:
+                return 1.0
+            lo = s
         else:
-            hi = mid
+            hi = s
     return lo
 
 
@@ -405,25 +405,22 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
             ridge += r * w2
         elif (a > 0.0 or b > 0.0) and gz > a:
             conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
-        if a > 0.0 or b > 0.0:
-            if r > 0.0:
-                e = np.empty(T)
-                for t in range(T):
-                    e[t] = G[j, t] - r * W[j, t]
-            else:
-                e = G[j]
+        if a > 0.0 or b > 0.0:  # the dual scaling of the row, G_j - r W_j against its ball
             if sgl:
-                sj = _sgl_scale(e, a, b)
+                sj = _sgl_scale(G[j], W[j], r, a, b)
             else:
-                ge = np.sqrt(np.sum(e * e)) if r > 0.0 else gn
+                ge = gn
+                if r > 0.0:
+                    e2 = 0.0
+                    for t in range(T):
+                        e = G[j, t] - r * W[j, t]
+                        e2 += e * e
+                    ge = np.sqrt(e2)
                 sj = a / ge if ge > a else 1.0
             if sj < smax:
                 smax = sj
         if wn > 0:
-            if nc is None:
-                pval += a * wn
-                f = a / wn + r
-            elif sgl:
+            if nc is None or sgl:
                 pval += a * wn
                 f = a / wn + r
             else:
@@ -1492,8 +1489,7 @@ class L21Solver:
         # unpenalized non-constant features: no dual constraint a rescaling can meet
         self._n_free = int(np.count_nonzero((f == 0) & (self._L > 0)))
         # features with a ridge and no norm: the rescaled dual point is not feasible
-        penalized = self._pw > 0 if self._kind != SPARSE_GROUP else (self._pw > 0) | (self._l1w > 0)
-        self._pure_ridge = bool(np.any(~penalized & (self._rw > 0)))
+        self._pure_ridge = bool(np.any(~self._penalized_rows() & (self._rw > 0)))
         self.W = np.zeros((p, T))
         self._c = np.zeros(T)
         self._grad_cache = None
@@ -1675,19 +1671,17 @@ class L21Solver:
             self._R2 = self._Yc.copy()
         else:
             self._R1 = self._yc.copy()
-        kind = self._kind
         try:
             if fit_free:  # fit the unpenalized features alone: the others held at zero
-                self._kind = GROUP_LASSO  # the penalized rows stay at zero whatever the penalty
-                with self.single_thread_blas():
+                with self.single_thread_blas():  # (as group lasso rows of infinite strength)
                     self._solve_lams(np.where(self._penalized_rows(), 1e300, 0.0),
-                                     np.zeros(self.n_features), tol=1e-10, max_iter=10000)
+                                     np.zeros(self.n_features), tol=1e-10, max_iter=10000,
+                                     kind=GROUP_LASSO)
             if self.mode == _GRAM:
                 return self._gram_state()[0]
             M, _ = self._weighted_residual()
             return self.neg_gradient(M)
         finally:
-            self._kind = kind
             self.W, self._c, self._R2, self._R1, self._grad_cache = saved
 
     def _grad0_scale(self):
@@ -1755,20 +1749,24 @@ class L21Solver:
         return self._solve_lams(alpha * self._pw, alpha * self._rw, tol=tol, max_iter=max_iter,
                                 p0=p0, use_acc=use_acc, K=K, verbose=verbose, lam_l1=alpha * self._l1w)
 
-    def _nc(self, lam_l1=None):
+    def _nc(self, kind, lam_l1=None):
         """The penalty tuple of the kernels: None (group lasso) or ``(kind, gamma, L1 strengths)``."""
-        if self._kind == GROUP_LASSO:
+        if kind == GROUP_LASSO:
             return None
-        return (self._kind, self._gamma, np.zeros(0) if lam_l1 is None else lam_l1)
+        return (kind, self._gamma, np.zeros(0) if lam_l1 is None else lam_l1)
 
     def _solve_lams(self, lam1, lam2, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5,
-                    verbose=0, lam_l1=None):
-        """Minimize with the per-feature strengths ``lam1`` (L2), ``lam2`` (ridge), ``lam_l1`` (L1)."""
+                    verbose=0, lam_l1=None, kind=None):
+        """Minimize with the per-feature strengths ``lam1`` (L2), ``lam2`` (ridge), ``lam_l1`` (L1).
+
+        ``kind`` overrides the solver's row penalty (None: its own).
+        """
         p, T = self.n_features, self.n_tasks
         W = self.W
         pen = (lam1, lam2)
-        convex = self._kind in (GROUP_LASSO, SPARSE_GROUP)
-        nc = self._nc(lam_l1)
+        kind = self._kind if kind is None else kind
+        convex = kind in (GROUP_LASSO, SPARSE_GROUP)
+        nc = self._nc(kind, lam_l1)
         # convex: duality gap relative to the centered target energy; non-convex:
         # KKT violation relative to the largest row gradient at W = 0
         tol_abs = tol * 2.0 * self._P0 if convex else tol * self._grad0_scale()
@@ -1807,25 +1805,22 @@ class L21Solver:
             kkt, prio, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(
                 G, W, gnorm, wnorm, pen, nc, self._L)
             primal = fit + pval
-            dual = -np.inf
             if not convex:  # no duality gap: the largest KKT violation decides
                 gap = max(kkt, 0.0)
-            elif not self._pure_ridge:  # rescaled residual, the ridge as extra rows
-                dual = smax * cross - smax * smax * (fit + 0.5 * ridge) - smax * uw
-            if not convex:
-                pass
-            elif conj < np.inf:  # the residual itself, through the conjugate of the penalty
-                dual = max(dual, cross - fit - conj - uw)
-            if not convex:
-                pass
-            elif self._n_free == 0:
-                # any dual feasible point certifies: keep the best one of this solve
-                best_dual = max(best_dual, dual)
-                gap = primal - best_dual
             else:
-                # the gap of the problem with the unpenalized rows held fixed, plus
-                # an estimate of what re-fitting those rows can still gain
-                gap = primal - dual + free
+                dual = -np.inf
+                if not self._pure_ridge:  # rescaled residual, the ridge as extra rows
+                    dual = smax * cross - smax * smax * (fit + 0.5 * ridge) - smax * uw
+                if conj < np.inf:  # the residual itself, through the conjugate of the penalty
+                    dual = max(dual, cross - fit - conj - uw)
+                if self._n_free == 0:
+                    # any dual feasible point certifies: keep the best one of this solve
+                    best_dual = max(best_dual, dual)
+                    gap = primal - best_dual
+                else:
+                    # the gap of the problem with the unpenalized rows held fixed, plus
+                    # an estimate of what re-fitting those rows can still gain
+                    gap = primal - dual + free
             if verbose:
                 what = "gap" if convex else "kkt"
                 print(f"[L21] epochs {n_iter}: primal {primal:.10g} {what} {gap:.3e}")
@@ -1886,5 +1881,5 @@ class L21Solver:
             fit, _ = self._objective_terms(r)
         alpha = float(alpha)
         ws = np.arange(self.n_features)
-        nc = self._nc(alpha * self._l1w)
+        nc = self._nc(self._kind, alpha * self._l1w)
         return fit + _penalty(self.W, ws, (alpha * self._pw, alpha * self._rw), nc)
