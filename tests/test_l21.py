@@ -258,9 +258,9 @@ def test_pair_epoch_equals_one_feature_at_a_time(T, p):
     for const_u in (True, False):  # False: the reference loop (equal weights, same math)
         W, R2, c = s.W.copy(), s._R2.copy(), s._c.copy()
         viol = 0.0
-        pen = (np.full(p, 0.25 * s.alpha_max()), np.zeros(p))  # group lasso (nc=None)
+        pen = s.penalty.rows(np.full(p, 0.25 * s.alpha_max()), np.zeros(p))  # group lasso
         for _ in range(3):
-            viol = _epoch_shared_dense(ws, W, c, s._L, pen, None, s._Xd, R2, s._u, const_u,
+            viol = _epoch_shared_dense(ws, W, c, s._L, pen, s._Xd, R2, s._u, const_u,
                                        s._v, s._mu, s._xu, np.empty(T), np.empty(T))
         states.append((W, R2, c, viol))
     (W1, R1, c1, v1), (W2, R2_, c2, v2) = states

@@ -475,23 +475,6 @@ def test_nonconvex_bad_options_are_named():
         L21Regressor(0.1, penalty="group_scad", gamma=1.5).fit(X, Y)
 
 
-@pytest.mark.parametrize("kind", [1, 2])
-def test_prox_of_the_norm_is_the_one_dimensional_minimum(kind):
-    """MCP/SCAD prox, small and large steps (the latter makes the 1-D problem non-convex)."""
-    from skmtl.linear._bcd import _prox_norm, _row_pen
-
-    a, gamma = 1.0, 3.0
-    grid = np.linspace(0.0, 8.0, 801)
-    for tau in (0.1, 0.9, 2.5, 4.0):
-        for x in np.linspace(0.0, 6.0, 61):
-            y = _prox_norm(kind, x, tau, a, gamma)
-
-            def f(v):
-                return (v - x) ** 2 / (2 * tau) + _row_pen(kind, v, a, gamma)
-
-            assert f(y) <= min(f(v) for v in grid) + 1e-9
-
-
 # ---------------------------------------------------------------- sparse group lasso
 
 def _sgl_cvxpy_value(X, y, rows, tasks, T, omega, alpha, beta, f):

@@ -88,18 +88,19 @@ def check_penalty(penalty, gamma, owner):
     return {"penalty": penalty, "gamma": gamma if penalty != "group_lasso" else None}
 
 
-def fit_block_solver(est, solver, alpha, prev=None, convex=True):
+def fit_block_solver(est, solver, alpha, prev=None):
     """Solve ``solver`` (an :class:`~skmtl.linear.L21Solver`) at ``alpha`` and store the fit on ``est``.
 
     Starts from ``prev`` (``coef_`` of shape (n_tasks, n_features), warm start) when it has
     the right shape, warns (``ConvergenceWarning``, naming ``est``) when the stopping rule
     was not met, and sets ``coef_``, ``intercept_``, ``dual_gap_`` and ``n_iter_``.
-    ``convex=False``: the rule is the KKT violation (MCP, SCAD), not the duality gap.
+    For a non-convex row penalty (MCP, SCAD) the rule is the KKT violation, not the duality gap.
     """
     if prev is not None and prev.shape == (solver.n_tasks, solver.n_features):
         solver.set_coef(prev.T)
     gap, n_iter, conv = solver.solve(alpha, tol=est.tol, max_iter=est.max_iter, verbose=est.verbose)
     if not conv:
+        convex = solver.penalty.is_convex
         what = ("duality gap {:.3g} is above tol={} x the centered target energy" if convex else
                 "KKT violation {:.3g} is above tol={} x the largest gradient row norm at zero")
         warnings.warn(

@@ -1,15 +1,18 @@
-r"""Block coordinate descent for the multi-task group lasso (L2,1 penalty) and its
-weighted, elastic-net form.
+r"""Block coordinate descent for row-separable penalties on the multi-task coefficients.
 
 Problem (per-task intercepts ``b``, weights ``omega`` from
 :meth:`skmtl._data.MultiTaskData.observation_weights`)::
 
     min_{W, b}  1/2 sum_i omega_i (y_i - x_{r(i)} w_{t(i)} - b_{t(i)})^2
-                + alpha sum_j f_j (rho ||W_j||_2 + (1 - rho) / 2 ||W_j||_2^2)
+                + sum_j rho_j(W_j) + r_j / 2 ||W_j||_2^2
 
-(``rho = l1_ratio``, penalty factors ``f_j >= 0``; the group lasso is
-``rho = 1, f = 1``). The block update is the prox of the row penalty (block
-soft-thresholding followed by a ridge shrinkage, :func:`_bst`).
+``rho_j`` a row penalty of strength ``alpha l1_ratio f_j`` and ``r_j =
+alpha (1 - l1_ratio) f_j`` (penalty factors ``f_j >= 0``). With the group lasso
+``rho_j(w) = lam_j ||w||_2`` this is scikit-learn's ``MultiTaskElasticNet``;
+the row penalties (group lasso, group MCP/SCAD, sparse group lasso) are
+classes of :mod:`skmtl.linear._row_penalties`, whose Numba parts the kernels
+below call (compiled once per penalty). The block update is the prox of the
+row penalty after the ridge shrinkage (:func:`_bst`).
 
 with ``W`` of shape (n_features, n_tasks) and ``W_j`` its j-th row (one
 feature across tasks). Intercepts are eliminated by implicit weighted
@@ -55,6 +58,10 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from ._row_penalties import make_row_penalty
+from ._row_penalties._base import row_distance, row_dual_scale, row_margin, row_penalized, row_prox, row_value
+from ._row_penalties.group_lasso import GroupLasso
+
 __all__ = ["L21Solver"]
 
 _SHARED_DENSE, _OBS_DENSE, _OBS_SPARSE, _SHARED_SPARSE, _GRAM = 0, 1, 2, 3, 4
@@ -66,10 +73,6 @@ _FIRST_CHUNK = 3  # large working sets: epochs before the second gap check
 _CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last interval
 _SUPPORT_PASS = 0.9  # large working sets: a support-only pass before each full pass when the support is below this fraction
 _NO_SUB = np.zeros(0, dtype=np.int64)
-# the row penalty of the block update (see _bst)
-GROUP_LASSO, GROUP_MCP, GROUP_SCAD, SPARSE_GROUP = 0, 1, 2, 3
-PENALTY_KINDS = {"group_lasso": GROUP_LASSO, "group_mcp": GROUP_MCP, "group_scad": GROUP_SCAD,
-                 "sparse_group": SPARSE_GROUP}
 _WS_GROWTH = 2  # working set: this many times the support (at least)
 _blas_controller = None
 
@@ -209,22 +212,17 @@ def _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram):
 
 
 @njit(cache=True, nogil=True)
-def _penalty(W, ws, pen, nc):
-    """``sum_{j in ws} rho_j(||W_j||) + lam2_j / 2 ||W_j||_2^2`` (``pen = (lam1, lam2)``, ``nc`` as :func:`_bst`)."""
-    lam1, lam2 = pen
+def _penalty(W, ws, pen):
+    """``sum_{j in ws} h_j(W_j) = rho_j(W_j) + r_j / 2 ||W_j||_2^2`` (``pen`` a row penalty's kernel parameters)."""
     val = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
+        w = W[j]
         sq = 0.0
-        for t in range(W.shape[1]):
-            sq += W[j, t] * W[j, t]
-        x = np.sqrt(sq)
-        if nc is None:
-            val += lam1[j] * x + 0.5 * lam2[j] * sq
-        elif nc[0] == SPARSE_GROUP:
-            val += lam1[j] * x + nc[2][j] * np.sum(np.abs(W[j])) + 0.5 * lam2[j] * sq
-        else:
-            val += _row_pen(nc[0], x, lam1[j], nc[1]) + 0.5 * lam2[j] * sq
+        for t in range(w.shape[0]):
+            sq += w[t] * w[t]
+        if sq > 0.0:
+            val += row_value(pen, j, w, np.sqrt(sq)) + 0.5 * pen.ridge[j] * sq
     return val
 
 
@@ -312,70 +310,34 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
 
 
 @njit(cache=True, nogil=True)
-def _soft_norm(v, b):
-    """``||S_b(v)||_2``, the soft-thresholded vector's norm."""
-    acc = 0.0
-    for t in range(v.shape[0]):
-        x = abs(v[t]) - b
-        if x > 0.0:
-            acc += x * x
-    return np.sqrt(acc)
-
-
-@njit(cache=True, nogil=True)
-def _sgl_scale(g, w, r, a, b):
-    """Largest ``s <= 1`` with ``||S_b(s v)||_2 <= a``, ``v = g - r w`` (bisection; the norm grows with ``s``)."""
-    lo = 0.0
-    hi = 1.0
-    for it in range(61):
-        s = 1.0 if it == 0 else 0.5 * (lo + hi)
-        acc = 0.0
-        for t in range(g.shape[0]):
-            x = s * abs(g[t] - r * w[t]) - b
-            if x > 0.0:
-                acc += x * x
-        if np.sqrt(acc) <= a:
-            if it == 0:
-                return 1.0
-            lo = s
-        else:
-            hi = s
-    return lo
-
-
-@njit(cache=True, nogil=True)
-def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
+def _kkt_scores(G, W, gnorm, wnorm, pen, L):
     """Check statistics of the full gradient ``G`` (minus the gradient).
 
-    ``pen = (lam1, lam2)`` and ``nc`` (None or ``(kind, gamma)``, see :func:`_bst`): the penalty of row ``j`` is
-    ``h_j(w) = rho(||w||; lam1_j) + lam2_j / 2 ||w||^2``, ``rho`` the group
-    lasso (``lam1_j ||w||``), group MCP or group SCAD. The dual quantities
-    (``smax``, ``ridge``, ``conj``) are those of the group lasso; for the
-    non-convex penalties only ``kkt`` is used.
-    Returns:
+    ``pen``: the kernel parameters of a row penalty (:mod:`._row_penalties`),
+    ``h_j(w) = rho_j(w) + r_j / 2 ||w||^2``. The dual quantities (``smax``,
+    ``ridge``, ``conj``) are used for convex penalties only. Returns:
 
     * ``kkt``: the largest distance of ``-grad_j`` to ``d h_j(W_j)`` (-1 for
       constant features);
     * ``prio``: the working-set priority of each feature (support and
       unpenalized features first, then violators, then the features closest
-      to entering);
+      to entering, by the margin of ``G_j`` to ``d rho_j(0)`` in the metric of the column);
     * ``n_supp``: the support size;
     * ``pval``: ``sum_j h_j(W_j)``;
-    * ``smax``: the largest ``s <= 1`` with ``s ||G_j - lam2_j W_j|| <= lam1_j``
-      over the features with ``lam1_j > 0`` (the rescaled dual point of the
-      problem with the ridge written as extra rows);
-    * ``ridge``: ``sum_j lam2_j ||W_j||^2``;
-    * ``conj``: ``sum_j h_j^*(G_j) = sum_j (||G_j|| - lam1_j)_+^2 / (2 lam2_j)``
-      over the features with ``lam2_j > 0`` (the conjugate dual at ``s = 1``;
-      infinite when a feature without ridge has ``||G_j|| > lam1_j``);
+    * ``smax``: the largest ``s <= 1`` with ``s (G_j - r_j W_j)`` in ``d rho_j(0)``
+      over the penalized features (the rescaled dual point of the problem
+      with the ridge written as extra rows);
+    * ``ridge``: ``sum_j r_j ||W_j||^2``;
+    * ``conj``: ``sum_j h_j^*(G_j) = sum_j dist(G_j, d rho_j(0))^2 / (2 r_j)``
+      over the features with ``r_j > 0`` (the conjugate dual at ``s = 1``;
+      infinite when a penalized feature without ridge has ``G_j`` outside its ball);
     * ``free``: ``sum_j ||G_j||^2 / L_j`` over unpenalized features
-      (``lam1_j = lam2_j = 0``), a second-order estimate of what their block
+      (``rho_j = 0, r_j = 0``), a second-order estimate of what their block
       can still gain (they have no dual constraint that a rescaling can meet);
     * ``uw``: ``sum_j <G_j, W_j>`` over the unpenalized features: the dual
       points above are those of the problem with these rows held fixed (their
       fit moved into the targets), whose dual objective is lower by ``s uw``.
     """
-    lam1, lam2 = pen
     p, T = G.shape
     kkt = -np.inf
     prio = np.empty(p)
@@ -386,72 +348,53 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, nc, L):
     conj = 0.0
     free = 0.0
     uw = 0.0
-    sgl = nc is not None and nc[0] == SPARSE_GROUP
+    v = np.empty(T)  # G_j - r_j W_j
     for j in range(p):
-        a = lam1[j]
-        r = lam2[j]
-        b = nc[2][j] if sgl else 0.0
+        r = pen.ridge[j]
         gn = gnorm[j]
         wn = wnorm[j]
-        # gz: the norm compared with a (sparse group: of the soft-thresholded gradient,
-        # the dual ball being {u + v: ||u||_2 <= a, ||v||_inf <= b})
-        gz = _soft_norm(G[j], b) if b > 0.0 else gn
+        penalized = row_penalized(pen, j)
+        margin = row_margin(pen, j, G[j], gn)
         if r > 0.0:
-            ex = gz - a
-            if ex > 0.0:
-                conj += ex * ex / (2.0 * r)
+            ex = max(margin, 0.0)
+            conj += ex * ex / (2.0 * r)
             w2 = wn * wn
             pval += 0.5 * r * w2
             ridge += r * w2
-        elif (a > 0.0 or b > 0.0) and gz > a:
+        elif penalized and margin > 0.0:
             conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
-        if a > 0.0 or b > 0.0:  # the dual scaling of the row, G_j - r W_j against its ball
-            if sgl:
-                sj = _sgl_scale(G[j], W[j], r, a, b)
-            else:
-                ge = gn
-                if r > 0.0:
-                    e2 = 0.0
-                    for t in range(T):
-                        e = G[j, t] - r * W[j, t]
-                        e2 += e * e
-                    ge = np.sqrt(e2)
-                sj = a / ge if ge > a else 1.0
+        vrow = G[j]
+        vn = gn
+        if r > 0.0 and wn > 0:
+            acc = 0.0
+            for t in range(T):
+                e = G[j, t] - r * W[j, t]
+                v[t] = e
+                acc += e * e
+            vn = np.sqrt(acc)
+            vrow = v
+        if penalized:  # the dual scaling of the row
+            sj = row_dual_scale(pen, j, vrow, vn)
             if sj < smax:
                 smax = sj
         if wn > 0:
-            if nc is None or sgl:
-                pval += a * wn
-                f = a / wn + r
-            else:
-                pval += _row_pen(nc[0], wn, a, nc[1])
-                f = _row_pen_slope(nc[0], wn, a, nc[1]) / wn + r
-            e2 = 0.0
-            for t in range(T):
-                if sgl and W[j, t] == 0.0:  # entry at zero: distance of G to [-b, b]
-                    d = max(abs(G[j, t]) - b, 0.0)
-                elif sgl:
-                    pval += b * abs(W[j, t])
-                    d = G[j, t] - f * W[j, t] - (b if W[j, t] > 0.0 else -b)
-                else:
-                    d = G[j, t] - f * W[j, t]
-                e2 += d * d
-            sc = np.sqrt(e2)
+            pval += row_value(pen, j, W[j], wn)
+            sc = row_distance(pen, j, vrow, W[j], wn)
             n_supp += 1
             pr = np.inf
         else:
-            sc = max(gz - a, 0.0)
-            if a == 0.0 and b == 0.0:
+            sc = max(margin, 0.0)
+            if not penalized:
                 pr = np.inf  # unpenalized (or pure ridge) rows: always in the working set
             else:
                 # violators first, then the features closest to entering (distance
                 # to the constraint in the metric of the column): a stable order
-                pr = (gz - a) / np.sqrt(L[j]) if L[j] > 0 else -np.inf
+                pr = margin / np.sqrt(L[j]) if L[j] > 0 else -np.inf
         if L[j] == 0:
             sc = -1.0
             if not wn > 0:
                 pr = -np.inf
-        elif a == 0.0 and r == 0.0 and b == 0.0:
+        elif not penalized and r == 0.0:
             free += gn * gn / L[j]
             for t in range(T):
                 uw += G[j, t] * W[j, t]
@@ -556,128 +499,30 @@ def _anderson_weights(hist, K):
     return True, z / s
 
 
-@njit(cache=True, nogil=True)
-def _row_pen(kind, x, a, gamma):
-    """Value of the row penalty at ``x = ||W_j||`` (strength ``a``), without the ridge.
-
-    group lasso ``a x``; group MCP ``a x - x^2 / (2 gamma)`` up to ``gamma a``, then
-    ``gamma a^2 / 2``; group SCAD ``a x`` up to ``a``, then
-    ``(2 gamma a x - x^2 - a^2) / (2 (gamma - 1))`` up to ``gamma a``, then
-    ``a^2 (gamma + 1) / 2``.
-    """
-    if kind == GROUP_LASSO:
-        return a * x
-    if kind == GROUP_MCP:
-        if x <= gamma * a:
-            return a * x - x * x / (2.0 * gamma)
-        return 0.5 * gamma * a * a
-    if x <= a:
-        return a * x
-    if x <= gamma * a:
-        return (2.0 * gamma * a * x - x * x - a * a) / (2.0 * (gamma - 1.0))
-    return 0.5 * a * a * (gamma + 1.0)
-
-
-@njit(cache=True, nogil=True)
-def _row_pen_slope(kind, x, a, gamma):
-    """Derivative of :func:`_row_pen` at ``x > 0``."""
-    if kind == GROUP_LASSO:
-        return a
-    if kind == GROUP_MCP:
-        return max(a - x / gamma, 0.0)
-    if x <= a:
-        return a
-    if x <= gamma * a:
-        return (gamma * a - x) / (gamma - 1.0)
-    return 0.0
-
-
-@njit(cache=True, nogil=True)
-def _prox_norm(kind, x, tau, a, gamma):
-    """``argmin_{y >= 0} (y - x)^2 / (2 tau) + pen(y)`` for the norm ``x >= 0``.
-
-    Group lasso: soft-thresholding. MCP and SCAD (non-convex): the stationary
-    point of each piece (firm thresholding), the breakpoints and ``x``
-    itself are compared, so the step is exact even when ``tau`` is large
-    enough to make the one-dimensional problem non-convex.
-    """
-    if kind == GROUP_LASSO:
-        return max(x - tau * a, 0.0)
-    best = 0.0
-    best_val = x * x / (2.0 * tau)
-    for k in range(4):
-        if k == 0:  # first piece: a y (SCAD, y <= a) or a y - y^2 / (2 gamma) (MCP, y <= gamma a)
-            if kind == GROUP_MCP:
-                y = (x - tau * a) / (1.0 - tau / gamma) if tau < gamma else 0.0
-                y = min(max(y, 0.0), gamma * a)
-            else:
-                y = min(max(x - tau * a, 0.0), a)
-        elif k == 1:  # SCAD middle piece
-            if kind == GROUP_MCP or not tau < gamma - 1.0:
-                y = gamma * a
-            else:
-                y = ((gamma - 1.0) * x - tau * gamma * a) / (gamma - 1.0 - tau)
-                y = min(max(y, a), gamma * a)
-        elif k == 2:  # the flat part
-            y = max(x, gamma * a)
-        else:
-            y = gamma * a
-        val = (y - x) * (y - x) / (2.0 * tau) + _row_pen(kind, y, a, gamma)
-        if val < best_val:
-            best_val = val
-            best = y
-    return best
-
-
 @njit(cache=True, nogil=True, fastmath=True)
-def _bst(W, j, g, Lj, pen, nc, delta):
+def _bst(W, j, g, Lj, pen, delta):
     """Block proximal step on feature ``j``; ``g`` is minus the gradient.
 
-    ``pen = (lam1, lam2)``; ``nc`` is None for the group lasso (the branch is
-    removed at compile time: the group-lasso kernels carry no MCP/SCAD code)
-    or ``(kind, gamma)``. With ``z = W_j + g / L_j`` the new row
-    minimizes ``L_j/2 ||w - z||^2 + rho(||w||) + r/2 ||w||^2`` (``rho`` the row
-    penalty of strength ``a = lam1_j``, ``r = lam2_j``): ``w = z s`` with, for
-    the group lasso, ``s = (1 - a / (L_j ||z||))_+ / (1 + r / L_j)`` (block
-    soft-thresholding, then the ridge shrinkage) and, for MCP/SCAD, the
-    one-dimensional prox :func:`_prox_norm` of ``L_j ||z|| / (L_j + r)`` at step
-    ``1 / (L_j + r)``; for the sparse group lasso (``nc[2]`` the entrywise L1
-    strengths) soft-thresholding of the entries of ``z`` at ``b_j / L_j``, then
-    the group lasso step. Writes ``delta = W_j^new - W_j^old`` and returns
+    With ``z = W_j + g / L_j`` the new row minimizes
+    ``L_j/2 ||w - z||^2 + rho_j(w) + r_j/2 ||w||^2``, that is the prox of
+    ``rho_j / (L_j + r_j)`` at ``z L_j / (L_j + r_j)``
+    (:func:`~._row_penalties._base.row_prox`: for the group lasso block
+    soft-thresholding). Writes ``delta = W_j^new - W_j^old`` and returns
     ``||delta||_2``.
     """
-    a = pen[0][j]
-    r = pen[1][j]
+    r = pen.ridge[j]
     T = g.shape[0]
     nz = 0.0
     for t in range(T):
         g[t] = W[j, t] + g[t] / Lj
         nz += g[t] * g[t]
     nz = np.sqrt(nz)
-    if nc is None:
-        thr = a / Lj
-        scale = (1.0 - thr / nz) if nz > thr else 0.0
-        if r != 0.0:
-            scale /= 1.0 + r / Lj
-    elif nc[0] == SPARSE_GROUP:  # soft-threshold the entries, then the row
-        bl = nc[2][j] / Lj
-        nz = 0.0
+    if r != 0.0:
+        k = Lj / (Lj + r)
         for t in range(T):
-            x = g[t]
-            x = x - bl if x > bl else (x + bl if x < -bl else 0.0)
-            g[t] = x
-            nz += x * x
-        nz = np.sqrt(nz)
-        thr = a / Lj
-        scale = (1.0 - thr / nz) if nz > thr else 0.0
-        if r != 0.0:
-            scale /= 1.0 + r / Lj
-    elif nz > 0.0:
-        Lr = Lj + r
-        x = nz * Lj / Lr
-        scale = _prox_norm(nc[0], x, 1.0 / Lr, a, nc[1]) / nz
-    else:
-        scale = 0.0
+            g[t] *= k
+        nz *= k
+    scale = row_prox(pen, j, g, nz, 1.0 / (Lj + r)) if nz > 0.0 else 0.0
     dn = 0.0
     for t in range(T):
         delta[t] = scale * g[t] - W[j, t]
@@ -910,7 +755,7 @@ def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot=True):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u0, v, mu, xu, g, delta):
+def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
     """One pass over ``ws`` (equal row weights, at least four tasks), two features at a time.
 
     The features are still updated one after the other (the iterates are those
@@ -938,7 +783,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u0, v, mu, xu, g, del
         if L[j1] > 0.0:
             for t in range(T):
                 g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j1])
-            n1 = _bst(W, j1, g, L[j1], pen, nc, d1)
+            n1 = _bst(W, j1, g, L[j1], pen, d1)
         if n1 > 0.0:
             for t in range(T):
                 c[t] += mu[j1] * d1[t]
@@ -953,7 +798,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u0, v, mu, xu, g, del
         if L[j2] > 0.0:
             for t in range(T):
                 g[t] = v[t] * (u0 * (g2[t] - dot * d1[t]) + c[t] * xu[j2])
-            n2 = _bst(W, j2, g, L[j2], pen, nc, d2)
+            n2 = _bst(W, j2, g, L[j2], pen, d2)
         if n2 > 0.0:
             for t in range(T):
                 c[t] += mu[j2] * d2[t]
@@ -980,7 +825,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u0, v, mu, xu, g, del
             _grad_tasks(X, j, R2, g1, n, T)
             for t in range(T):
                 g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j])
-            dn = _bst(W, j, g, L[j], pen, nc, delta)
+            dn = _bst(W, j, g, L[j], pen, delta)
             if dn > 0.0:
                 _update_tasks(X, j, R2, delta, n, T)
                 for t in range(T):
@@ -993,7 +838,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u0, v, mu, xu, g, del
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense(ws, W, c, L, pen, nc, X, R2, u, const_u, v, mu, xu, g, delta):
+def _epoch_shared_dense(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta):
     """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
 
     With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
@@ -1001,7 +846,7 @@ def _epoch_shared_dense(ws, W, c, L, pen, nc, X, R2, u, const_u, v, mu, xu, g, d
     """
     T, n = R2.shape
     if const_u and T >= 4:
-        return _epoch_shared_dense_pairs(ws, W, c, L, pen, nc, X, R2, u[0], v, mu, xu, g, delta)
+        return _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u[0], v, mu, xu, g, delta)
     viol = 0.0
     u0 = u[0]
     m = ws.shape[0]
@@ -1022,7 +867,7 @@ def _epoch_shared_dense(ws, W, c, L, pen, nc, X, R2, u, const_u, v, mu, xu, g, d
                 for i in range(n):
                     acc += u[i] * X[i, j] * R2[t, i]
                 g[t] = v[t] * (acc + c[t] * xu[j])
-        dn = _bst(W, j, g, Lj, pen, nc, delta)
+        dn = _bst(W, j, g, Lj, pen, delta)
         if dn > 0.0:
             for t in range(T):
                 d = delta[t]
@@ -1039,7 +884,7 @@ def _epoch_shared_dense(ws, W, c, L, pen, nc, X, R2, u, const_u, v, mu, xu, g, d
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R, u, const_u, v, mu, xu,
+def _epoch_shared_sparse(ws, W, c, L, pen, indptr, indices, data, R, u, const_u, v, mu, xu,
                          g, delta):
     """One pass over ``ws``, shared design, CSC ``X``: residual ``R`` is (n_samples, n_tasks)."""
     T = R.shape[1]
@@ -1062,7 +907,7 @@ def _epoch_shared_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R, u, cons
         scale_u = u0 if const_u else 1.0
         for t in range(T):
             g[t] = v[t] * (scale_u * g[t] + c[t] * xu[j])
-        dn = _bst(W, j, g, Lj, pen, nc, delta)
+        dn = _bst(W, j, g, Lj, pen, delta)
         if dn > 0.0:
             for nz in range(indptr[j], indptr[j + 1]):
                 r = indices[nz]
@@ -1079,7 +924,7 @@ def _epoch_shared_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R, u, cons
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_dense(ws, W, c, L, pen, nc, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
+def _epoch_obs_dense(ws, W, c, L, pen, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
     """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
     T = W.shape[1]
     viol = 0.0
@@ -1093,7 +938,7 @@ def _epoch_obs_dense(ws, W, c, L, pen, nc, X, R1, rows, task_ptr, omega, MU, XU,
             for k in range(task_ptr[t], task_ptr[t + 1]):
                 acc += omega[k] * X[rows[k], j] * R1[k]
             g[t] = acc + c[t] * XU[j, t]
-        dn = _bst(W, j, g, Lj, pen, nc, delta)
+        dn = _bst(W, j, g, Lj, pen, delta)
         if dn > 0.0:
             for t in range(T):
                 d = delta[t]
@@ -1109,7 +954,7 @@ def _epoch_obs_dense(ws, W, c, L, pen, nc, X, R1, rows, task_ptr, omega, MU, XU,
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, otask, omega,
+def _epoch_obs_sparse(ws, W, c, L, pen, indptr, indices, data, R1, row_ptr, otask, omega,
                       MU, XU, g, delta):
     """One pass over ``ws``, CSC ``X``; observations stored row after row."""
     T = W.shape[1]
@@ -1126,7 +971,7 @@ def _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, 
             x = np.float64(data[nz])
             for k in range(row_ptr[r], row_ptr[r + 1]):
                 g[otask[k]] += omega[k] * x * R1[k]
-        dn = _bst(W, j, g, Lj, pen, nc, delta)
+        dn = _bst(W, j, g, Lj, pen, delta)
         if dn > 0.0:
             for nz in range(indptr[j], indptr[j + 1]):
                 r = indices[nz]
@@ -1143,7 +988,7 @@ def _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, 
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch_gram(ws, W, L, pen, nc, Qc, qcol, Ht, v, g, delta):
+def _epoch_gram(ws, W, L, pen, Qc, qcol, Ht, v, g, delta):
     """One pass over ``ws`` with covariance (Gram) updates, shared dense design.
 
     With ``Q = X_c^T diag(u) X_c`` and ``B = X_c^T diag(u) Y_c`` the solver keeps
@@ -1161,7 +1006,7 @@ def _epoch_gram(ws, W, L, pen, nc, Qc, qcol, Ht, v, g, delta):
             continue
         for t in range(T):
             g[t] = v[t] * Ht[t, j]
-        dn = _bst(W, j, g, Lj, pen, nc, delta)
+        dn = _bst(W, j, g, Lj, pen, delta)
         if dn > 0.0:
             q = Qc[:, qcol[j]]
             for t in range(T):
@@ -1177,7 +1022,7 @@ def _epoch_gram(ws, W, L, pen, nc, Qc, qcol, Ht, v, g, delta):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+def _epoch(mode, ws, W, c, L, pen, Xd, indptr, indices, data, R2, R1, u, const_u, v,
            rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta):
     """One pass over ``ws`` with the kernel of the data layout ``mode``; returns the violation.
 
@@ -1185,20 +1030,20 @@ def _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, con
     per feature and ``R2`` holds ``H^T``.
     """
     if mode == 4:
-        return _epoch_gram(ws, W, L, pen, nc, Xd, indices, R2, v, g, delta)
+        return _epoch_gram(ws, W, L, pen, Xd, indices, R2, v, g, delta)
     if mode == 0:
-        return _epoch_shared_dense(ws, W, c, L, pen, nc, Xd, R2, u, const_u, v, mu, xu, g, delta)
+        return _epoch_shared_dense(ws, W, c, L, pen, Xd, R2, u, const_u, v, mu, xu, g, delta)
     if mode == 1:
-        return _epoch_obs_dense(ws, W, c, L, pen, nc, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
+        return _epoch_obs_dense(ws, W, c, L, pen, Xd, R1, rows, task_ptr, omega, MU, XU, g, delta)
     if mode == 2:
-        return _epoch_obs_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R1, row_ptr, otask,
+        return _epoch_obs_sparse(ws, W, c, L, pen, indptr, indices, data, R1, row_ptr, otask,
                                  omega, MU, XU, g, delta)
-    return _epoch_shared_sparse(ws, W, c, L, pen, nc, indptr, indices, data, R2, u, const_u,
+    return _epoch_shared_sparse(ws, W, c, L, pen, indptr, indices, data, R2, u, const_u,
                                 v, mu, xu, g, delta)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
+def _solve_ws(mode, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K,
               Xd, indptr, indices, data, R2, R1, u, const_u, v,
               rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, hist, rhist, chist,
               state, sub, gram):
@@ -1238,7 +1083,7 @@ def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
             ok, z = _anderson_weights(hist, K)
             if ok:
                 pending = True
-                p_old = _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram) + _penalty(W, ws, pen, nc)
+                p_old = _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram) + _penalty(W, ws, pen)
                 for jj in range(m):
                     j = ws[jj]
                     for t in range(T):
@@ -1257,12 +1102,12 @@ def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
                         acc += z[k] * chist[k + 1, t]
                     c[t] = acc
         if sub.shape[0] > 0:
-            _epoch(mode, sub, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+            _epoch(mode, sub, W, c, L, pen, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                    rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
-        viol = _epoch(mode, ws, W, c, L, pen, nc, Xd, indptr, indices, data, R2, R1, u, const_u, v,
+        viol = _epoch(mode, ws, W, c, L, pen, Xd, indptr, indices, data, R2, R1, u, const_u, v,
                       rows, task_ptr, row_ptr, otask, omega, mu, xu, MU, XU, g, delta)
         if pending:
-            p_new = _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram) + _penalty(W, ws, pen, nc)
+            p_new = _datafit(mode, W, c, R2, R1, u, v, task_ptr, otask, omega, gram) + _penalty(W, ws, pen)
             if not p_new < p_old:  # reject: back to the last plain iterate
                 for jj in range(m):
                     for t in range(T):
@@ -1281,27 +1126,6 @@ def _solve_ws(mode, ws, W, c, L, pen, nc, max_epochs, tol_in, use_acc, K,
             n_hist += 1
     state[0] = n_hist
     return epoch, viol
-
-
-def _sgl_alpha_max(G, a, b):
-    """``max_j`` of the ``alpha`` solving ``||S_{alpha b_j}(G_j)||_2 = alpha a_j`` (rows of ``G``).
-
-    The left side decreases and the right side increases with ``alpha``;
-    vectorized bisection between 0 and the ``alpha`` at which either part alone
-    zeroes the row.
-    """
-    gn = np.sqrt((G ** 2).sum(axis=1))
-    ginf = np.abs(G).max(axis=1) if G.size else np.zeros(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hi = np.minimum(np.where(a > 0, gn / a, np.inf), np.where(b > 0, ginf / b, np.inf))
-    lo = np.zeros_like(hi)
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        S = np.maximum(np.abs(G) - (mid * b)[:, None], 0.0)
-        inside = np.sqrt((S ** 2).sum(axis=1)) <= mid * a
-        hi = np.where(inside, mid, hi)
-        lo = np.where(inside, lo, mid)
-    return float(hi.max()) if hi.size else 0.0
 
 
 # --------------------------------------------------------------------------
@@ -1330,17 +1154,19 @@ class L21Solver:
     penalty_factor : None or array of shape (n_features,), default=None
         The factors ``f_j >= 0`` (0: unpenalized), used as given (the
         estimators rescale them to sum to ``n_features`` first, as glmnet does).
-    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
-        The row penalty ``rho`` applied to ``||W_j||`` with strength
-        ``alpha l1_ratio f_j`` (see :func:`_row_pen`). MCP and SCAD are not
-        convex: :meth:`solve` then stops on the KKT violation (relative to the
-        largest row gradient at ``W = 0``) and returns it in place of the gap.
+    penalty : str or RowPenalty, default="group_lasso"
+        The row penalty ``rho_j`` with strength ``alpha l1_ratio f_j``: a name
+        registered in :mod:`skmtl.linear._row_penalties` ("group_lasso",
+        "group_mcp", "group_scad", "sparse_group") or an instance. A non-convex
+        penalty (MCP, SCAD): :meth:`solve` then stops on the KKT violation
+        (relative to the largest row gradient at ``W = 0``) and returns it in
+        place of the gap.
     gamma : float, default=None
         Concavity of MCP (default 3, must exceed 1) and SCAD (default 3.7, must
         exceed 2).
     l1_share : float in [0, 1], default=0.5
-        Sparse group lasso only (``penalty="sparse_group"``): the row penalty
-        is ``alpha l1_ratio f_j ((1 - l1_share) ||W_j||_2 + l1_share ||W_j||_1)``.
+        Sparse group lasso only: the row penalty is
+        ``alpha l1_ratio f_j ((1 - l1_share) ||W_j||_2 + l1_share ||W_j||_1)``.
     precompute : "auto" or bool, default="auto"
         Covariance (Gram) updates (:func:`_epoch_gram`): an update costs
         ``O(p T)`` instead of ``O(n T)``. Possible on complete wide input with a
@@ -1460,17 +1286,7 @@ class L21Solver:
         self._ybar = ybar
         Lmax = self._L.max() if p else 0.0
         self._L = np.where(self._L > 1e-12 * max(Lmax, 1e-300), self._L, 0.0)
-        if penalty not in PENALTY_KINDS:
-            raise ValueError(f"penalty must be one of {sorted(PENALTY_KINDS)}; got {penalty!r}.")
-        self._kind = PENALTY_KINDS[penalty]
-        if gamma is None:
-            gamma = {GROUP_MCP: 3.0, GROUP_SCAD: 3.7}.get(self._kind, 0.0)
-        gamma = float(gamma)
-        if self._kind == GROUP_MCP and not gamma > 1.0:
-            raise ValueError(f"gamma must be greater than 1 for group MCP; got {gamma}.")
-        if self._kind == GROUP_SCAD and not gamma > 2.0:
-            raise ValueError(f"gamma must be greater than 2 for group SCAD; got {gamma}.")
-        self._gamma = gamma
+        self.penalty = make_row_penalty(penalty, gamma=gamma, l1_share=l1_share)
         self._g0_scale = None
         f = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
         if not 0.0 <= float(l1_ratio) <= 1.0:
@@ -1478,14 +1294,8 @@ class L21Solver:
         if f.shape != (p,) or not np.all(f >= 0) or not np.all(np.isfinite(f)):
             raise ValueError(f"penalty_factor must be {p} finite non-negative values; got shape {f.shape}.")
         self.l1_ratio = float(l1_ratio)
-        self._pw = self.l1_ratio * f  # alpha * _pw: strength of the L2 norm of each row
+        self._pw = self.l1_ratio * f  # alpha * _pw: strength of the row penalty rho_j
         self._rw = (1.0 - self.l1_ratio) * f  # alpha * _rw: strength of the ridge of each row
-        self._l1w = np.zeros(0)  # alpha * _l1w: entrywise L1 strength (sparse group lasso)
-        if self._kind == SPARSE_GROUP:
-            if not 0.0 <= float(l1_share) <= 1.0:
-                raise ValueError(f"l1_share must lie in [0, 1]; got {l1_share!r}.")
-            self._l1w = self._pw * float(l1_share)
-            self._pw = self._pw * (1.0 - float(l1_share))
         # unpenalized non-constant features: no dual constraint a rescaling can meet
         self._n_free = int(np.count_nonzero((f == 0) & (self._L > 0)))
         # features with a ridge and no norm: the rescaled dual point is not feasible
@@ -1646,14 +1456,9 @@ class L21Solver:
                     "coefficients): give the alphas explicitly.")
             return 0.0
         G = self._grad_at_null_model(fit_free=self._n_free > 0)
-        if self._kind == SPARSE_GROUP:
-            return _sgl_alpha_max(G[pen], self._pw[pen], self._l1w[pen])
-        gn = np.sqrt((G[pen] ** 2).sum(axis=1))
-        return float((gn / self._pw[pen]).max()) if gn.size else 0.0
+        return self.penalty.alpha_max(G[pen], self._pw[pen])
 
     def _penalized_rows(self):
-        if self._kind == SPARSE_GROUP:
-            return (self._pw > 0) | (self._l1w > 0)
         return self._pw > 0
 
     def _grad_at_null_model(self, fit_free):
@@ -1674,9 +1479,9 @@ class L21Solver:
         try:
             if fit_free:  # fit the unpenalized features alone: the others held at zero
                 with self.single_thread_blas():  # (as group lasso rows of infinite strength)
-                    self._solve_lams(np.where(self._penalized_rows(), 1e300, 0.0),
-                                     np.zeros(self.n_features), tol=1e-10, max_iter=10000,
-                                     kind=GROUP_LASSO)
+                    rows = GroupLasso().rows(np.where(self._penalized_rows(), 1e300, 0.0),
+                                             np.zeros(self.n_features))
+                    self._solve_rows(rows, True, tol=1e-10, max_iter=10000)
             if self.mode == _GRAM:
                 return self._gram_state()[0]
             M, _ = self._weighted_residual()
@@ -1746,27 +1551,17 @@ class L21Solver:
 
     def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
         alpha = float(alpha)
-        return self._solve_lams(alpha * self._pw, alpha * self._rw, tol=tol, max_iter=max_iter,
-                                p0=p0, use_acc=use_acc, K=K, verbose=verbose, lam_l1=alpha * self._l1w)
+        return self._solve_rows(self._row_params(alpha), self.penalty.is_convex, tol=tol, max_iter=max_iter,
+                                p0=p0, use_acc=use_acc, K=K, verbose=verbose)
 
-    def _nc(self, kind, lam_l1=None):
-        """The penalty tuple of the kernels: None (group lasso) or ``(kind, gamma, L1 strengths)``."""
-        if kind == GROUP_LASSO:
-            return None
-        return (kind, self._gamma, np.zeros(0) if lam_l1 is None else lam_l1)
+    def _row_params(self, alpha):
+        """The kernel parameters of the row penalty at ``alpha``."""
+        return self.penalty.rows(alpha * self._pw, alpha * self._rw)
 
-    def _solve_lams(self, lam1, lam2, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5,
-                    verbose=0, lam_l1=None, kind=None):
-        """Minimize with the per-feature strengths ``lam1`` (L2), ``lam2`` (ridge), ``lam_l1`` (L1).
-
-        ``kind`` overrides the solver's row penalty (None: its own).
-        """
+    def _solve_rows(self, pen, convex, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
+        """Minimize with the row penalty of kernel parameters ``pen`` (convex or not)."""
         p, T = self.n_features, self.n_tasks
         W = self.W
-        pen = (lam1, lam2)
-        kind = self._kind if kind is None else kind
-        convex = kind in (GROUP_LASSO, SPARSE_GROUP)
-        nc = self._nc(kind, lam_l1)
         # convex: duality gap relative to the centered target energy; non-convex:
         # KKT violation relative to the largest row gradient at W = 0
         tol_abs = tol * 2.0 * self._P0 if convex else tol * self._grad0_scale()
@@ -1803,7 +1598,7 @@ class L21Solver:
                 self._grad_cache = (W, W.copy(), G, gnorm, wnorm, fit, cross)
             # distance of -grad to the subdifferential of the penalty, and the gap
             kkt, prio, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(
-                G, W, gnorm, wnorm, pen, nc, self._L)
+                G, W, gnorm, wnorm, pen, self._L)
             primal = fit + pval
             if not convex:  # no duality gap: the largest KKT violation decides
                 gap = max(kkt, 0.0)
@@ -1859,7 +1654,7 @@ class L21Solver:
             if self.mode == _GRAM:
                 self._ensure_gram_columns(ws)
                 args = (self._Qc, self._indptr, self._qcol) + args[3:]
-            epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, pen, nc,
+            epochs, _ = _solve_ws(self.mode, ws, W, self._c, self._L, pen,
                                   budget, tol_in, use_acc, K, *args, hist, rhist, chist, state, sub, gram)
             if self.mode == _GRAM:
                 self._c = self._mu @ W  # the offsets are not tracked by the Gram epochs
@@ -1879,7 +1674,5 @@ class L21Solver:
         else:
             _, r = self._weighted_residual()
             fit, _ = self._objective_terms(r)
-        alpha = float(alpha)
         ws = np.arange(self.n_features)
-        nc = self._nc(self._kind, alpha * self._l1w)
-        return fit + _penalty(self.W, ws, (alpha * self._pw, alpha * self._rw), nc)
+        return fit + _penalty(self.W, ws, self._row_params(float(alpha)))

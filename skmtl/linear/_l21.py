@@ -191,7 +191,7 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            l1_ratio=self.l1_ratio, penalty_factor=f,
                            **check_penalty(self.penalty, self.gamma, name))
-        return fit_block_solver(self, solver, self.alpha, prev, convex=self.penalty == "group_lasso")
+        return fit_block_solver(self, solver, self.alpha, prev)
 
 
 class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):

@@ -1,0 +1,148 @@
+r"""The contract of a row penalty of the block coordinate descent (:class:`~skmtl.linear.L21Solver`).
+
+A row penalty is a sum over the rows ``W_j`` of ``W`` (one feature across
+tasks)::
+
+    P(W) = sum_j h_j(W_j),    h_j(w) = rho_j(w) + r_j / 2 ||w||_2^2,
+
+``rho_j`` the non-smooth part of strength ``lam_j = alpha l1_ratio f_j`` and
+``r_j = alpha (1 - l1_ratio) f_j`` the ridge (``f_j`` the penalty factors).
+The solver handles the ridge itself; a penalty supplies ``rho``: one
+:class:`RowPenalty` subclass in one file of this package (files are imported
+automatically and registered under the class's ``name``) that holds
+
+* the Python side, called once per ``alpha``: :meth:`RowPenalty.rows`
+  (the kernel parameters, a ``NamedTuple`` with the field ``ridge``),
+  :meth:`RowPenalty.alpha_max`, ``is_convex`` and ``name``;
+* the Numba side: an implementation of each of the six kernel functions of
+  this module for the type of its ``rows`` tuple, registered with
+  ``numba.extending.overload`` and selected by :func:`is_rows` (so a kernel is
+  compiled for each penalty it meets, with no branch on the penalty kind).
+
+Numba's cache is keyed on the file of the cached kernel, not on the files of
+the functions it inlines: after editing a penalty, delete the ``__pycache__``
+folders of ``skmtl/linear`` (or set ``NUMBA_CACHE_DIR`` to an empty folder).
+"""
+
+import numpy as np
+from numba import types
+
+__all__ = ["RowPenalty", "ROW_PENALTIES", "make_row_penalty", "is_rows", "row_value", "row_prox",
+           "row_margin", "row_distance", "row_dual_scale", "row_penalized"]
+
+ROW_PENALTIES = {}  # name -> RowPenalty subclass
+
+
+class RowPenalty:
+    """Base of the row penalties of :class:`~skmtl.linear.L21Solver`.
+
+    Attributes
+    ----------
+    name : str
+        The ``penalty=`` string of the estimators (registered on subclassing).
+    is_convex : bool
+        Convex: the solver stops on the duality gap, built from
+        :func:`row_margin` and :func:`row_dual_scale`. Not convex: it stops on
+        the largest distance of minus the gradient to the subdifferential
+        (:func:`row_distance`), relative to the largest row gradient at zero.
+    """
+
+    name = None
+    is_convex = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name is not None:
+            ROW_PENALTIES[cls.name] = cls
+
+    @classmethod
+    def from_options(cls, **options):
+        """The penalty built from the estimators' options (``gamma``, ``l1_share``); the base takes none."""
+        return cls()
+
+    def rows(self, lam, ridge):
+        """Kernel parameters: a ``NamedTuple`` of this penalty's type with the field ``ridge``.
+
+        Parameters
+        ----------
+        lam : ndarray of shape (n_features,)
+            Strength of ``rho_j`` (``alpha l1_ratio f_j``).
+        ridge : ndarray of shape (n_features,)
+            Ridge strengths ``r_j``.
+        """
+        raise NotImplementedError
+
+    def alpha_max(self, G, weights):
+        """Smallest ``alpha`` at which ``W = 0`` is optimal for these rows.
+
+        Parameters
+        ----------
+        G : ndarray of shape (n_rows, n_tasks)
+            Minus the gradient at the null model, penalized rows only.
+        weights : ndarray of shape (n_rows,)
+            ``lam_j / alpha`` (positive).
+        """
+        raise NotImplementedError
+
+
+def make_row_penalty(penalty, **options):
+    """A :class:`RowPenalty` from an instance or a registered name (options: ``gamma``, ``l1_share``)."""
+    if isinstance(penalty, RowPenalty):
+        return penalty
+    if penalty not in ROW_PENALTIES:
+        raise ValueError(f"penalty must be one of {sorted(ROW_PENALTIES)} or a RowPenalty; got {penalty!r}.")
+    return ROW_PENALTIES[penalty].from_options(**options)
+
+
+def is_rows(pen, rows_type):
+    """Typing-time test, in an overload, that ``pen`` is the Numba type of ``rows_type`` tuples."""
+    return isinstance(pen, types.BaseNamedTuple) and pen.instance_class is rows_type
+
+
+# The six kernel functions. Each penalty file overloads them for its rows type;
+# these Python bodies never run inside the kernels.
+
+def row_value(pen, j, w, wn):
+    """``rho_j(w)`` for a nonzero row ``w`` of norm ``wn``."""
+    raise NotImplementedError
+
+
+def row_prox(pen, j, z, zn, step):
+    """The prox of ``step rho_j`` at ``z`` (norm ``zn``), as a scale: the result is ``s z``.
+
+    Returns ``s``; a penalty that acts on entries (soft-thresholding) first
+    rewrites ``z`` in place. The exact minimizer even where the scaled
+    one-dimensional problem is not convex (MCP, SCAD).
+    """
+    raise NotImplementedError
+
+
+def row_margin(pen, j, g, gn):
+    """How far ``g`` (norm ``gn``) lies outside ``d rho_j(0)``: positive, the distance; else at most 0.
+
+    The kernels use it for zero rows: the KKT violation ``max(margin, 0)``, the
+    working-set priority (violators first, then the rows closest to entering)
+    and, for a convex penalty (``d rho_j(0)`` its dual ball), the conjugate
+    ``h_j^*(g) = max(margin, 0)^2 / (2 r_j)``.
+    """
+    raise NotImplementedError
+
+
+def row_distance(pen, j, v, w, wn):
+    """Distance of ``v`` to ``d rho_j(w)`` for a nonzero row ``w`` of norm ``wn``."""
+    raise NotImplementedError
+
+
+def row_dual_scale(pen, j, v, vn):
+    """Largest ``s`` in [0, 1] with ``s v`` in ``d rho_j(0)`` (``vn = ||v||``): the dual rescaling."""
+    raise NotImplementedError
+
+
+def row_penalized(pen, j):
+    """Whether ``rho_j`` is not zero (an unpenalized row has no dual constraint)."""
+    raise NotImplementedError
+
+
+def row_norms(G):
+    """Euclidean norms of the rows of ``G`` (numpy)."""
+    return np.sqrt((np.asarray(G) ** 2).sum(axis=1))
