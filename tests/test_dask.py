@@ -11,7 +11,6 @@ distributed = pytest.importorskip("dask.distributed")
 pd = pytest.importorskip("pandas")
 
 import joblib  # noqa: E402
-from sklearn.linear_model import Ridge  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from skmtl import PooledRegressor  # noqa: E402

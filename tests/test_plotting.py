@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-from skmtl import IndependentRegressor, PooledRegressor  # noqa: E402
+from skmtl import PooledRegressor  # noqa: E402
 from skmtl.model_selection._pareto import pareto_front  # noqa: E402
 from skmtl.model_selection._transfer import transfer_report  # noqa: E402
 from skmtl.plotting import (  # noqa: E402

@@ -290,7 +290,6 @@ def _covariance_prior_objective(theta, TS, T, hessian=False):
     d = len(TS)
     nu1 = np.exp(theta[0])
     nu = d - 1.0 + nu1
-    psi = np.exp(theta[1:])
     sq = np.exp(-0.5 * theta[1:])
     lam, U = np.linalg.eigh(TS * np.outer(sq, sq))
     lam = np.maximum(lam, 0.0)

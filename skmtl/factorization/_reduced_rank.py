@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 
-from .._param_validation import Interval, StrOptions, validate_params
+from .._param_validation import Interval, validate_params
 from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 

@@ -1,6 +1,7 @@
 """Regularized multi-task linear models: the engine and its estimators.
 
-Engine (small parts that the solvers talk to):
+Engine (small parts that the solvers talk to, through the contract of
+:class:`Datafit` and :class:`Penalty`):
 
 * datafits: :class:`SquaredLoss`, :class:`LogisticLoss`, :class:`MultinomialLoss`
   (per-task rows, NaN masks, sample and task weights, intercepts);
@@ -30,6 +31,7 @@ from ._bcd import L21Solver
 from ._classifiers import L21Classifier, L21ClassifierCV, TraceNormClassifier, TraceNormClassifierCV
 from ._clustered import ClusteredRegressor
 from ._composite import DirtyRegressor, SparseLowRankRegressor
+from ._contract import Datafit, Penalty
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import FistaResult, fista
 from ._l21 import L21Regressor, L21RegressorCV
@@ -76,6 +78,8 @@ __all__ = [
     "trace_norm_alpha_max",
     "alpha_grid",
     # engine
+    "Datafit",
+    "Penalty",
     "SquaredLoss",
     "LogisticLoss",
     "MultinomialLoss",

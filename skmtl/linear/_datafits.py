@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from ._contract import Datafit
+
 __all__ = [
     "LinearDesign",
     "SquaredLoss",
@@ -186,34 +188,29 @@ class LinearDesign:
         return float(lam)
 
 
-class _Datafit:
-    """Common plumbing: ``value(z)``, ``grad_z(z)``, ``value_grad(W, b)``."""
+class _Datafit(Datafit):
+    """Common plumbing of the losses on a :class:`LinearDesign` (weights ``omega``).
+
+    The intercepts, when fitted, are solver variables. Subclasses give
+    ``value_z``, ``value_grad_z`` and ``null_intercept`` (the optimal
+    intercepts for ``W = 0``).
+    """
 
     curvature = 1.0
 
     def __init__(self, data, task_weight=None, fit_intercept=True, col_ptr=None):
         self.design = LinearDesign(data, col_ptr=col_ptr, fit_intercept=fit_intercept)
         self.omega = np.asarray(data.observation_weights(task_weight), dtype=np.float64)
-        self.fit_intercept = fit_intercept
+        self.fits_intercept = fit_intercept
+        self.intercept_is_variable = fit_intercept
         self.data = data
         self._lipschitz = None
 
-    # the solver talks to these
     def forward(self, W, b):
         return self.design.forward(W, b)
 
     def adjoint(self, R):
         return self.design.adjoint(R)
-
-    def value_grad(self, W, b):
-        """``f``, gradient w.r.t. ``W`` and w.r.t. ``b``."""
-        z = self.forward(W, b)
-        f, R = self.value_grad_z(z)
-        G, g = self.adjoint(R)
-        return f, G, g
-
-    def value(self, W, b):
-        return self.value_z(self.forward(W, b))
 
     def lipschitz(self):
         """Lipschitz constant of the gradient.
@@ -233,7 +230,7 @@ class _Datafit:
                 u = Om[:, np.argmax(Om.sum(axis=0))]
                 c = np.divide(Om.sum(axis=0), u.sum()) if u.sum() > 0 else np.zeros(Om.shape[1])
                 if np.allclose(Om, np.outer(u, c), rtol=1e-12, atol=0):
-                    X1 = np.column_stack([d.X, np.ones(d.X.shape[0])]) if self.fit_intercept else d.X
+                    X1 = np.column_stack([d.X, np.ones(d.X.shape[0])]) if self.intercept_is_variable else d.X
                     H = X1.T @ (u[:, None] * X1)
                     L = self.curvature * c.max(initial=0.0) * np.linalg.eigvalsh(H)[-1] * (1 + 1e-10)
             if L is None:
@@ -244,13 +241,9 @@ class _Datafit:
     def init_coef(self):
         """Zero coefficients with the optimal intercepts for ``W = 0``."""
         W, b = self.design.zeros_like_coef()
-        if self.fit_intercept:
+        if self.intercept_is_variable:
             b = self.null_intercept()
         return W, b
-
-    def duality_gap(self, W, b, penalty):
-        """Duality gap (and primal value) where the dual is cheap; None otherwise."""
-        return None
 
     def mean_loss(self, W, b):
         """Loss per unit of weight (validation score of cross-validation)."""
@@ -295,32 +288,24 @@ class SquaredLoss(_Datafit):
         ``D(nu) = sum_i omega_i (y~_i nu_i - nu_i^2 / 2)`` (``y~`` centred per
         task when intercepts are fitted). Returns ``(gap, primal, b_opt)``.
         """
-        ratio_fn = getattr(penalty, "dual_norm_ratio", None)
-        if ratio_fn is None:
-            return None
-        Weff = penalty.combine(W) if hasattr(penalty, "combine") else W
+        Weff = penalty.combine(W)
         m = self.design.n_columns
         z0 = self.forward(Weff, np.zeros(m))[:, 0]
         r = self.y - z0
         yc = self.y
-        if self.fit_intercept:
+        if self.intercept_is_variable:
             b = self._task_mean(r)
             r = r - b[self.design.obs_task]
             yc = self.y - self.null_intercept()[self.design.obs_task]
         wr = self.omega * r
         G, _ = self.adjoint(wr[:, None])
-        s = ratio_fn(G)
+        s = penalty.dual_norm_ratio(G)
         if s is None or not np.isfinite(s):
             return None
         nu = r / max(1.0, s)
         primal = 0.5 * np.dot(wr, r) + penalty.value(W)
         dual = np.dot(self.omega, yc * nu - 0.5 * nu * nu)
         return primal - dual, primal, b
-
-    def null_value(self):
-        """Loss at ``W = 0`` with optimal intercepts (scale of the gap)."""
-        W, b = self.init_coef()
-        return self.value(W, b)
 
 
 class LogisticLoss(_Datafit):
@@ -440,7 +425,7 @@ class MultinomialLoss(_Datafit):
         return b
 
 
-class SplitDatafit:
+class SplitDatafit(Datafit):
     """Datafit of ``W = P + Q`` seen through the stacked variable ``V = [P, Q]``.
 
     ``V`` has shape (2, n_features, n_columns); the gradient w.r.t. each part is
@@ -451,8 +436,8 @@ class SplitDatafit:
     def __init__(self, inner):
         self.inner = inner
         self.design = inner.design
-        self.fit_intercept = inner.fit_intercept
-        self._fit_b = getattr(inner, "_fit_b", False)
+        self.fits_intercept = inner.fits_intercept
+        self.intercept_is_variable = inner.intercept_is_variable
 
     def forward(self, V, b):
         return self.inner.forward(V[0] + V[1], b)
@@ -490,8 +475,14 @@ class SplitDatafit:
     def null_value(self):
         return self.inner.null_value()
 
+    def model_intercept(self, V, b):
+        return self.inner.model_intercept(V[0] + V[1], b)
 
-class SquaredLossGram:
+    def mean_loss(self, V, b):
+        return self.inner.mean_loss(V[0] + V[1], b)
+
+
+class SquaredLossGram(Datafit):
     """Squared loss on a shared dense design through its (p, p) Gram matrix.
 
     Used when every task observes every row (``data.complete``) and
@@ -521,8 +512,8 @@ class SquaredLossGram:
             raise ValueError("observation weights do not factor as row weight x task weight")
         X = np.asarray(data.X, dtype=np.float64)
         Y = data.Y
-        self._fit_b = fit_intercept
-        self.fit_intercept = False  # intercepts are profiled out, not solver variables
+        self.fits_intercept = fit_intercept
+        self.intercept_is_variable = False  # intercepts are profiled out, not solver variables
         if fit_intercept:
             self.xbar = u @ X / su
             self.ybar = u @ Y / su
@@ -573,21 +564,19 @@ class SquaredLossGram:
     def init_coef(self):
         return np.zeros((self.p, len(self.c))), np.zeros(len(self.c))
 
-    def intercept_for(self, W):
-        return self.ybar - self.xbar @ W if self._fit_b else np.zeros(W.shape[1])
+    def model_intercept(self, W, b=None):
+        """The profiled-out intercepts ``b_t = ybar_t - xbar^T w_t`` (zeros without intercepts)."""
+        return self.ybar - self.xbar @ W if self.fits_intercept else np.zeros(W.shape[1])
 
     def null_value(self):
         return self.const
 
     def duality_gap(self, W, b, penalty):
         """Gap as :meth:`SquaredLoss.duality_gap`, from Gram quantities only."""
-        ratio_fn = getattr(penalty, "dual_norm_ratio", None)
-        if ratio_fn is None:
-            return None
-        Weff = penalty.combine(W) if hasattr(penalty, "combine") else W
+        Weff = penalty.combine(W)
         HW = self.H @ Weff
         G = (HW - self.C) * self.c
-        s = ratio_fn(G)
+        s = penalty.dual_norm_ratio(G)
         if s is None or not np.isfinite(s):
             return None
         s = max(1.0, s)
@@ -596,7 +585,7 @@ class SquaredLossGram:
         yr = float(np.dot(self.c, self.yy - CW))  # sum omega y~ r
         dual = yr / s - loss / (s * s)  # sum omega r^2 = 2 loss
         primal = loss + penalty.value(W)
-        return primal - dual, primal, self.intercept_for(Weff)
+        return primal - dual, primal, self.model_intercept(Weff)
 
     def mean_loss(self, W, b):
         R = self._Y - self._X @ W - b

@@ -1,10 +1,11 @@
 """Accelerated proximal gradient (FISTA) for ``min_{W, b} f(W, b) + g(W)``.
 
-``f`` is a datafit from :mod:`skmtl.linear._datafits` (smooth, with
-unpenalized intercepts ``b``) and ``g`` a penalty from
-:mod:`skmtl.linear._penalties` (prox-friendly). The solver only talks to
-their small interfaces (``forward``/``adjoint``/``value_grad_z`` and
-``prox``/``value``), as skglm's solvers do.
+``f`` is a :class:`~skmtl.linear.Datafit` (smooth, with unpenalized
+intercepts ``b``) and ``g`` a :class:`~skmtl.linear.Penalty`
+(prox-friendly). The solver only talks to the methods of their contract
+(:mod:`skmtl.linear._contract`) and declares those it needs without a default
+in :data:`FISTA_DATAFIT_REQUIRED` and :data:`FISTA_PENALTY_REQUIRED`, checked
+once at entry, as skglm's solvers do.
 
 Method (Beck & Teboulle 2009, FISTA with backtracking; O'Donoghue & Candes
 2015, adaptive restart):
@@ -31,8 +32,17 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._progress import progress
+from ._contract import check_parts
 
-__all__ = ["fista", "fista_path", "FistaResult"]
+__all__ = ["fista", "fista_path", "FistaResult", "FISTA_DATAFIT_REQUIRED", "FISTA_PENALTY_REQUIRED"]
+
+#: Datafit methods :func:`fista` calls that have no default in :class:`~skmtl.linear.Datafit`
+#: (it also calls ``value``, ``value_grad``, ``null_value``, ``model_intercept``,
+#: ``duality_gap`` and reads ``fits_intercept`` / ``intercept_is_variable``, which have one).
+FISTA_DATAFIT_REQUIRED = ("forward", "adjoint", "value_z", "value_grad_z", "lipschitz", "init_coef")
+#: Penalty methods :func:`fista` calls that have no default in :class:`~skmtl.linear.Penalty`
+#: (it also uses ``is_convex`` and, through the datafit's gap, ``dual_norm_ratio`` and ``combine``).
+FISTA_PENALTY_REQUIRED = ("value", "prox")
 
 
 @dataclass
@@ -69,10 +79,10 @@ def fista(
 
     Parameters
     ----------
-    datafit : datafit object
-        See :mod:`skmtl.linear._datafits` (or :class:`SplitDatafit`).
-    penalty : penalty object
-        See :mod:`skmtl.linear._penalties`.
+    datafit : Datafit
+        Implements at least :data:`FISTA_DATAFIT_REQUIRED`.
+    penalty : Penalty
+        Implements at least :data:`FISTA_PENALTY_REQUIRED`.
     coef_init, intercept_init : ndarray, optional
         Warm start; default ``W = 0`` with the optimal intercepts for ``W = 0``.
     max_iter : int
@@ -91,18 +101,26 @@ def fista(
     Returns
     -------
     FistaResult
+
+    Raises
+    ------
+    TypeError
+        When a part is not a :class:`~skmtl.linear.Datafit` /
+        :class:`~skmtl.linear.Penalty` or lacks a required method.
     """
+    check_parts("fista", datafit, penalty, FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED)
     if restart not in ("gradient", "function", None):
         raise ValueError(f"restart must be 'gradient', 'function' or None; got {restart!r}.")
     W0, b0 = datafit.init_coef()
     W = W0.copy() if coef_init is None else np.array(coef_init, dtype=np.float64)
     b = b0.copy() if intercept_init is None else np.array(intercept_init, dtype=np.float64)
-    fit_b = datafit.fit_intercept
+    fit_b = datafit.intercept_is_variable
     if not fit_b:
         b = np.zeros_like(b)
     L = float(lipschitz) if lipschitz else datafit.lipschitz()
 
-    gap_info = datafit.duality_gap(W, b, penalty)
+    # a gap only for a convex penalty (and when the datafit and penalty provide one)
+    gap_info = datafit.duality_gap(W, b, penalty) if penalty.is_convex else None
     use_gap = gap_info is not None
     if use_gap:
         scale = max(datafit.null_value(), 1e-300)
@@ -170,11 +188,13 @@ def fista(
                 converged = True
                 break
 
-    if use_gap and gap_info is not None and (fit_b or getattr(datafit, "_fit_b", False)):
+    if use_gap and gap_info is not None and datafit.fits_intercept:
         # profile the intercepts out: optimal for the final W
         b = gap_info[2]
         if gap is None:
             gap = gap_info[0]
+    else:
+        b = datafit.model_intercept(W, b)  # b itself unless the datafit profiles the intercepts out
     if use_gap and gap is None:
         gap = datafit.duality_gap(W, b, penalty)[0]
     objective = datafit.value(W, b) + penalty.value(W)
@@ -204,9 +224,11 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
 
     Parameters
     ----------
-    datafit : datafit object
+    datafit : Datafit
+        Implements at least :data:`FISTA_DATAFIT_REQUIRED`.
     make_penalty : callable
-        ``make_penalty(alpha)`` returns the penalty at strength ``alpha``.
+        ``make_penalty(alpha)`` returns the :class:`~skmtl.linear.Penalty` at
+        strength ``alpha`` (implementing :data:`FISTA_PENALTY_REQUIRED`).
     alphas : array-like
         Strengths, best in decreasing order (from ``alpha_max``).
     verbose : int, default=0
@@ -219,14 +241,16 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
         Only with ``return_gaps``: the final duality gaps (None where the
         datafit has none and FISTA stopped on the KKT residual).
     """
+    alphas = list(alphas)
+    first_penalty = make_penalty(alphas[0]) if alphas else None
+    check_parts("fista_path", datafit, first_penalty, FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED)
     coefs, intercepts, n_iters, gaps = [], [], [], []
     W = b = None
     L = None
     not_converged = []
-    for a in progress(alphas, verbose, desc="path"):
-        res = fista(
-            datafit, make_penalty(a), W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=False
-        )
+    for k, a in enumerate(progress(alphas, verbose, desc="path")):
+        penalty = first_penalty if k == 0 else make_penalty(a)
+        res = fista(datafit, penalty, W, b, max_iter=max_iter, tol=tol, lipschitz=L, warn=False)
         W, b, L = res.coef, res.intercept, res.lipschitz
         coefs.append(W.copy())
         intercepts.append(b.copy())

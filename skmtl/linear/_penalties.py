@@ -1,6 +1,7 @@
 """Penalties on a coefficient matrix ``W`` of shape (n_features, n_columns).
 
-Each penalty gives its ``value(W)``, its proximal operator
+Each penalty is a :class:`~skmtl.linear.Penalty` and gives its
+``value(W)``, its proximal operator
 ``prox(W, step) = argmin_U 1/2 ||U - W||_F^2 + step * penalty(U)`` and, for
 the norms, ``dual_norm_ratio(G) = N*(G) / alpha`` (the dual feasibility
 scaling used by duality gaps) and ``alpha_max(G0) = N*(G0)``: the smallest
@@ -28,10 +29,12 @@ penalty factors ``f_j >= 0``; ``f_j = 0`` leaves a row unpenalized).
 import numpy as np
 from numba import njit
 
+from ._contract import Penalty
+
 __all__ = ["L1", "L21", "WeightedL21", "L1Inf", "TraceNorm", "Ridge", "SplitPenalty"]
 
 
-class L1:
+class L1(Penalty):
     """``alpha * sum_jk |W_jk|``; prox is soft-thresholding."""
 
     def __init__(self, alpha):
@@ -54,7 +57,7 @@ class L1:
         return self.dual_norm(G0)
 
 
-class L21:
+class L21(Penalty):
     """``alpha * sum_j ||W_j.||_2`` over rows (features); prox is row shrinkage."""
 
     def __init__(self, alpha):
@@ -79,7 +82,7 @@ class L21:
         return self.dual_norm(G0)
 
 
-class WeightedL21:
+class WeightedL21(Penalty):
     """``alpha sum_j f_j (l1_ratio ||W_j.||_2 + (1 - l1_ratio) / 2 ||W_j.||_2^2)`` over rows.
 
     Prox: block soft-thresholding of each row at ``step alpha l1_ratio f_j``, then
@@ -158,7 +161,7 @@ def _project_rows_l1_ball(V, radius, out):
             out[j, k] = np.sign(V[j, k]) * max(a[k] - theta, 0.0)
 
 
-class L1Inf:
+class L1Inf(Penalty):
     """``alpha * sum_j max_k |W_jk|`` over rows (Jalali et al. 2010, block part).
 
     Prox by Moreau: ``W - proj_{L1 ball of radius step*alpha}(W)`` row by row.
@@ -187,10 +190,8 @@ class L1Inf:
         return self.dual_norm(G0)
 
 
-class TraceNorm:
+class TraceNorm(Penalty):
     """``alpha * ||W||_*``; prox is singular value soft-thresholding."""
-
-    n_unpenalized = 0  # every coefficient is penalized
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
@@ -246,7 +247,7 @@ class TraceNorm:
         return self.dual_norm(G0)
 
 
-class Ridge:
+class Ridge(Penalty):
     """``alpha / 2 * ||W||_F^2``; prox is a rescaling. No ``alpha_max``."""
 
     def __init__(self, alpha):
@@ -262,7 +263,7 @@ class Ridge:
         return None
 
 
-class SplitPenalty:
+class SplitPenalty(Penalty):
     """``pen_P(P) + pen_Q(Q)`` on the stacked ``V = [P, Q]``; the model is ``P + Q``.
 
     When both parts are norms, the dual norm of the infimal convolution is
@@ -273,11 +274,23 @@ class SplitPenalty:
     def __init__(self, pen_p, pen_q):
         self.pen_p = pen_p
         self.pen_q = pen_q
-        if hasattr(pen_p, "dual_norm_ratio") and hasattr(pen_q, "dual_norm_ratio"):
-            self.dual_norm_ratio = lambda G: max(pen_p.dual_norm_ratio(G), pen_q.dual_norm_ratio(G))
 
-    @staticmethod
-    def combine(V):
+    @property
+    def is_convex(self):
+        """Convex when both parts are."""
+        return self.pen_p.is_convex and self.pen_q.is_convex
+
+    def dual_norm_ratio(self, G):
+        """``max(N_P*(G) / alpha_P, N_Q*(G) / alpha_Q)``; None unless both parts have one."""
+        ratio_p = self.pen_p.dual_norm_ratio(G)
+        if ratio_p is None:
+            return None
+        ratio_q = self.pen_q.dual_norm_ratio(G)
+        if ratio_q is None:
+            return None
+        return max(ratio_p, ratio_q)
+
+    def combine(self, V):
         return V[0] + V[1]
 
     def value(self, V):

@@ -26,6 +26,8 @@ holds) and the prox is soft-thresholding.
 import numpy as np
 import scipy.sparse as sp
 
+from ._contract import Datafit, Penalty
+
 __all__ = [
     "TaskQuadratic",
     "ColumnL21",
@@ -91,7 +93,7 @@ def laplacian(graph, n_tasks):
     return np.diag(A.sum(axis=1)) - A
 
 
-class TaskQuadratic:
+class TaskQuadratic(Penalty):
     """``1/2 sum_k tr(W_k M W_k^T)`` for a symmetric positive semi-definite ``M``.
 
     Parameters
@@ -126,7 +128,7 @@ class TaskQuadratic:
         return None
 
 
-class ColumnL21:
+class ColumnL21(Penalty):
     """``alpha * sum_t ||W_{:, t}||_2`` over columns (tasks); prox is column shrinkage.
 
     Whole tasks are switched on or off: the outlier-task part of the robust
@@ -155,7 +157,7 @@ class ColumnL21:
         return self.dual_norm(G0)
 
 
-class QuadraticDatafit:
+class QuadraticDatafit(Datafit):
     """A datafit plus ``1/2 sum_k tr(W_k M W_k^T)``, as one smooth function for FISTA.
 
     The predictions ``z`` of the inner datafit are extended by the entries of
@@ -168,7 +170,8 @@ class QuadraticDatafit:
         self.inner = inner
         self.M = np.asarray(M, dtype=np.float64)
         self.design = inner.design
-        self.fit_intercept = inner.fit_intercept
+        self.fits_intercept = inner.fits_intercept
+        self.intercept_is_variable = inner.intercept_is_variable
         self.n_obs = inner.design.n_obs
         self.p = inner.design.n_features
         self.m = inner.design.n_columns
@@ -200,11 +203,6 @@ class QuadraticDatafit:
         Rz[R.shape[0] :] = GW
         return f + q, Rz
 
-    def value_grad(self, W, b):
-        f, R = self.value_grad_z(self.forward(W, b))
-        G, g = self.adjoint(R)
-        return f, G, g
-
     def value(self, W, b):
         return self.inner.value(W, b) + task_quadratic_value(W, self.M)
 
@@ -214,8 +212,8 @@ class QuadraticDatafit:
     def init_coef(self):
         return self.inner.init_coef()
 
-    def duality_gap(self, W, b, penalty):
-        return None
+    def model_intercept(self, W, b):
+        return self.inner.model_intercept(W, b)
 
     def mean_loss(self, W, b):
         return self.inner.mean_loss(W, b)

@@ -30,13 +30,19 @@ from sklearn.exceptions import ConvergenceWarning
 from .._new_task import _SubspaceTransferMixin
 from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ._contract import check_parts
 from ._cv import PathCVMixin, path_cv_splits
 from ._datafits import make_squared_loss
-from ._fista import fista, fista_path
+from ._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista, fista_path
 from ._path import _trace_norm_path_data, trace_norm_alpha_max
 from ._penalties import TraceNorm
 
 __all__ = ["TraceNormRegressor", "TraceNormRegressorCV"]
+
+#: What the cross-validation of :class:`_FistaCVMixin` needs besides FISTA: the
+#: held-out ``mean_loss`` of the datafit and the penalty's ``alpha_max`` (the grid).
+FISTA_CV_DATAFIT_REQUIRED = FISTA_DATAFIT_REQUIRED + ("mean_loss",)
+FISTA_CV_PENALTY_REQUIRED = FISTA_PENALTY_REQUIRED + ("alpha_max",)
 
 
 # --------------------------------------------------------------------------
@@ -90,9 +96,11 @@ class _FistaCVMixin:
         make_datafit = self._make_datafit
         make_penalty = self._penalty_factory(data.n_features)
         full_df = make_datafit(data)
+        pen = make_penalty(1.0)
+        check_parts(f"{type(self).__name__} cross-validation", full_df, pen,
+                    FISTA_CV_DATAFIT_REQUIRED, FISTA_CV_PENALTY_REQUIRED)
         if self.alphas is None:
             W0, b0 = full_df.init_coef()
-            pen = make_penalty(1.0)
             if pen.n_unpenalized:
                 # the grid starts at the model of the unpenalized features alone
                 with warnings.catch_warnings():
