@@ -502,7 +502,7 @@ _GENOMICS_CHILD = textwrap.dedent("""
     x_mb = X.nbytes / 2**20
     if which == "skmtl":
         from skmtl.linear import l21_path, l21_alpha_max
-        import skmtl.linear._bcd as _b  # compile outside the timing
+        # compile outside the timing:
         l21_path(X[:50, :100], Y[:50], n_alphas=2)
         base = rss_mb(); peak0 = maxrss_mb()
         t0 = time.perf_counter()

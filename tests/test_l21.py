@@ -225,7 +225,8 @@ def test_input_not_modified():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_fused_full_gradient_matches_blas(dtype, weighted, fit_intercept):
     """The Numba full gradient of the shared dense mode equals the BLAS one."""
-    from skmtl.linear._bcd import L21Solver, _full_grad_shared_dense, _row_norms
+    from skmtl.linear import L21Solver
+    from skmtl.linear._bcd_kernels import _full_grad_shared_dense, _row_norms
 
     X, Y = _problem(3, n=50, p=30, T=5)
     sw = np.random.default_rng(0).uniform(0.5, 2.0, 50) if weighted else None
@@ -247,7 +248,8 @@ def test_fused_full_gradient_matches_blas(dtype, weighted, fit_intercept):
 @pytest.mark.parametrize("p", [9, 10])
 def test_pair_epoch_equals_one_feature_at_a_time(T, p):
     """The two-features-per-pass epoch gives the iterates of plain cyclic BCD."""
-    from skmtl.linear._bcd import L21Solver, _epoch_shared_dense
+    from skmtl.linear import L21Solver
+    from skmtl.linear._bcd_kernels import _epoch_shared_dense
 
     X, Y = _problem(5, n=30, p=p, T=T)
     data = validate_fit_data(_Dummy(), X, Y)

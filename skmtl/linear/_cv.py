@@ -49,7 +49,8 @@ from sklearn.model_selection import KFold
 
 from .._progress import parallel_progress
 from ..metrics import per_task_r2
-from ._bcd import _blas_single_thread, _row_support
+from ._bcd import _blas_single_thread
+from ._bcd_kernels import _row_support
 
 __all__ = ["PathCVMixin", "path_cv_splits"]
 

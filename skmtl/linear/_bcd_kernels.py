@@ -1,0 +1,1181 @@
+r"""Numba kernels of the block coordinate descent (:class:`~skmtl.linear._bcd.L21Solver`).
+
+Each data layout is an argument bundle (a ``NamedTuple``: :class:`SharedDense`,
+:class:`SharedSparse`, :class:`ObsDense`, :class:`ObsSparse`, :class:`Gram`)
+whose type selects, at compile time, its epoch and datafit kernels
+(:func:`layout_epoch`, :func:`layout_datafit`): :func:`_solve_ws` is compiled
+once per (layout, row penalty) pair that a fit meets, with no branch on
+either. The row penalty ``pen`` is the kernel-parameter tuple of a
+:class:`~skmtl.linear._row_penalties.RowPenalty` (its Numba functions are
+selected the same way).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from ._row_penalties._base import row_distance, row_dual_scale, row_margin, row_penalized, row_prox, row_value
+
+# --------------------------------------------------------------------------
+# column moments (float64 accumulation, no copy of X)
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _moments_shared_dense(X, u):
+    n, p = X.shape
+    s1 = np.zeros(p)
+    s2 = np.zeros(p)
+    for j in range(p):
+        a = 0.0
+        b = 0.0
+        for i in range(n):
+            x = np.float64(X[i, j])
+            a += u[i] * x
+            b += u[i] * x * x
+        s1[j] = a
+        s2[j] = b
+    return s1, s2
+
+
+@njit(cache=True, nogil=True)
+def _moments_shared_sparse(indptr, indices, data, u):
+    p = indptr.shape[0] - 1
+    s1 = np.zeros(p)
+    s2 = np.zeros(p)
+    for j in range(p):
+        a = 0.0
+        b = 0.0
+        for nz in range(indptr[j], indptr[j + 1]):
+            x = np.float64(data[nz])
+            a += u[indices[nz]] * x
+            b += u[indices[nz]] * x * x
+        s1[j] = a
+        s2[j] = b
+    return s1, s2
+
+
+@njit(cache=True, nogil=True)
+def _moments_obs_dense(X, rows, task_ptr, omega):
+    p = X.shape[1]
+    T = task_ptr.shape[0] - 1
+    s1 = np.zeros((p, T))
+    s2 = np.zeros((p, T))
+    for j in range(p):
+        for t in range(T):
+            a = 0.0
+            b = 0.0
+            for k in range(task_ptr[t], task_ptr[t + 1]):
+                x = np.float64(X[rows[k], j])
+                a += omega[k] * x
+                b += omega[k] * x * x
+            s1[j, t] = a
+            s2[j, t] = b
+    return s1, s2
+
+
+@njit(cache=True, nogil=True)
+def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, T):
+    p = indptr.shape[0] - 1
+    s1 = np.zeros((p, T))
+    s2 = np.zeros((p, T))
+    for j in range(p):
+        for nz in range(indptr[j], indptr[j + 1]):
+            r = indices[nz]
+            x = np.float64(data[nz])
+            for k in range(row_ptr[r], row_ptr[r + 1]):
+                t = otask[k]
+                s1[j, t] += omega[k] * x
+                s2[j, t] += omega[k] * x * x
+    return s1, s2
+
+
+# --------------------------------------------------------------------------
+# per-feature gradient and residual update
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _datafit_shared_dense(W, c, R2, u, v):
+    """``1/2 sum_{t, i} u_i v_t (R_ti + c_t)^2``, residual (n_tasks, n_samples)."""
+    val = 0.0
+    T, n = R2.shape
+    for t in range(T):
+        acc = 0.0
+        for i in range(n):
+            r = R2[t, i] + c[t]
+            acc += u[i] * r * r
+        val += v[t] * acc
+    return 0.5 * val
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _datafit_shared_sparse(W, c, R, u, v):
+    """``1/2 sum_{i, t} u_i v_t (R_it + c_t)^2``, residual (n_samples, n_tasks)."""
+    val = 0.0
+    n, T = R.shape
+    for i in range(n):
+        acc = 0.0
+        for t in range(T):
+            r = R[i, t] + c[t]
+            acc += v[t] * r * r
+        val += u[i] * acc
+    return 0.5 * val
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _datafit_obs(W, c, R1, otask, omega):
+    """``1/2 sum_k omega_k (R_k + c_t(k))^2``, one residual per observation."""
+    val = 0.0
+    for k in range(R1.shape[0]):
+        r = R1[k] + c[otask[k]]
+        val += omega[k] * r * r
+    return 0.5 * val
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _datafit_obs_by_task(W, c, R1, task_ptr, omega):
+    """:func:`_datafit_obs` with the observations stored task after task."""
+    val = 0.0
+    T = task_ptr.shape[0] - 1
+    for t in range(T):
+        for k in range(task_ptr[t], task_ptr[t + 1]):
+            r = R1[k] + c[t]
+            val += omega[k] * r * r
+    return 0.5 * val
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _datafit_gram(W, Ht, v, Bt, E):
+    """Gram layout: ``1/2 sum_t v_t (E_t - w_t . (B_t + H_t))`` with ``H = B - Q W`` (see :func:`_epoch_gram`)."""
+    val = 0.0
+    T, p = Ht.shape
+    for t in range(T):
+        acc = E[t]
+        for j in range(p):
+            acc -= W[j, t] * (Bt[t, j] + Ht[t, j])
+        val += v[t] * acc
+    return 0.5 * val
+
+
+@njit(cache=True, nogil=True)
+def _penalty(W, ws, pen):
+    """``sum_{j in ws} h_j(W_j) = rho_j(W_j) + r_j / 2 ||W_j||_2^2`` (``pen`` a row penalty's kernel parameters)."""
+    val = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        w = W[j]
+        sq = 0.0
+        for t in range(w.shape[0]):
+            sq += w[t] * w[t]
+        if sq > 0.0:
+            val += row_value(pen, j, w, np.sqrt(sq)) + 0.5 * pen.ridge[j] * sq
+    return val
+
+
+@njit(cache=True, nogil=True)
+def _row_support(W):
+    """Indices of the rows of ``W`` with a nonzero entry."""
+    p, T = W.shape
+    out = np.empty(p, dtype=np.int64)
+    m = 0
+    for j in range(p):
+        for t in range(T):
+            if W[j, t] != 0.0:
+                out[m] = j
+                m += 1
+                break
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def _row_norms(G, W):
+    """Euclidean norms of the rows of ``G`` and of ``W``."""
+    p, T = G.shape
+    gn = np.empty(p)
+    wn = np.empty(p)
+    for j in range(p):
+        a = 0.0
+        b = 0.0
+        for t in range(T):
+            a += G[j, t] * G[j, t]
+            b += W[j, t] * W[j, t]
+        gn[j] = np.sqrt(a)
+        wn[j] = np.sqrt(b)
+    return gn, wn
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
+    """Minus the gradient at the current residual, shared dense design, in one pass.
+
+    Returns ``G`` (p, T) (as :meth:`L21Solver.neg_gradient`), the row norms of
+    ``G`` and ``W`` and the terms ``(datafit, sum omega r y_c)`` of
+    :meth:`L21Solver._objective_terms`. For skinny products (few tasks) this
+    beats a BLAS call, which tiles badly for a handful of columns.
+    """
+    T, n = R2.shape
+    p = X.shape[1]
+    Z = np.empty((T, n))
+    zsum = np.empty(T)
+    fit = 0.0
+    cross = 0.0
+    for t in range(T):
+        s = 0.0
+        ft = 0.0
+        ct = 0.0
+        ctt = c[t]
+        for i in range(n):
+            r = R2[t, i] + ctt
+            z = u[i] * r
+            Z[t, i] = z
+            s += z
+            ft += z * r
+            ct += z * Yc[t, i]
+        zsum[t] = s
+        fit += v[t] * ft
+        cross += v[t] * ct
+    G = np.empty((p, T))
+    for j in range(0, p - 1, 2):  # raw products, two columns per pass over the residual
+        _grad2_tasks(X, j, j + 1, Z, G[j], G[j + 1], n, T, False)
+    if p % 2:
+        _grad_tasks(X, p - 1, Z, G[p - 1], n, T)
+    gn = np.empty(p)
+    wn = np.empty(p)
+    for j in range(p):  # centering, and the row norms
+        a = 0.0
+        b = 0.0
+        mj = mu[j]
+        for t in range(T):
+            e = v[t] * (G[j, t] - mj * zsum[t])
+            G[j, t] = e
+            a += e * e
+            b += W[j, t] * W[j, t]
+        gn[j] = np.sqrt(a)
+        wn[j] = np.sqrt(b)
+    return G, gn, wn, 0.5 * fit, cross
+
+
+@njit(cache=True, nogil=True)
+def _kkt_scores(G, W, gnorm, wnorm, pen, L):
+    """Check statistics of the full gradient ``G`` (minus the gradient).
+
+    ``pen``: the kernel parameters of a row penalty (:mod:`._row_penalties`),
+    ``h_j(w) = rho_j(w) + r_j / 2 ||w||^2``. The dual quantities (``smax``,
+    ``ridge``, ``conj``) are used for convex penalties only. Returns:
+
+    * ``kkt``: the largest distance of ``-grad_j`` to ``d h_j(W_j)`` (-1 for
+      constant features);
+    * ``prio``: the working-set priority of each feature (support and
+      unpenalized features first, then violators, then the features closest
+      to entering, by the margin of ``G_j`` to ``d rho_j(0)`` in the metric of the column);
+    * ``n_supp``: the support size;
+    * ``pval``: ``sum_j h_j(W_j)``;
+    * ``smax``: the largest ``s <= 1`` with ``s (G_j - r_j W_j)`` in ``d rho_j(0)``
+      over the penalized features (the rescaled dual point of the problem
+      with the ridge written as extra rows);
+    * ``ridge``: ``sum_j r_j ||W_j||^2``;
+    * ``conj``: ``sum_j h_j^*(G_j) = sum_j dist(G_j, d rho_j(0))^2 / (2 r_j)``
+      over the features with ``r_j > 0`` (the conjugate dual at ``s = 1``;
+      infinite when a penalized feature without ridge has ``G_j`` outside its ball);
+    * ``free``: ``sum_j ||G_j||^2 / L_j`` over unpenalized features
+      (``rho_j = 0, r_j = 0``), a second-order estimate of what their block
+      can still gain (they have no dual constraint that a rescaling can meet);
+    * ``uw``: ``sum_j <G_j, W_j>`` over the unpenalized features: the dual
+      points above are those of the problem with these rows held fixed (their
+      fit moved into the targets), whose dual objective is lower by ``s uw``.
+    """
+    p, T = G.shape
+    kkt = -np.inf
+    prio = np.empty(p)
+    n_supp = 0
+    pval = 0.0
+    smax = 1.0
+    ridge = 0.0
+    conj = 0.0
+    free = 0.0
+    uw = 0.0
+    v = np.empty(T)  # G_j - r_j W_j
+    for j in range(p):
+        r = pen.ridge[j]
+        gn = gnorm[j]
+        wn = wnorm[j]
+        penalized = row_penalized(pen, j)
+        margin = row_margin(pen, j, G[j], gn)
+        if r > 0.0:
+            ex = max(margin, 0.0)
+            conj += ex * ex / (2.0 * r)
+            w2 = wn * wn
+            pval += 0.5 * r * w2
+            ridge += r * w2
+        elif penalized and margin > 0.0:
+            conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
+        vrow = G[j]
+        vn = gn
+        if r > 0.0 and wn > 0:
+            acc = 0.0
+            for t in range(T):
+                e = G[j, t] - r * W[j, t]
+                v[t] = e
+                acc += e * e
+            vn = np.sqrt(acc)
+            vrow = v
+        if penalized:  # the dual scaling of the row
+            sj = row_dual_scale(pen, j, vrow, vn)
+            if sj < smax:
+                smax = sj
+        if wn > 0:
+            pval += row_value(pen, j, W[j], wn)
+            sc = row_distance(pen, j, vrow, W[j], wn)
+            n_supp += 1
+            pr = np.inf
+        else:
+            sc = max(margin, 0.0)
+            if not penalized:
+                pr = np.inf  # unpenalized (or pure ridge) rows: always in the working set
+            else:
+                # violators first, then the features closest to entering (distance
+                # to the constraint in the metric of the column): a stable order
+                pr = margin / np.sqrt(L[j]) if L[j] > 0 else -np.inf
+        if L[j] == 0:
+            sc = -1.0
+            if not wn > 0:
+                pr = -np.inf
+        elif not penalized and r == 0.0:
+            free += gn * gn / L[j]
+            for t in range(T):
+                uw += G[j, t] * W[j, t]
+        if sc > kkt:
+            kkt = sc
+        prio[j] = pr
+    return kkt, prio, n_supp, pval, smax, ridge, conj, free, uw
+
+
+@njit(cache=True, nogil=True)
+def _select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
+    """Working set: the ``ws_size`` features of highest priority, in index order.
+
+    Returns ``(ws, changed, sub)``: ``changed`` is False when ``ws`` equals
+    ``old_ws`` (then ``old_ws`` itself is returned); ``sub`` is the support
+    within ``ws`` when ``with_sub`` and it is at most ``sub_frac`` of ``ws``,
+    else empty.
+    """
+    p = prio.shape[0]
+    if ws_size >= p:
+        ws = np.arange(p)
+    else:
+        neg = -prio
+        thr = np.partition(neg, ws_size - 1)[ws_size - 1]  # ws_size-th largest priority
+        chosen = np.zeros(p, dtype=np.bool_)
+        m = 0
+        for j in range(p):
+            if neg[j] < thr:
+                chosen[j] = True
+                m += 1
+        for j in range(p):  # ties at the threshold: lowest indices
+            if m >= ws_size:
+                break
+            if neg[j] == thr and not chosen[j]:
+                chosen[j] = True
+                m += 1
+        ws = np.empty(m, dtype=np.int64)
+        m = 0
+        for j in range(p):
+            if chosen[j]:
+                ws[m] = j
+                m += 1
+    changed = True
+    if old_ws.shape[0] == ws.shape[0]:
+        changed = False
+        for i in range(ws.shape[0]):
+            if ws[i] != old_ws[i]:
+                changed = True
+                break
+        if not changed:
+            ws = old_ws
+    n_sub = 0
+    if with_sub:
+        for i in range(ws.shape[0]):
+            if wnorm[ws[i]] > 0:
+                n_sub += 1
+        if n_sub > sub_frac * ws.shape[0]:
+            n_sub = 0
+    sub = np.empty(n_sub, dtype=np.int64)
+    if n_sub > 0:
+        m = 0
+        for i in range(ws.shape[0]):
+            if wnorm[ws[i]] > 0:
+                sub[m] = ws[i]
+                m += 1
+    return ws, changed, sub
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _diff_gram(hist, K):
+    """Gram matrix of the successive differences ``hist[k + 1] - hist[k]``, ``k < K``."""
+    m = hist.shape[1]
+    C = np.zeros((K, K))
+    for k in range(K):
+        for l in range(k, K):
+            acc = 0.0
+            for i in range(m):
+                acc += (hist[k + 1, i] - hist[k, i]) * (hist[l + 1, i] - hist[l, i])
+            C[k, l] = acc
+            C[l, k] = acc
+    return C
+
+
+@njit(cache=True, nogil=True)
+def _anderson_weights(hist, K):
+    """Weights ``z`` (summing to one) of the extrapolation ``sum_k z_k hist[k + 1]``."""
+    C = _diff_gram(hist, K)
+    nrm = np.sqrt(np.sum(C * C))
+    z = np.ones(K)
+    if not nrm > 0.0:
+        return False, z
+    C /= nrm
+    for k in range(K):
+        C[k, k] += 1e-10
+    try:
+        z = np.linalg.solve(C, np.ones(K))
+    except Exception:  # noqa: BLE001 - singular system: skip extrapolation
+        return False, z
+    s = np.sum(z)
+    if not np.isfinite(s) or s == 0.0:
+        return False, z
+    return True, z / s
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _bst(W, j, g, Lj, pen, delta):
+    """Block proximal step on feature ``j``; ``g`` is minus the gradient.
+
+    With ``z = W_j + g / L_j`` the new row minimizes
+    ``L_j/2 ||w - z||^2 + rho_j(w) + r_j/2 ||w||^2``, that is the prox of
+    ``rho_j / (L_j + r_j)`` at ``z L_j / (L_j + r_j)``
+    (:func:`~._row_penalties._base.row_prox`: for the group lasso block
+    soft-thresholding). Writes ``delta = W_j^new - W_j^old`` and returns
+    ``||delta||_2``.
+    """
+    r = pen.ridge[j]
+    T = g.shape[0]
+    nz = 0.0
+    for t in range(T):
+        g[t] = W[j, t] + g[t] / Lj
+        nz += g[t] * g[t]
+    nz = np.sqrt(nz)
+    if r != 0.0:
+        k = Lj / (Lj + r)
+        for t in range(T):
+            g[t] *= k
+        nz *= k
+    scale = row_prox(pen, j, g, nz, 1.0 / (Lj + r)) if nz > 0.0 else 0.0
+    dn = 0.0
+    for t in range(T):
+        delta[t] = scale * g[t] - W[j, t]
+        dn += delta[t] * delta[t]
+    return np.sqrt(dn)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _grad_tasks(X, j, R2, g, n, T):
+    """``g = R2 X[:, j]``, four tasks per pass over the column (one load of ``X`` per four)."""
+    t = 0
+    while t + 4 <= T:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for i in range(n):
+            x = X[i, j]
+            a0 += x * R2[t, i]
+            a1 += x * R2[t + 1, i]
+            a2 += x * R2[t + 2, i]
+            a3 += x * R2[t + 3, i]
+        g[t] = a0
+        g[t + 1] = a1
+        g[t + 2] = a2
+        g[t + 3] = a3
+        t += 4
+    if t + 2 <= T:
+        a0 = 0.0
+        a1 = 0.0
+        for i in range(n):
+            x = X[i, j]
+            a0 += x * R2[t, i]
+            a1 += x * R2[t + 1, i]
+        g[t] = a0
+        g[t + 1] = a1
+        t += 2
+    if t < T:
+        a0 = 0.0
+        for i in range(n):
+            a0 += X[i, j] * R2[t, i]
+        g[t] = a0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _update_tasks(X, j, R2, d, n, T):
+    """``R2 -= d X[:, j]^T``, four tasks per pass over the column."""
+    t = 0
+    while t + 4 <= T:
+        d0 = d[t]
+        d1 = d[t + 1]
+        d2 = d[t + 2]
+        d3 = d[t + 3]
+        for i in range(n):
+            x = X[i, j]
+            R2[t, i] -= x * d0
+            R2[t + 1, i] -= x * d1
+            R2[t + 2, i] -= x * d2
+            R2[t + 3, i] -= x * d3
+        t += 4
+    if t + 2 <= T:
+        d0 = d[t]
+        d1 = d[t + 1]
+        for i in range(n):
+            x = X[i, j]
+            R2[t, i] -= x * d0
+            R2[t + 1, i] -= x * d1
+        t += 2
+    if t < T:
+        d0 = d[t]
+        for i in range(n):
+            R2[t, i] -= X[i, j] * d0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
+    """``R2 -= d1 X[:, j1]^T + d2 X[:, j2]^T``, then ``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]``.
+
+    One pass over the residual for two updates and two gradients (half the
+    residual loads and stores of one feature at a time). Returns
+    ``X[:, k1] . X[:, k2]``. With zero ``d1`` and ``d2`` it computes the two
+    gradients only.
+    """
+    t = 0
+    while t + 4 <= T:
+        e0 = d1[t]
+        e1 = d1[t + 1]
+        e2 = d1[t + 2]
+        e3 = d1[t + 3]
+        f0 = d2[t]
+        f1 = d2[t + 1]
+        f2 = d2[t + 2]
+        f3 = d2[t + 3]
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        b2 = 0.0
+        b3 = 0.0
+        for i in range(n):
+            x1 = X[i, j1]
+            x2 = X[i, j2]
+            y1 = X[i, k1]
+            y2 = X[i, k2]
+            r0 = R2[t, i] - x1 * e0 - x2 * f0
+            r1 = R2[t + 1, i] - x1 * e1 - x2 * f1
+            r2 = R2[t + 2, i] - x1 * e2 - x2 * f2
+            r3 = R2[t + 3, i] - x1 * e3 - x2 * f3
+            R2[t, i] = r0
+            R2[t + 1, i] = r1
+            R2[t + 2, i] = r2
+            R2[t + 3, i] = r3
+            a0 += y1 * r0
+            a1 += y1 * r1
+            a2 += y1 * r2
+            a3 += y1 * r3
+            b0 += y2 * r0
+            b1 += y2 * r1
+            b2 += y2 * r2
+            b3 += y2 * r3
+        g1[t] = a0
+        g1[t + 1] = a1
+        g1[t + 2] = a2
+        g1[t + 3] = a3
+        g2[t] = b0
+        g2[t + 1] = b1
+        g2[t + 2] = b2
+        g2[t + 3] = b3
+        t += 4
+    if t + 2 <= T:
+        e0 = d1[t]
+        e1 = d1[t + 1]
+        f0 = d2[t]
+        f1 = d2[t + 1]
+        a0 = 0.0
+        a1 = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        for i in range(n):
+            x1 = X[i, j1]
+            x2 = X[i, j2]
+            y1 = X[i, k1]
+            y2 = X[i, k2]
+            r0 = R2[t, i] - x1 * e0 - x2 * f0
+            r1 = R2[t + 1, i] - x1 * e1 - x2 * f1
+            R2[t, i] = r0
+            R2[t + 1, i] = r1
+            a0 += y1 * r0
+            a1 += y1 * r1
+            b0 += y2 * r0
+            b1 += y2 * r1
+        g1[t] = a0
+        g1[t + 1] = a1
+        g2[t] = b0
+        g2[t + 1] = b1
+        t += 2
+    if t < T:
+        e0 = d1[t]
+        f0 = d2[t]
+        a0 = 0.0
+        b0 = 0.0
+        for i in range(n):
+            r0 = R2[t, i] - X[i, j1] * e0 - X[i, j2] * f0
+            R2[t, i] = r0
+            a0 += X[i, k1] * r0
+            b0 += X[i, k2] * r0
+        g1[t] = a0
+        g2[t] = b0
+    dot = 0.0
+    for i in range(n):
+        dot += X[i, k1] * X[i, k2]
+    return dot
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot=True):
+    """``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]`` in one pass; returns ``X[:, k1] . X[:, k2]``
+    (0 unless ``with_dot``)."""
+    t = 0
+    while t + 4 <= T:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        b2 = 0.0
+        b3 = 0.0
+        for i in range(n):
+            y1 = X[i, k1]
+            y2 = X[i, k2]
+            r0 = R2[t, i]
+            r1 = R2[t + 1, i]
+            r2 = R2[t + 2, i]
+            r3 = R2[t + 3, i]
+            a0 += y1 * r0
+            a1 += y1 * r1
+            a2 += y1 * r2
+            a3 += y1 * r3
+            b0 += y2 * r0
+            b1 += y2 * r1
+            b2 += y2 * r2
+            b3 += y2 * r3
+        g1[t] = a0
+        g1[t + 1] = a1
+        g1[t + 2] = a2
+        g1[t + 3] = a3
+        g2[t] = b0
+        g2[t + 1] = b1
+        g2[t + 2] = b2
+        g2[t + 3] = b3
+        t += 4
+    while t < T:
+        a0 = 0.0
+        b0 = 0.0
+        for i in range(n):
+            r0 = R2[t, i]
+            a0 += X[i, k1] * r0
+            b0 += X[i, k2] * r0
+        g1[t] = a0
+        g2[t] = b0
+        t += 1
+    dot = 0.0
+    if with_dot:
+        for i in range(n):
+            dot += X[i, k1] * X[i, k2]
+    return dot
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
+    """One pass over ``ws`` (equal row weights, at least four tasks), two features at a time.
+
+    The features are still updated one after the other (the iterates are those
+    of :func:`_epoch_shared_dense`): the gradient of the second feature of a
+    pair is computed with the first's and corrected for its update through
+    ``X[:, j1] . X[:, j2]``, and the residual takes both updates, fused with the
+    gradients of the next pair, in one pass.
+    """
+    T, n = R2.shape
+    m = ws.shape[0]
+    viol = 0.0
+    g1 = np.empty(T)
+    g2 = np.empty(T)
+    d1 = np.zeros(T)
+    d2 = np.zeros(T)
+    dot = 0.0
+    have = False  # g1, g2 (and dot) hold the raw gradients of the current pair
+    q = 0
+    while q + 1 < m:
+        j1 = ws[q]
+        j2 = ws[q + 1]
+        if not have:
+            dot = _grad2_tasks(X, j1, j2, R2, g1, g2, n, T)
+        n1 = 0.0
+        if L[j1] > 0.0:
+            for t in range(T):
+                g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j1])
+            n1 = _bst(W, j1, g, L[j1], pen, d1)
+        if n1 > 0.0:
+            for t in range(T):
+                c[t] += mu[j1] * d1[t]
+                W[j1, t] += d1[t]
+            n1 *= L[j1]
+            if n1 > viol:
+                viol = n1
+        else:
+            for t in range(T):
+                d1[t] = 0.0
+        n2 = 0.0
+        if L[j2] > 0.0:
+            for t in range(T):
+                g[t] = v[t] * (u0 * (g2[t] - dot * d1[t]) + c[t] * xu[j2])
+            n2 = _bst(W, j2, g, L[j2], pen, d2)
+        if n2 > 0.0:
+            for t in range(T):
+                c[t] += mu[j2] * d2[t]
+                W[j2, t] += d2[t]
+            n2 *= L[j2]
+            if n2 > viol:
+                viol = n2
+        else:
+            for t in range(T):
+                d2[t] = 0.0
+        if n1 > 0.0 or n2 > 0.0:
+            if q + 3 < m:
+                dot = _update2_grad2(X, j1, j2, ws[q + 2], ws[q + 3], R2, d1, d2, g1, g2, n, T)
+                have = True
+            else:
+                _update2_grad2(X, j1, j2, j1, j2, R2, d1, d2, g1, g2, n, T)
+                have = False
+        else:
+            have = False
+        q += 2
+    if q < m:  # odd length: the last feature alone
+        j = ws[q]
+        if L[j] > 0.0:
+            _grad_tasks(X, j, R2, g1, n, T)
+            for t in range(T):
+                g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j])
+            dn = _bst(W, j, g, L[j], pen, delta)
+            if dn > 0.0:
+                _update_tasks(X, j, R2, delta, n, T)
+                for t in range(T):
+                    c[t] += mu[j] * delta[t]
+                    W[j, t] += delta[t]
+                dn *= L[j]
+                if dn > viol:
+                    viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_dense(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta):
+    """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
+
+    With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
+    (two features per pass over the residual, four tasks per pass over a column).
+    """
+    T, n = R2.shape
+    if const_u and T >= 4:
+        return _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u[0], v, mu, xu, g, delta)
+    viol = 0.0
+    u0 = u[0]
+    m = ws.shape[0]
+    for jj in range(m):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        if const_u:
+            for t in range(T):
+                acc = 0.0
+                for i in range(n):
+                    acc += X[i, j] * R2[t, i]
+                g[t] = v[t] * (u0 * acc + c[t] * xu[j])
+        else:
+            for t in range(T):
+                acc = 0.0
+                for i in range(n):
+                    acc += u[i] * X[i, j] * R2[t, i]
+                g[t] = v[t] * (acc + c[t] * xu[j])
+        dn = _bst(W, j, g, Lj, pen, delta)
+        if dn > 0.0:
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for i in range(n):
+                        R2[t, i] -= X[i, j] * d
+            for t in range(T):
+                c[t] += mu[j] * delta[t]
+                W[j, t] += delta[t]
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_sparse(ws, W, c, L, pen, indptr, indices, data, R, u, const_u, v, mu, xu,
+                         g, delta):
+    """One pass over ``ws``, shared design, CSC ``X``: residual ``R`` is (n_samples, n_tasks)."""
+    T = R.shape[1]
+    viol = 0.0
+    u0 = u[0]
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            g[t] = 0.0
+        for nz in range(indptr[j], indptr[j + 1]):
+            r = indices[nz]
+            x = np.float64(data[nz])
+            if not const_u:
+                x *= u[r]
+            for t in range(T):
+                g[t] += x * R[r, t]
+        scale_u = u0 if const_u else 1.0
+        for t in range(T):
+            g[t] = v[t] * (scale_u * g[t] + c[t] * xu[j])
+        dn = _bst(W, j, g, Lj, pen, delta)
+        if dn > 0.0:
+            for nz in range(indptr[j], indptr[j + 1]):
+                r = indices[nz]
+                x = np.float64(data[nz])
+                for t in range(T):
+                    R[r, t] -= x * delta[t]
+            for t in range(T):
+                c[t] += mu[j] * delta[t]
+                W[j, t] += delta[t]
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_obs_dense(ws, W, c, L, pen, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
+    """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
+    T = W.shape[1]
+    viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            acc = 0.0
+            for k in range(task_ptr[t], task_ptr[t + 1]):
+                acc += omega[k] * X[rows[k], j] * R1[k]
+            g[t] = acc + c[t] * XU[j, t]
+        dn = _bst(W, j, g, Lj, pen, delta)
+        if dn > 0.0:
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for k in range(task_ptr[t], task_ptr[t + 1]):
+                        R1[k] -= X[rows[k], j] * d
+                    c[t] += MU[j, t] * d
+                W[j, t] += d
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_obs_sparse(ws, W, c, L, pen, indptr, indices, data, R1, row_ptr, otask, omega,
+                      MU, XU, g, delta):
+    """One pass over ``ws``, CSC ``X``; observations stored row after row."""
+    T = W.shape[1]
+    viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            g[t] = c[t] * XU[j, t]
+        for nz in range(indptr[j], indptr[j + 1]):
+            r = indices[nz]
+            x = np.float64(data[nz])
+            for k in range(row_ptr[r], row_ptr[r + 1]):
+                g[otask[k]] += omega[k] * x * R1[k]
+        dn = _bst(W, j, g, Lj, pen, delta)
+        if dn > 0.0:
+            for nz in range(indptr[j], indptr[j + 1]):
+                r = indices[nz]
+                x = np.float64(data[nz])
+                for k in range(row_ptr[r], row_ptr[r + 1]):
+                    R1[k] -= x * delta[otask[k]]
+            for t in range(T):
+                c[t] += MU[j, t] * delta[t]
+                W[j, t] += delta[t]
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_gram(ws, W, L, pen, Qc, qcol, Ht, v, g, delta):
+    """One pass over ``ws`` with covariance (Gram) updates, shared dense design.
+
+    With ``Q = X_c^T diag(u) X_c`` and ``B = X_c^T diag(u) Y_c`` the solver keeps
+    ``H = B - Q W`` (stored ``Ht``, (n_tasks, n_features)); minus the gradient of
+    feature ``j`` is ``v_t H[j, t]`` and an update ``W_j += delta`` costs
+    ``H -= Q[:, j] delta^T``: O(p T) instead of O(n T) (glmnet's covariance
+    updates). ``Qc[:, qcol[j]]`` is column ``j`` of ``Q``.
+    """
+    T, p = Ht.shape
+    viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        Lj = L[j]
+        if Lj <= 0.0:
+            continue
+        for t in range(T):
+            g[t] = v[t] * Ht[t, j]
+        dn = _bst(W, j, g, Lj, pen, delta)
+        if dn > 0.0:
+            q = Qc[:, qcol[j]]
+            for t in range(T):
+                d = delta[t]
+                if d != 0.0:
+                    for i in range(p):
+                        Ht[t, i] -= q[i] * d
+                W[j, t] += d
+            dn *= Lj
+            if dn > viol:
+                viol = dn
+    return viol
+
+
+# --------------------------------------------------------------------------
+# the data layouts: argument bundles, and the kernels chosen by their type
+# --------------------------------------------------------------------------
+
+
+class SharedDense(NamedTuple):
+    """Complete wide input, dense ``X``: observation weights ``u_i v_t``."""
+    X: np.ndarray  # (n_samples, n_features), Fortran order
+    R: np.ndarray  # (n_tasks, n_samples): uncentered residual
+    u: np.ndarray
+    const_u: bool  # all u_i equal
+    v: np.ndarray
+    mu: np.ndarray  # weighted column means
+    xu: np.ndarray  # U mu
+
+
+class SharedSparse(NamedTuple):
+    """Complete wide input, CSC ``X``."""
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    R: np.ndarray  # (n_samples, n_tasks)
+    u: np.ndarray
+    const_u: bool
+    v: np.ndarray
+    mu: np.ndarray
+    xu: np.ndarray
+
+
+class ObsDense(NamedTuple):
+    """One residual per observation (NaN targets, long input), dense ``X``, observations task after task."""
+    X: np.ndarray
+    R: np.ndarray  # (n_obs,)
+    rows: np.ndarray  # row of X of each observation
+    task_ptr: np.ndarray  # observations of task t: task_ptr[t]:task_ptr[t + 1]
+    omega: np.ndarray
+    MU: np.ndarray  # (n_features, n_tasks) per-task weighted means
+    XU: np.ndarray
+
+
+class ObsSparse(NamedTuple):
+    """One residual per observation, CSC ``X``, observations row after row."""
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    R: np.ndarray
+    row_ptr: np.ndarray  # observations of row i: row_ptr[i]:row_ptr[i + 1]
+    otask: np.ndarray
+    omega: np.ndarray
+    MU: np.ndarray
+    XU: np.ndarray
+
+
+class Gram(NamedTuple):
+    """Covariance updates (tall shared dense design, :func:`_epoch_gram`)."""
+    Q: np.ndarray  # computed Gram columns
+    qcol: np.ndarray  # column of Q of each feature (-1: not computed)
+    R: np.ndarray  # H^T = (B - Q W)^T, (n_tasks, n_features)
+    v: np.ndarray
+    Bt: np.ndarray
+    E: np.ndarray
+
+
+def _layout_type(lay):
+    return lay.instance_class if isinstance(lay, types.BaseNamedTuple) else None
+
+
+def layout_epoch(lay, ws, W, c, L, pen, g, delta):
+    """One pass of block updates over ``ws``; returns the violation ``max_j L_j ||delta_j||``."""
+    raise NotImplementedError
+
+
+def layout_datafit(lay, W, c):
+    """The datafit ``1/2 sum_i omega_i (r_i + c_t(i))^2`` at the layout's residual."""
+    raise NotImplementedError
+
+
+@overload(layout_epoch, jit_options={"cache": True})
+def _layout_epoch(lay, ws, W, c, L, pen, g, delta):
+    kind = _layout_type(lay)
+    if kind is SharedDense:
+        def impl(lay, ws, W, c, L, pen, g, delta):
+            return _epoch_shared_dense(ws, W, c, L, pen, lay.X, lay.R, lay.u, lay.const_u, lay.v,
+                                       lay.mu, lay.xu, g, delta)
+    elif kind is SharedSparse:
+        def impl(lay, ws, W, c, L, pen, g, delta):
+            return _epoch_shared_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
+                                        lay.u, lay.const_u, lay.v, lay.mu, lay.xu, g, delta)
+    elif kind is ObsDense:
+        def impl(lay, ws, W, c, L, pen, g, delta):
+            return _epoch_obs_dense(ws, W, c, L, pen, lay.X, lay.R, lay.rows, lay.task_ptr,
+                                    lay.omega, lay.MU, lay.XU, g, delta)
+    elif kind is ObsSparse:
+        def impl(lay, ws, W, c, L, pen, g, delta):
+            return _epoch_obs_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
+                                     lay.row_ptr, lay.otask, lay.omega, lay.MU, lay.XU, g, delta)
+    elif kind is Gram:
+        def impl(lay, ws, W, c, L, pen, g, delta):
+            return _epoch_gram(ws, W, L, pen, lay.Q, lay.qcol, lay.R, lay.v, g, delta)
+    else:
+        return None
+    return impl
+
+
+@overload(layout_datafit, jit_options={"cache": True})
+def _layout_datafit(lay, W, c):
+    kind = _layout_type(lay)
+    if kind is SharedDense:
+        def impl(lay, W, c):
+            return _datafit_shared_dense(W, c, lay.R, lay.u, lay.v)
+    elif kind is SharedSparse:
+        def impl(lay, W, c):
+            return _datafit_shared_sparse(W, c, lay.R, lay.u, lay.v)
+    elif kind is ObsDense:
+        def impl(lay, W, c):
+            return _datafit_obs_by_task(W, c, lay.R, lay.task_ptr, lay.omega)
+    elif kind is ObsSparse:
+        def impl(lay, W, c):
+            return _datafit_obs(W, c, lay.R, lay.otask, lay.omega)
+    elif kind is Gram:
+        def impl(lay, W, c):
+            return _datafit_gram(W, lay.R, lay.v, lay.Bt, lay.E)
+    else:
+        return None
+    return impl
+
+
+
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+    """Block coordinate descent on the features ``ws`` of the data layout ``lay``; returns (epochs, violation).
+
+    The violation is ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the
+    fixed-point distance of the block proximal gradient map. ``hist`` (K + 1,
+    len(ws) * n_tasks), with the residuals ``rhist`` and offsets ``chist`` of the
+    same iterates (both affine in ``W``: extrapolated like it, at no pass over
+    ``X``), and ``state[0]`` (iterates stored) carry the Anderson history over
+    calls on the same working set.
+
+    Anderson extrapolation is judged after the epoch that follows it: the
+    extrapolated point itself is often worse (coefficients about to leave the
+    support are not yet zero), the epoch's thresholding repairs that. The epoch
+    result is kept if its objective is below that of the last plain iterate,
+    else that iterate is restored.
+
+    A non-empty ``sub`` (the support within ``ws``) adds a pass over it before
+    each pass over ``ws``: zero rows rarely move, and the pair is one map for
+    the extrapolation.
+    """
+    T = W.shape[1]
+    m = ws.shape[0]
+    g = np.empty(T)
+    delta = np.empty(T)
+    n_hist = state[0]
+    Rf = lay.R.reshape(lay.R.size)  # the residual state, flat (a view)
+    nr = Rf.shape[0]
+    viol = np.inf
+    epoch = 0
+    for epoch in range(1, max_epochs + 1):
+        pending = False
+        p_old = 0.0
+        if use_acc and n_hist == K + 1:
+            n_hist = 0
+            ok, z = _anderson_weights(hist, K)
+            if ok:
+                pending = True
+                p_old = layout_datafit(lay, W, c) + _penalty(W, ws, pen)
+                for jj in range(m):
+                    j = ws[jj]
+                    for t in range(T):
+                        acc = 0.0
+                        for k in range(K):
+                            acc += z[k] * hist[k + 1, jj * T + t]
+                        W[j, t] = acc
+                for i in range(nr):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += z[k] * rhist[k + 1, i]
+                    Rf[i] = acc
+                for t in range(T):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += z[k] * chist[k + 1, t]
+                    c[t] = acc
+        if sub.shape[0] > 0:
+            layout_epoch(lay, sub, W, c, L, pen, g, delta)
+        viol = layout_epoch(lay, ws, W, c, L, pen, g, delta)
+        if pending:
+            p_new = layout_datafit(lay, W, c) + _penalty(W, ws, pen)
+            if not p_new < p_old:  # reject: back to the last plain iterate
+                for jj in range(m):
+                    for t in range(T):
+                        W[ws[jj], t] = hist[K, jj * T + t]
+                Rf[:] = rhist[K]
+                c[:] = chist[K]
+                viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
+        if viol <= tol_in:
+            break
+        if use_acc:
+            for jj in range(m):
+                for t in range(T):
+                    hist[n_hist, jj * T + t] = W[ws[jj], t]
+            rhist[n_hist] = Rf
+            chist[n_hist] = c
+            n_hist += 1
+    state[0] = n_hist
+    return epoch, viol
