@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skmtl.linear._trace import TraceNormRegressor, TraceNormRegressorCV
+from skmtl.linear import TraceNormRegressor, TraceNormRegressorCV
 
 N, P, T = 30, 8, 4
 

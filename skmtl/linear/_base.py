@@ -1,4 +1,4 @@
-"""Helpers shared by the linear estimators: validation of penalty options.
+"""Helpers shared by the linear estimators: the alpha grid, validation of options, result storage.
 
 Penalty factors follow glmnet's ``penalty.factor``: one non-negative factor
 per feature multiplies that feature's penalty, 0 leaves the feature
@@ -13,7 +13,52 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["check_penalty_factor", "check_l1_ratios", "check_penalty", "fit_block_solver"]
+__all__ = ["alpha_grid", "descending_alphas", "check_strength", "check_solver_params", "numerical_rank",
+           "check_penalty_factor", "check_l1_ratios", "check_penalty",
+           "fit_block_solver",
+           "store_fista_result"]
+
+
+def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
+    """Descending geometric grid from ``alpha_max`` to ``eps * alpha_max``: the one grid of every path and CV.
+
+    ``alpha_max <= 0`` (nothing to select: the null model is optimal everywhere)
+    gives ``n_alphas`` copies of machine epsilon.
+    """
+    if alpha_max <= 0:
+        return np.full(n_alphas, np.finfo(float).eps)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def descending_alphas(alphas):
+    """User ``alphas`` as a decreasing float array (negative values refused)."""
+    alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+    if np.any(alphas < 0):
+        raise ValueError("alphas must be non-negative.")
+    return alphas
+
+
+def check_strength(value, name):
+    """A non-negative finite strength as a float; ``name`` in the error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative finite number; got {value!r}.")
+    return float(value)
+
+
+def check_solver_params(est):
+    """``est.max_iter`` a positive integer and ``est.tol`` a positive number, or a ValueError."""
+    if isinstance(est.max_iter, bool) or not isinstance(est.max_iter, numbers.Integral) or est.max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer; got {est.max_iter!r}.")
+    if isinstance(est.tol, bool) or not isinstance(est.tol, numbers.Real) or not est.tol > 0:
+        raise ValueError(f"tol must be a positive number; got {est.tol!r}.")
+
+
+def numerical_rank(C):
+    """Number of singular values of ``C`` above ``max(C.shape) eps s_max`` (numpy's ``matrix_rank`` rule)."""
+    if C.size == 0:
+        return 0
+    s = np.linalg.svd(C, compute_uv=False)
+    return int(np.sum(s > max(C.shape) * np.finfo(float).eps * max(s.max(initial=0.0), 1e-300)))
 
 
 def check_penalty_factor(penalty_factor, n_features, owner):
@@ -112,4 +157,21 @@ def fit_block_solver(est, solver, alpha, prev=None):
     est.intercept_ = solver.intercept.copy()
     est.dual_gap_ = float(gap)
     est.n_iter_ = int(n_iter)
+    return est
+
+
+def store_fista_result(est, res, W=None):
+    """Store a :func:`~skmtl.linear.fista` result on ``est``: the fitted attributes of every FISTA model.
+
+    Sets ``coef_`` (n_columns, n_features) from ``W`` (default ``res.coef``;
+    the split models pass the sum of their parts), ``intercept_`` (zeros
+    without ``fit_intercept``), ``n_iter_``, ``dual_gap_`` (None where the
+    solver stopped on the KKT residual) and ``objective_``.
+    """
+    W = res.coef if W is None else W
+    est.coef_ = np.ascontiguousarray(W.T)
+    est.intercept_ = res.intercept.copy() if est.fit_intercept else np.zeros(W.shape[1])
+    est.n_iter_ = res.n_iter
+    est.dual_gap_ = res.dual_gap
+    est.objective_ = res.objective
     return est

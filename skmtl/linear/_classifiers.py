@@ -20,18 +20,65 @@ subspace; Ji & Ye 2009). With ``task_weight=None`` and complete wide input,
 FISTA, stopping on the relative KKT residual.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiTaskClassifierMixin
+from ._base import (check_l1_ratios, check_penalty_factor, check_solver_params, check_strength, numerical_rank,
+                    store_fista_result)
+from ._contract import check_parts
+from ._cv import PathCVMixin
 from ._datafits import LogisticLoss, MultinomialLoss
-from ._fista import fista
-from ._base import check_l1_ratios, check_penalty_factor
+from ._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista, fista_path
 from ._penalties import TraceNorm, WeightedL21
-from ._trace import _check_solver_params, _check_strength, _FistaCVMixin, _rank
 
 __all__ = ["L21Classifier", "TraceNormClassifier", "L21ClassifierCV", "TraceNormClassifierCV"]
+
+
+#: What the cross-validation needs besides FISTA: the held-out ``mean_loss`` of
+#: the datafit (the score) and the penalty's ``alpha_max`` (the grid).
+FISTA_CV_DATAFIT_REQUIRED = FISTA_DATAFIT_REQUIRED + ("mean_loss",)
+FISTA_CV_PENALTY_REQUIRED = FISTA_PENALTY_REQUIRED + ("alpha_max",)
+
+
+def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol, warn=False):
+    """Warm-started FISTA path on ``data``: ``(coefs, intercepts, n_iters)``, ``coefs[k]`` (n_features, n_columns)."""
+    datafit = make_datafit(data)
+    with warnings.catch_warnings():
+        if not warn:
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        return fista_path(datafit, make_penalty, alphas, max_iter=max_iter, tol=tol, warn=warn)
+
+
+def _classifier_path_scores(train, test, alphas, **params):
+    """Minus the held-out log-loss (per unit of observation weight) of the path fitted on ``train``."""
+    coefs, intercepts, _ = _classifier_path(train, alphas, **params)
+    test_loss = params["make_datafit"](test)
+    return np.array([-test_loss.mean_loss(W, b) for W, b in zip(coefs, intercepts)])
+
+
+def _classifier_alpha_max(data, *, make_datafit, make_penalty, max_iter, tol):
+    """Smallest ``alpha`` zeroing the penalized coefficients, from the gradient at the unpenalized model.
+
+    That model has zero coefficients (optimal intercepts), or, with unpenalized
+    features, those features fitted alone.
+    """
+    datafit = make_datafit(data)
+    pen = make_penalty(1.0)
+    check_parts("cross-validation of a classifier", datafit, pen, FISTA_CV_DATAFIT_REQUIRED,
+                FISTA_CV_PENALTY_REQUIRED)
+    W0, b0 = datafit.init_coef()
+    if pen.n_unpenalized:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = fista(datafit, make_penalty(1e300), max_iter=max_iter, tol=tol)
+        W0, b0 = res.coef, res.intercept
+    _, G0, _ = datafit.value_grad(W0, b0)
+    return pen.alpha_max(G0)
 
 
 def _sigmoid(z):
@@ -53,13 +100,8 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         return MultinomialLoss(data, K, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
 
     def _set_result(self, res, datafit):
-        W = res.coef
-        self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(W.shape[1])
+        store_fista_result(self, res)
         self.coef_ptr_ = datafit.design.col_ptr.copy()
-        self.n_iter_ = res.n_iter
-        self.dual_gap_ = res.dual_gap  # None: stopped on the KKT residual
-        self.objective_ = res.objective
         return self
 
     def _penalty_factory(self, n_features):
@@ -75,8 +117,8 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         return lambda alpha: WeightedL21(alpha, l1_ratio, f)
 
     def _fit_one(self, data):
-        alpha = _check_strength(self.alpha, "alpha")
-        _check_solver_params(self)
+        alpha = check_strength(self.alpha, "alpha")
+        check_solver_params(self)
         datafit = self._make_datafit(data)
         make_penalty = self._penalty_factory(data.n_features)
         res = fista(datafit, make_penalty(alpha), max_iter=self.max_iter, tol=self.tol)
@@ -255,11 +297,21 @@ class TraceNormClassifier(_ProxLinearClassifier):
         """Fit on wide or long input."""
         data = self._validate_fit(X, y, sample_weight)
         self._fit_one(data)
-        self.rank_ = _rank(self.coef_)
+        self.rank_ = numerical_rank(self.coef_)
         return self
 
 
-class _ClassifierCV(_FistaCVMixin, _ProxLinearClassifier):
+class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
+    """Cross-validated classifiers on the shared CV engine (:class:`~skmtl.linear._cv.PathCVMixin`).
+
+    The path is FISTA's, warm-started along the grid; a fold's score is minus
+    its held-out log-loss per unit of weight (``_path_score_func``).
+    """
+
+    _path_func = staticmethod(_classifier_path)
+    _alpha_max_func = staticmethod(_classifier_alpha_max)
+    _path_score_func = staticmethod(_classifier_path_scores)
+
     def __init__(self, alphas=None, *, n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True,
                  task_weight=None, max_iter=1000, tol=1e-6, task_column=None, verbose=0):
         self.verbose = verbose
@@ -274,16 +326,35 @@ class _ClassifierCV(_FistaCVMixin, _ProxLinearClassifier):
         self.tol = tol
         self.task_column = task_column
 
-    def fit(self, X, y, sample_weight=None):
-        """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data."""
-        data = self._validate_fit(X, y, sample_weight)
-        _check_solver_params(self)
-        W, b, n_iter, datafit = self._cv_fit(data)
+    def _path_params(self):
+        check_solver_params(self)
+        return {"make_datafit": self._make_datafit, "make_penalty": self._penalty_factory(self.n_features_in_),
+                "max_iter": self.max_iter, "tol": self.tol}
+
+    def _store_refit(self, out, data):
+        coefs, intercepts, n_iters = out
+        W = coefs[-1]
         self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = b.copy() if self.fit_intercept else np.zeros(W.shape[1])
-        self.coef_ptr_ = datafit.design.col_ptr.copy()
-        self.n_iter_ = n_iter
-        return self
+        self.intercept_ = intercepts[-1].copy() if self.fit_intercept else np.zeros(W.shape[1])
+        self.coef_ptr_ = self._make_datafit(data).design.col_ptr.copy()
+        self.n_iter_ = int(n_iters[-1])
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Labels per task (wide; NaN or None marks a missing label) or long labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return super().fit(X, y, sample_weight)
 
 
 class L21ClassifierCV(_ClassifierCV):
@@ -324,5 +395,5 @@ class TraceNormClassifierCV(_ClassifierCV):
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
-        self.rank_ = _rank(self.coef_)
+        self.rank_ = numerical_rank(self.coef_)
         return self

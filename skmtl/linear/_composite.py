@@ -13,7 +13,8 @@ import numpy as np
 from ._datafits import SplitDatafit
 from ._fista import fista
 from ._penalties import L1, L1Inf, SplitPenalty, TraceNorm
-from ._trace import _check_solver_params, _check_strength, _ProxLinearRegressor, _rank
+from ._base import check_solver_params, check_strength, numerical_rank, store_fista_result
+from ._trace import _ProxLinearRegressor
 
 __all__ = ["DirtyRegressor", "SparseLowRankRegressor"]
 
@@ -21,18 +22,14 @@ __all__ = ["DirtyRegressor", "SparseLowRankRegressor"]
 class _SplitRegressor(_ProxLinearRegressor):
     def _fit_split(self, X, y, sample_weight):
         data = self._validate_fit(X, y, sample_weight)
-        alpha = _check_strength(self.alpha, "alpha")
-        beta = _check_strength(self.beta, "beta")
-        _check_solver_params(self)
+        alpha = check_strength(self.alpha, "alpha")
+        beta = check_strength(self.beta, "beta")
+        check_solver_params(self)
         pen = self._split_penalty(alpha, beta)
         datafit = SplitDatafit(self._make_datafit(data))
         res = fista(datafit, pen, max_iter=self.max_iter, tol=self.tol)
         V = res.coef
-        self.coef_ = np.ascontiguousarray((V[0] + V[1]).T)
-        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(V.shape[2])
-        self.n_iter_ = res.n_iter
-        self.dual_gap_ = res.dual_gap
-        self.objective_ = res.objective
+        store_fista_result(self, res, V[0] + V[1])
         return V
 
 
@@ -150,5 +147,5 @@ class SparseLowRankRegressor(_SplitRegressor):
         V = self._fit_split(X, y, sample_weight)
         self.coef_lowrank_ = np.ascontiguousarray(V[0].T)
         self.coef_sparse_ = np.ascontiguousarray(V[1].T)
-        self.rank_ = _rank(self.coef_lowrank_)
+        self.rank_ = numerical_rank(self.coef_lowrank_)
         return self

@@ -28,11 +28,16 @@ returns a list of parameter dicts (``L21RegressorCV``: one per ``l1_ratio``),
 each gets its own alpha grid, every (point, fold) pair is one parallel job,
 and the chosen values are stored as ``<name>_`` (``l1_ratio_``).
 
-Two optional class attributes: ``_path_predict_func(train_data, test_data,
-alphas, **params)`` returns the held-out predictions (n_obs_test, n_alphas)
-of the path directly (it can predict alpha by alpha and keep no
-coefficients), and ``_refit_along_path = False`` refits by one solve at
-``alpha_`` instead of the path down to it.
+Optional hooks: ``_path_predict_func(train_data, test_data, alphas,
+**params)`` returns the held-out predictions (n_obs_test, n_alphas) of the
+path directly (it can predict alpha by alpha and keep no coefficients);
+``_path_score_func(train_data, test_data, alphas, **params)`` returns the
+held-out scores (n_alphas,) themselves, higher is better (the classifiers:
+minus the held-out log-loss; ``scoring`` is then not used and there is no
+``mse_path_``); ``_refit_along_path = False`` refits by one solve at
+``alpha_`` instead of the path down to it; ``_store_refit(out, data)`` stores
+the refit (default: ``coef_``, ``intercept_``, ``n_iter_`` from the last
+point of the path's output).
 
 Folds are sets of rows: for wide input ``KFold`` over rows (scikit-learn's
 default for ``*CV`` estimators); for long input the rows of every task are
@@ -51,6 +56,7 @@ from .._progress import parallel_progress
 from ..metrics import per_task_r2
 from ._bcd import _blas_single_thread
 from ._bcd_kernels import _row_support
+from ._base import alpha_grid, descending_alphas
 
 __all__ = ["PathCVMixin", "path_cv_splits"]
 
@@ -91,9 +97,11 @@ def path_cv_splits(data, cv=5):
 
 
 def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight,
-                 predict_func=None):
+                 predict_func=None, score_func=None):
     train_data = data.subset_rows(np.sort(train))
     test_data = data.subset_rows(np.sort(test))
+    if score_func is not None:
+        return np.asarray(score_func(train_data, test_data, alphas, **params), dtype=np.float64)
     if predict_func is not None:
         pred = predict_func(train_data, test_data, alphas, **params)
     else:
@@ -177,6 +185,8 @@ class PathCVMixin:
     _path_func = None
     _alpha_max_func = None
     _path_predict_func = None  # optional (train, test, alphas, **params) -> (n_obs_test, n_alphas)
+    _path_score_func = None  # optional (train, test, alphas, **params) -> (n_alphas,) scores
+    scoring = None  # the estimators with a scoring parameter set it in __init__
     _refit_along_path = True  # False: refit by one solve at alpha_ from zero
 
     def _path_params(self):
@@ -196,16 +206,21 @@ class PathCVMixin:
 
     def _alpha_grid(self, data, params):
         if self.alphas is None:
-            if not self.n_alphas >= 1:
-                raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas}.")
-            amax = type(self)._alpha_max_func(data, **params)
-            if amax > 0:
-                return np.geomspace(amax, amax * self.eps, int(self.n_alphas))
-            return np.full(int(self.n_alphas), np.finfo(float).eps)
-        alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-        if alphas.size == 0 or np.any(alphas < 0):
+            if isinstance(self.n_alphas, bool) or not isinstance(self.n_alphas, numbers.Integral) \
+                    or self.n_alphas < 1:
+                raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas!r}.")
+            return alpha_grid(type(self)._alpha_max_func(data, **params), int(self.n_alphas), self.eps)
+        alphas = descending_alphas(self.alphas)
+        if alphas.size == 0:
             raise ValueError("alphas must be a non-empty array of non-negative values.")
         return alphas
+
+    def _store_refit(self, out, data):
+        """Store the refit: ``out`` is the path's output on all the data, down to ``alpha_``."""
+        self.coef_ = np.asarray(out[0][-1])
+        self.intercept_ = np.asarray(out[1][-1])
+        if len(out) > 2:
+            self.n_iter_ = int(np.asarray(out[2])[-1])
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the path, then refit at the best ``alpha``.
@@ -232,10 +247,11 @@ class PathCVMixin:
         scoring = self.scoring
         tw = self._cv_task_weight()
         predict_func = type(self)._path_predict_func
+        score_func = type(self)._path_score_func
         jobs = [(g, tr, te) for g in range(len(points)) for tr, te in splits]
         scores = parallel_progress(
             (delayed(_fold_scores)(path_func, grid_params[g], data, tr, te, grids[g], scoring, tw,
-                                   predict_func)
+                                   predict_func, score_func)
              for g, tr, te in jobs),
             self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(jobs))
         n_folds = len(splits)
@@ -251,7 +267,7 @@ class PathCVMixin:
         else:
             self.alphas_ = np.stack(grids)
             self.score_path_ = score_path
-        if scoring is None:
+        if scoring is None and score_func is None:
             self.mse_path_ = -self.score_path_
         for key, value in points[best_g].items():
             setattr(self, f"{key}_", value)
@@ -262,9 +278,5 @@ class PathCVMixin:
         refit_params = dict(params)
         if "warn" in inspect.signature(path_func).parameters:
             refit_params["warn"] = True  # the final model warns when it did not converge
-        out = path_func(data, refit_alphas, **refit_params)
-        self.coef_ = np.asarray(out[0][-1])
-        self.intercept_ = np.asarray(out[1][-1])
-        if len(out) > 2:
-            self.n_iter_ = int(np.asarray(out[2])[-1])
+        self._store_refit(path_func(data, refit_alphas, **refit_params), data)
         return self

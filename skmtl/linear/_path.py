@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._data import MultiTaskData, validate_fit_data
 from .._progress import progress
-from ._base import check_penalty_factor
+from ._base import alpha_grid, check_penalty_factor, descending_alphas
 from ._bcd import L21Solver
 from ._cv import _predict_obs
 from ._datafits import make_squared_loss
@@ -43,14 +43,6 @@ def _as_data(X, Y, sample_weight=None, task_column=None):
     )
 
 
-def _descending(alphas):
-    """User ``alphas`` as a decreasing float array (negative values refused)."""
-    alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-    if np.any(alphas < 0):
-        raise ValueError("alphas must be non-negative.")
-    return alphas
-
-
 def _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter):
     """The tuple every path function returns: ``(alphas, coefs, gaps[, intercepts][, n_iters])``."""
     out = [alphas, coefs, gaps]
@@ -59,13 +51,6 @@ def _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, ret
     if return_n_iter:
         out.append(n_iters)
     return tuple(out)
-
-
-def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
-    """Descending geometric grid from ``alpha_max`` to ``eps * alpha_max``."""
-    if alpha_max <= 0:
-        return np.full(n_alphas, np.finfo(float).eps)
-    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
 def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_weight=None,
@@ -217,7 +202,7 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     if alphas is None:
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
     else:
-        alphas = _descending(alphas)
+        alphas = descending_alphas(alphas)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose)
     return _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
@@ -302,7 +287,7 @@ def trace_norm_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, sample_we
         amax = trace_norm_alpha_max(data, fit_intercept=fit_intercept, task_weight=task_weight)
         alphas = alpha_grid(amax, n_alphas, eps)
     else:
-        alphas = _descending(alphas)
+        alphas = descending_alphas(alphas)
     coefs, intercepts, n_iters, gaps = _trace_norm_path_data(
         data, alphas, fit_intercept=fit_intercept, task_weight=task_weight, tol=tol, max_iter=max_iter,
         warn=True, verbose=verbose, return_gaps=True)

@@ -60,6 +60,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._new_task import _MeanTransferMixin
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ._base import store_fista_result
 from ._classifiers import _ProxLinearClassifier
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import fista
@@ -224,6 +225,7 @@ class _DirectResult:
     objective: float
     n_iter: int = 1
     converged: bool = True
+    dual_gap: float = 0.0  # an exact linear solve
 
 
 def _direct_result(system, datafit, M):
@@ -240,12 +242,7 @@ class _RegressorShell(LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
         return SquaredLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
 
     def _store(self, res, datafit):
-        W = res.coef
-        self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(W.shape[1])
-        self.n_iter_ = res.n_iter
-        self.objective_ = res.objective
-        return self
+        return store_fista_result(self, res)
 
 
 class _ClassifierShell(_ProxLinearClassifier):

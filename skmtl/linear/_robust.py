@@ -23,7 +23,7 @@ from ._fista import fista
 from ._penalties import SplitPenalty, TraceNorm
 from ._relationship import _check_int, _check_nonneg, _check_tol, _RegressorShell, _warn_fista
 from ._relationship_penalties import ColumnL21
-from ._trace import _rank
+from ._base import numerical_rank, store_fista_result
 
 __all__ = ["RobustMultiTaskRegressor"]
 
@@ -105,14 +105,10 @@ class RobustMultiTaskRegressor(_RegressorShell):
         if not res.converged:
             _warn_fista("RobustMultiTaskRegressor", res, self.max_iter, self.tol)
         L, S = res.coef
-        self.coef_ = np.ascontiguousarray((L + S).T)
-        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(L.shape[1])
+        store_fista_result(self, res, L + S)
         self.shared_coef_ = np.ascontiguousarray(L.T)
         self.outlier_coef_ = np.ascontiguousarray(S.T)
         norms = np.sqrt((S**2).sum(axis=0))
         self.outlier_tasks_ = self.tasks_[norms > 0]
-        self.rank_ = _rank(L.T)
-        self.n_iter_ = res.n_iter
-        self.dual_gap_ = res.dual_gap
-        self.objective_ = res.objective
+        self.rank_ = numerical_rank(L.T)
         return self

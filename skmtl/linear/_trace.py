@@ -14,123 +14,23 @@ values. On complete wide input without weights the datafit is
 predictors. Solved by :func:`~skmtl.linear._fista.fista` (singular value
 soft-thresholding as prox) with a duality-gap stop.
 
-This module also holds the thin estimator shells that every FISTA-based
-linear model of skmtl shares (parameter checks, the regularization path and
-cross-validation).
+This module also holds the shell of the FISTA regressors
+(:class:`_ProxLinearRegressor`).
 """
 
-import numbers
-import warnings
 
-import numpy as np
-from joblib import delayed
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 
 from .._new_task import _SubspaceTransferMixin
-from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._contract import check_parts
-from ._cv import PathCVMixin, path_cv_splits
+from ._base import check_solver_params, check_strength, numerical_rank, store_fista_result
+from ._cv import PathCVMixin
 from ._datafits import make_squared_loss
-from ._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista, fista_path
+from ._fista import fista
 from ._path import _trace_norm_path_data, trace_norm_alpha_max
 from ._penalties import TraceNorm
 
 __all__ = ["TraceNormRegressor", "TraceNormRegressorCV"]
-
-#: What the cross-validation of :class:`_FistaCVMixin` needs besides FISTA: the
-#: held-out ``mean_loss`` of the datafit and the penalty's ``alpha_max`` (the grid).
-FISTA_CV_DATAFIT_REQUIRED = FISTA_DATAFIT_REQUIRED + ("mean_loss",)
-FISTA_CV_PENALTY_REQUIRED = FISTA_PENALTY_REQUIRED + ("alpha_max",)
-
-
-# --------------------------------------------------------------------------
-# shared plumbing
-# --------------------------------------------------------------------------
-
-
-def _check_strength(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative finite number; got {value!r}.")
-    return float(value)
-
-
-def _check_solver_params(est):
-    if isinstance(est.max_iter, bool) or not isinstance(est.max_iter, numbers.Integral) or est.max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer; got {est.max_iter!r}.")
-    if isinstance(est.tol, bool) or not isinstance(est.tol, numbers.Real) or not est.tol > 0:
-        raise ValueError(f"tol must be a positive number; got {est.tol!r}.")
-
-
-def _alpha_grid(alpha_max, n_alphas, eps):
-    if alpha_max <= 0:
-        return np.full(n_alphas, 1e-12)
-    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-
-
-def _fold_path(make_datafit, make_penalty, data, train, test, alphas, max_iter, tol):
-    train_df = make_datafit(data.subset_rows(np.sort(train)))
-    test_df = make_datafit(data.subset_rows(np.sort(test)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        coefs, intercepts, _ = fista_path(
-            train_df, make_penalty, alphas, max_iter=max_iter, tol=tol, warn=False
-        )
-    return np.array([test_df.mean_loss(W, b) for W, b in zip(coefs, intercepts)])
-
-
-class _FistaCVMixin:
-    """Cross-validation over a warm-started grid from ``alpha_max`` (classifiers).
-
-    Folds come from :func:`~skmtl.linear._cv.path_cv_splits` (sets of rows;
-    for long input every task is split, so every task is in every fold) and
-    are fitted in parallel with joblib (``n_jobs``; threads by default, since
-    the products and SVDs release the GIL). The score of a fold is minus the
-    datafit per unit of weight on its held-out observations (the mean
-    log-loss); ``alpha_`` maximizes the mean over folds and the model is then
-    refitted on all the data at ``alpha_``.
-    """
-
-    def _cv_fit(self, data):
-        make_datafit = self._make_datafit
-        make_penalty = self._penalty_factory(data.n_features)
-        full_df = make_datafit(data)
-        pen = make_penalty(1.0)
-        check_parts(f"{type(self).__name__} cross-validation", full_df, pen,
-                    FISTA_CV_DATAFIT_REQUIRED, FISTA_CV_PENALTY_REQUIRED)
-        if self.alphas is None:
-            W0, b0 = full_df.init_coef()
-            if pen.n_unpenalized:
-                # the grid starts at the model of the unpenalized features alone
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    res = fista(full_df, make_penalty(1e300), max_iter=self.max_iter, tol=self.tol)
-                W0, b0 = res.coef, res.intercept
-            _, G0, _ = full_df.value_grad(W0, b0)
-            if isinstance(self.n_alphas, bool) or not isinstance(self.n_alphas, numbers.Integral) or self.n_alphas < 1:
-                raise ValueError(f"n_alphas must be a positive integer; got {self.n_alphas!r}.")
-            alpha_max = pen.alpha_max(G0)
-            alphas = _alpha_grid(alpha_max, int(self.n_alphas), self.eps)
-        else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-            if len(alphas) == 0 or np.any(alphas < 0):
-                raise ValueError("alphas must be a non-empty array of non-negative strengths.")
-        splits = path_cv_splits(data, self.cv)
-        losses = parallel_progress(
-            (delayed(_fold_path)(make_datafit, make_penalty, data, tr, te, alphas, self.max_iter, self.tol)
-             for tr, te in splits),
-            self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(splits))
-        score_path = -np.array(losses).T  # (n_alphas, n_folds)
-        best = int(np.argmax(score_path.mean(axis=1)))
-        self.alphas_ = alphas
-        self.score_path_ = score_path
-        self.alpha_ = float(alphas[best])
-        coefs, intercepts, n_iters = fista_path(
-            full_df, make_penalty, alphas[: best + 1], max_iter=self.max_iter, tol=self.tol
-        )
-        return coefs[-1], intercepts[-1], n_iters[-1], full_df
-
 
 def _trace_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, **_):
     return trace_norm_alpha_max(data, fit_intercept=fit_intercept, task_weight=task_weight)
@@ -145,13 +45,7 @@ class _ProxLinearRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         return make_squared_loss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
 
     def _set_result(self, res):
-        W = res.coef
-        self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = res.intercept.copy() if self.fit_intercept else np.zeros(W.shape[1])
-        self.n_iter_ = res.n_iter
-        self.dual_gap_ = res.dual_gap
-        self.objective_ = res.objective
-        return self
+        return store_fista_result(self, res)
 
 
 class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
@@ -204,19 +98,12 @@ class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
     def fit(self, X, y, sample_weight=None):
         """Fit on wide (``Y`` with NaN for missing) or long (``task_column``) input."""
         data = self._validate_fit(X, y, sample_weight)
-        alpha = _check_strength(self.alpha, "alpha")
-        _check_solver_params(self)
+        alpha = check_strength(self.alpha, "alpha")
+        check_solver_params(self)
         res = fista(self._make_datafit(data), TraceNorm(alpha), max_iter=self.max_iter, tol=self.tol)
         self._set_result(res)
-        self.rank_ = _rank(self.coef_)
+        self.rank_ = numerical_rank(self.coef_)
         return self
-
-
-def _rank(C):
-    if C.size == 0:
-        return 0
-    s = np.linalg.svd(C, compute_uv=False)
-    return int(np.sum(s > max(C.shape) * np.finfo(float).eps * max(s.max(initial=0.0), 1e-300)))
 
 
 class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegressor):
@@ -274,12 +161,12 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
         self.verbose = verbose
 
     def _path_params(self):
-        _check_solver_params(self)
+        check_solver_params(self)
         return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
                 "tol": self.tol, "max_iter": self.max_iter}
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate ``alpha`` and refit on all the data."""
         super().fit(X, y, sample_weight)
-        self.rank_ = _rank(self.coef_)
+        self.rank_ = numerical_rank(self.coef_)
         return self
