@@ -66,6 +66,7 @@ def public_estimators():
         DirtyRegressor(alpha=0.1, beta=0.1, tol=1e-4),
         SparseLowRankRegressor(alpha=0.1, beta=0.1, tol=1e-4),
         L21Classifier(alpha=0.1, tol=1e-4),
+        L21Classifier(alpha=0.1, penalty="group_mcp", tol=1e-4),
         L21ClassifierCV(n_alphas=3, cv=2, tol=1e-4, max_iter=300),
         TraceNormClassifier(alpha=0.1, tol=1e-4),
         TraceNormClassifierCV(n_alphas=3, cv=2, tol=1e-4, max_iter=300),

@@ -132,17 +132,23 @@ class L21Solver:
         ``O(p T)`` instead of ``O(n T)``. Possible on complete wide input with a
         dense float64 ``X``; "auto" uses them when ``n >= 2 p`` and
         ``p <= 5000``; True asks for them (an error where impossible).
+    obs_weight : None or array of shape (n_obs,), default=None
+        The observation weights ``omega`` themselves (``task_weight`` is then
+        ignored): the Hessian weights of a proximal Newton step
+        (:func:`~skmtl.linear._prox_newton.prox_newton`).
     """
 
     def __init__(self, data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0,
                  penalty_factor=None, penalty="group_lasso", gamma=None, l1_share=0.5,
-                 precompute="auto"):
+                 precompute="auto", obs_weight=None):
         X = data.X
         self.n_features = p = data.n_features
         self.n_samples = n = data.n_samples
         self.n_tasks = T = data.n_tasks
         self.fit_intercept = fit_intercept
-        omega = np.ascontiguousarray(data.observation_weights(task_weight), dtype=np.float64)
+        if obs_weight is None:
+            obs_weight = data.observation_weights(task_weight)
+        omega = np.ascontiguousarray(obs_weight, dtype=np.float64)
         y = np.asarray(data.y, dtype=np.float64)
         dtype = X.dtype
         self.dtype = dtype
@@ -635,6 +641,18 @@ class L21Solver:
         if not self.fit_intercept:
             return np.zeros(self.n_tasks)
         return self._ybar - self._c
+
+    def penalty_value(self, alpha, W=None):
+        """``sum_j h_j(W_j)`` at ``alpha`` (default: the current coefficients)."""
+        W = self.W if W is None else np.ascontiguousarray(W, dtype=np.float64)
+        return float(_penalty(W, np.arange(self.n_features), self._row_params(float(alpha))))
+
+    def kkt_violation(self, alpha, G, W=None):
+        """Largest distance of ``G`` (minus a gradient, (n_features, n_tasks)) to the subdifferential at ``W``."""
+        W = self.W if W is None else np.ascontiguousarray(W, dtype=np.float64)
+        G = np.ascontiguousarray(G, dtype=np.float64)
+        gnorm, wnorm = _row_norms(G, W)
+        return float(_kkt_scores(G, W, gnorm, wnorm, self._row_params(float(alpha)), np.ones(self.n_features))[0])
 
     def objective(self, alpha):
         """Objective value at the current coefficients (intercepts at their optimum)."""

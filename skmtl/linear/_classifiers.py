@@ -28,13 +28,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiTaskClassifierMixin
-from ._base import (check_l1_ratios, check_penalty_factor, check_solver_params, check_strength, numerical_rank,
+from ._base import (check_l1_ratios, check_penalty, check_penalty_factor, check_solver_params, check_strength, numerical_rank,
                     store_fista_result)
 from ._contract import check_parts
 from ._cv import PathCVMixin
 from ._datafits import LogisticLoss, MultinomialLoss
 from ._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista, fista_path
 from ._penalties import TraceNorm, WeightedL21
+from ._prox_newton import prox_newton
 
 __all__ = ["L21Classifier", "TraceNormClassifier", "L21ClassifierCV", "TraceNormClassifierCV"]
 
@@ -45,13 +46,30 @@ FISTA_CV_DATAFIT_REQUIRED = FISTA_DATAFIT_REQUIRED + ("mean_loss",)
 FISTA_CV_PENALTY_REQUIRED = FISTA_PENALTY_REQUIRED + ("alpha_max",)
 
 
-def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol, warn=False):
-    """Warm-started FISTA path on ``data``: ``(coefs, intercepts, n_iters)``, ``coefs[k]`` (n_features, n_columns)."""
+def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol, newton=None, warn=False,
+                     owner="classifier"):
+    """Warm-started path on ``data``: ``(coefs, intercepts, n_iters)``, ``coefs[k]`` (n_features, n_columns).
+
+    FISTA with the penalties of ``make_penalty``; with ``newton`` (the row
+    penalty options of :func:`~skmtl.linear._prox_newton.prox_newton`)
+    proximal Newton steps on the block coordinate descent.
+    """
     datafit = make_datafit(data)
     with warnings.catch_warnings():
         if not warn:
             warnings.simplefilter("ignore", ConvergenceWarning)
-        return fista_path(datafit, make_penalty, alphas, max_iter=max_iter, tol=tol, warn=warn)
+        if newton is None:
+            return fista_path(datafit, make_penalty, alphas, max_iter=max_iter, tol=tol, warn=warn)
+        coefs, intercepts, n_iters = [], [], []
+        start = None
+        for alpha in alphas:
+            res = prox_newton(datafit, alpha, tol=tol, max_iter=max_iter, coef_init=start, warn=warn,
+                              owner=owner, **newton)
+            start = (res.coef, res.intercept)
+            coefs.append(res.coef)
+            intercepts.append(res.intercept)
+            n_iters.append(res.n_iter)
+        return coefs, intercepts, n_iters
 
 
 def _classifier_path_scores(train, test, alphas, **params):
@@ -61,11 +79,12 @@ def _classifier_path_scores(train, test, alphas, **params):
     return np.array([-test_loss.mean_loss(W, b) for W, b in zip(coefs, intercepts)])
 
 
-def _classifier_alpha_max(data, *, make_datafit, make_penalty, max_iter, tol):
+def _classifier_alpha_max(data, *, make_datafit, make_penalty, max_iter, tol, newton=None, owner=None):
     """Smallest ``alpha`` zeroing the penalized coefficients, from the gradient at the unpenalized model.
 
     That model has zero coefficients (optimal intercepts), or, with unpenalized
-    features, those features fitted alone.
+    features, those features fitted alone. The same for the group lasso and
+    group MCP/SCAD (``newton``): their subdifferential at zero is one ball.
     """
     datafit = make_datafit(data)
     pen = make_penalty(1.0)
@@ -116,12 +135,21 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         f = check_penalty_factor(self.penalty_factor, n_features, name)
         return lambda alpha: WeightedL21(alpha, l1_ratio, f)
 
+    def _newton_options(self, n_features):
+        """Row-penalty options of :func:`~skmtl.linear._prox_newton.prox_newton`, or None: FISTA."""
+        return None
+
     def _fit_one(self, data):
         alpha = check_strength(self.alpha, "alpha")
         check_solver_params(self)
         datafit = self._make_datafit(data)
-        make_penalty = self._penalty_factory(data.n_features)
-        res = fista(datafit, make_penalty(alpha), max_iter=self.max_iter, tol=self.tol)
+        newton = self._newton_options(data.n_features)
+        if newton is not None:
+            res = prox_newton(datafit, alpha, tol=self.tol, max_iter=self.max_iter, owner=type(self).__name__,
+                              **newton)
+        else:
+            make_penalty = self._penalty_factory(data.n_features)
+            res = fista(datafit, make_penalty(alpha), max_iter=self.max_iter, tol=self.tol)
         return self._set_result(res, datafit)
 
     # ---------------------------------------------------------------- scores
@@ -215,7 +243,22 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         return out
 
 
-class L21Classifier(_ProxLinearClassifier):
+class _RowPenaltyClassifier:
+    """The ``penalty``/``gamma`` options of the L2,1 classifiers: group MCP/SCAD by proximal Newton."""
+
+    def _newton_options(self, n_features):
+        name = type(self).__name__
+        opts = check_penalty(self.penalty, self.gamma, name)
+        if opts["penalty"] == "group_lasso":
+            return None  # convex: FISTA with the weighted L2,1 prox
+        ratios = check_l1_ratios(self.l1_ratio, name)
+        if ratios.size != 1:
+            raise ValueError(f"{name}: l1_ratio must be one number in [0, 1]; got {self.l1_ratio!r}.")
+        return {"penalty": opts["penalty"], "gamma": opts["gamma"], "l1_ratio": float(ratios[0]),
+                "penalty_factor": check_penalty_factor(self.penalty_factor, n_features, name)}
+
+
+class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
     """Multi-task logistic / multinomial regression with joint feature selection (L2,1).
 
     Minimizes ``sum_i omega_i l_t(y_i, x_i W_t + b_t) + alpha sum_j f_j (l1_ratio
@@ -234,6 +277,14 @@ class L21Classifier(_ProxLinearClassifier):
     penalty_factor : array-like of shape (n_features,), default=None
         Non-negative factor of each feature's penalty, 0 for an unpenalized
         feature; rescaled to sum to ``n_features`` (glmnet's ``penalty.factor``).
+    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
+        The row penalty applied to ``||W_j.||_2`` with strength ``alpha l1_ratio f_j``
+        (as :class:`L21Regressor`). The group lasso is solved by FISTA; group
+        MCP and SCAD (not convex: a stationary point, stopped on the KKT
+        residual) by proximal Newton steps on the block coordinate descent
+        (``max_iter`` then counts Newton steps).
+    gamma : float, default=None
+        Concavity of MCP (default 3, above 1) and SCAD (default 3.7, above 2).
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
     max_iter : int, default=1000
@@ -258,11 +309,13 @@ class L21Classifier(_ProxLinearClassifier):
 
     _penalty_class = WeightedL21
 
-    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, fit_intercept=True,
-                 task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
+                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.penalty_factor = penalty_factor
+        self.penalty = penalty
+        self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
@@ -328,8 +381,10 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
 
     def _path_params(self):
         check_solver_params(self)
-        return {"make_datafit": self._make_datafit, "make_penalty": self._penalty_factory(self.n_features_in_),
-                "max_iter": self.max_iter, "tol": self.tol}
+        n_features = self.n_features_in_
+        return {"make_datafit": self._make_datafit, "make_penalty": self._penalty_factory(n_features),
+                "max_iter": self.max_iter, "tol": self.tol, "newton": self._newton_options(n_features),
+                "owner": type(self).__name__}
 
     def _store_refit(self, out, data):
         coefs, intercepts, n_iters = out
@@ -357,7 +412,7 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
         return super().fit(X, y, sample_weight)
 
 
-class L21ClassifierCV(_ClassifierCV):
+class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
     """:class:`L21Classifier` with ``alpha`` chosen by cross-validation.
 
     Warm-started grid of ``n_alphas`` strengths (or the given ``alphas``) from ``alpha_max`` to
@@ -370,19 +425,22 @@ class L21ClassifierCV(_ClassifierCV):
     those of :class:`L21Classifier`. ``verbose > 0`` shows a progress bar
     over the folds. ``l1_ratio`` (one value) and ``penalty_factor`` as in
     :class:`L21Classifier`; with unpenalized features the grid starts at the
-    model fitted on them alone.
+    model fitted on them alone. ``penalty`` and ``gamma`` as in
+    :class:`L21Classifier` (group MCP/SCAD: proximal Newton along the path).
     """
 
     _penalty_class = WeightedL21
 
-    def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, n_alphas=20, eps=1e-2, cv=5,
-                 n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6,
-                 task_column=None, verbose=0):
+    def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
+                 n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000,
+                 tol=1e-6, task_column=None, verbose=0):
         super().__init__(alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
                          fit_intercept=fit_intercept, task_weight=task_weight, max_iter=max_iter,
                          tol=tol, task_column=task_column, verbose=verbose)
         self.l1_ratio = l1_ratio
         self.penalty_factor = penalty_factor
+        self.penalty = penalty
+        self.gamma = gamma
 
 
 class TraceNormClassifierCV(_ClassifierCV):

@@ -36,7 +36,10 @@ class Datafit:
     * ``init_coef() -> (W0, b0)``: the starting point, ``W = 0`` with the
       optimal intercepts for ``W = 0``;
     * ``mean_loss(W, b) -> float``: the loss per unit of observation weight
-      (the held-out score of cross-validation; not used by :func:`fista`).
+      (the held-out score of cross-validation; not used by :func:`fista`);
+    * ``hessian_diag_z(z) -> H``: the diagonal of the Hessian of ``F`` at
+      ``z`` (same shape as ``z``; the weights of the proximal Newton steps,
+      :func:`~skmtl.linear._prox_newton.prox_newton`).
 
     Methods with a default in the base:
 
@@ -96,6 +99,10 @@ class Datafit:
 
     def mean_loss(self, W, b):
         """Loss per unit of observation weight (cross-validation score)."""
+        raise NotImplementedError
+
+    def hessian_diag_z(self, z):
+        """Diagonal of the Hessian of ``F`` at ``z``."""
         raise NotImplementedError
 
     def value(self, W, b):

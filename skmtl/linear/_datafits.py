@@ -272,6 +272,10 @@ class SquaredLoss(_Datafit):
         wr = self.omega * r
         return 0.5 * np.dot(wr, r), wr[:, None]
 
+    def hessian_diag_z(self, z):
+        """``omega``: the squared loss is its own quadratic model."""
+        return np.broadcast_to(self.omega[:, None], z.shape).copy()
+
     def _task_mean(self, v):
         tw = self.design.task_sums(self.omega)
         s = self.design.task_sums(self.omega * v)
@@ -328,6 +332,11 @@ class LogisticLoss(_Datafit):
         f = np.dot(self.omega, np.logaddexp(0.0, m))
         sig = np.exp(-np.logaddexp(0.0, -m))  # sigmoid(m)
         return f, (-self.s * self.omega * sig)[:, None]
+
+    def hessian_diag_z(self, z):
+        """``omega sigma(z) (1 - sigma(z))``."""
+        q = np.exp(-np.logaddexp(0.0, -z[:, 0]))
+        return (self.omega * q * (1.0 - q))[:, None]
 
     def null_intercept(self):
         tw = self.design.task_sums(self.omega)
@@ -401,6 +410,29 @@ class MultinomialLoss(_Datafit):
 
     def value_z(self, z):
         return self._parts(z)[0]
+
+    def hessian_diag_z(self, z):
+        """``omega p_c (1 - p_c)`` per class column (``p`` the softmax or the sigmoid of the task)."""
+        H = np.zeros_like(z)
+        if len(self.ib):
+            zb = z[:, 0] if self.all_b else z[self.ib, 0]
+            q = np.exp(-np.logaddexp(0.0, -zb))
+            hb = self.om_b * q * (1.0 - q)
+            if self.all_b:
+                H[:, 0] = hb
+            else:
+                H[self.ib, 0] = hb
+        if len(self.im):
+            zm = z if self.all_m else z[self.im]
+            zp = zm + self.pad_m if self.has_pad else zm
+            e = np.exp(zp - zp.max(axis=1, keepdims=True))
+            P = e / e.sum(axis=1, keepdims=True)
+            Hm = self.om_m[:, None] * P * (1.0 - P)
+            if self.all_m:
+                H = Hm
+            else:
+                H[self.im] = Hm
+        return H
 
     def value_grad_z(self, z):
         return self._parts(z)
