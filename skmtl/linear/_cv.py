@@ -50,9 +50,9 @@ import numbers
 
 import numpy as np
 from joblib import delayed
-from sklearn.model_selection import KFold
 
 from .._progress import parallel_progress
+from ..model_selection._split import check_cv_splits
 from ..metrics import per_task_r2
 from ._bcd import _blas_single_thread
 from ._bcd_kernels import _row_support
@@ -61,39 +61,13 @@ from ._base import alpha_grid, descending_alphas
 __all__ = ["PathCVMixin", "path_cv_splits"]
 
 
-def path_cv_splits(data, cv=5):
+def path_cv_splits(data, cv=5, groups=None):
     """List of ``(train_rows, test_rows)`` for a :class:`MultiTaskData`.
 
-    ``cv`` is an int (number of folds), a scikit-learn splitter (its ``split``
-    gets the task of each row as ``y`` for long input) or an iterable of
-    ``(train, test)`` row index arrays.
+    See :func:`skmtl.model_selection._split.check_cv_splits` (``cv``: an int,
+    a splitter or an iterable of splits; ``groups`` reach the splitter).
     """
-    n = data.n_samples
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds; got cv={cv}.")
-        if cv > n:
-            raise ValueError(f"cv={cv} folds is more than the {n} samples.")
-        if data.layout == "wide":
-            return list(KFold(cv).split(np.zeros((n, 1))))
-        row_task = np.full(n, -1, dtype=np.int64)
-        row_task[data.rows] = data.task_of_obs
-        fold = np.empty(n, dtype=np.int64)
-        # rows without an observed target are spread like the others
-        for t in np.unique(row_task):
-            idx = np.flatnonzero(row_task == t)
-            fold[idx] = np.arange(len(idx)) * cv // max(len(idx), 1)
-        all_rows = np.arange(n)
-        return [(all_rows[fold != k], all_rows[fold == k]) for k in range(cv)]
-    if hasattr(cv, "split"):
-        if data.layout == "long":
-            row_task = np.full(n, -1, dtype=np.int64)
-            row_task[data.rows] = data.task_of_obs
-            return list(cv.split(np.zeros((n, 1)), row_task))
-        return list(cv.split(np.zeros((n, 1))))
-    return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
+    return check_cv_splits(data, cv, groups)
 
 
 def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight,
@@ -222,7 +196,7 @@ class PathCVMixin:
         if len(out) > 2:
             self.n_iter_ = int(np.asarray(out[2])[-1])
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the path, then refit at the best ``alpha``.
 
         Parameters
@@ -232,6 +206,9 @@ class PathCVMixin:
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             Wide targets (NaN marks a missing target) or long targets.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter
+            ``cv`` (``GroupKFold``); ignored for an int ``cv``.
 
         Returns
         -------
@@ -243,7 +220,7 @@ class PathCVMixin:
         points = self._grid_points()
         grid_params = [{**base, **pt} for pt in points]
         grids = [self._alpha_grid(data, params) for params in grid_params]
-        splits = path_cv_splits(data, self.cv)
+        splits = check_cv_splits(data, self.cv, groups, estimator_name=type(self).__name__)
         scoring = self.scoring
         tw = self._cv_task_weight()
         predict_func = type(self)._path_predict_func

@@ -233,7 +233,7 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
         ratios = check_l1_ratios(self.l1_ratio, type(self).__name__)
         return [{"l1_share": float(r)} for r in ratios]
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate ``(lambda, l1_ratio)``, then refit on all the data.
 
         Parameters
@@ -241,12 +241,14 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
         X : array-like or sparse matrix of shape (n_samples, n_features)
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter ``cv``.
 
         Returns
         -------
         self
         """
-        super().fit(X, y, sample_weight)
+        super().fit(X, y, sample_weight, groups)
         share = float(self.__dict__.pop("l1_share_"))
         self.l1_ratio_ = share
         self.lambda_ = self.alpha_

@@ -165,8 +165,22 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
         return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
                 "tol": self.tol, "max_iter": self.max_iter}
 
-    def fit(self, X, y, sample_weight=None):
-        """Cross-validate ``alpha`` and refit on all the data."""
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Cross-validate ``alpha`` and refit on all the data.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter ``cv``.
+
+        Returns
+        -------
+        self
+        """
+        super().fit(X, y, sample_weight, groups)
         self.rank_ = numerical_rank(self.coef_)
         return self

@@ -1,0 +1,88 @@
+"""Model-selection plumbing of the ``*CV`` estimators and of ``score``, as
+scikit-learn's ``LassoCV`` / ``RidgeCV`` have it: ``cv`` as an int, a splitter
+or an iterable of splits; ``groups`` reaching the splitter; ``scoring`` strings
+and scorers; ``score(X, y, sample_weight)``."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GroupKFold, KFold
+
+from skmtl.factorization import ReducedRankRegressorCV
+from skmtl.linear import L21RegressorCV, SparseGroupRegressorCV, TraceNormRegressorCV
+
+CV_ESTIMATORS = {
+    "L21RegressorCV": lambda cv: L21RegressorCV(n_alphas=4, cv=cv),
+    "TraceNormRegressorCV": lambda cv: TraceNormRegressorCV(n_alphas=4, cv=cv),
+    "SparseGroupRegressorCV": lambda cv: SparseGroupRegressorCV(n_alphas=4, cv=cv, l1_ratio=0.5),
+    "ReducedRankRegressorCV": lambda cv: ReducedRankRegressorCV(cv=cv, alphas=[0.0, 1.0]),
+}
+
+
+def _problem(n=48, p=6, T=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = rng.standard_normal((p, T))
+    W[3:] = 0.0
+    Y = X @ W + 0.3 * rng.standard_normal((n, T))
+    return X, Y
+
+
+class _RecordingSplitter:
+    """A splitter that remembers what it yielded (and the groups it got)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.splits = []
+        self.groups = None
+
+    def split(self, X, y=None, groups=None):
+        self.groups = groups
+        for train, test in self.inner.split(X, y, groups):
+            self.splits.append((train, test))
+            yield train, test
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.inner.get_n_splits(X, y, groups)
+
+
+def _fit(est, X, Y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(X, Y, **kw)
+
+
+@pytest.mark.parametrize("name", list(CV_ESTIMATORS))
+def test_cv_int_splitter_and_list_of_splits_agree(name):
+    X, Y = _problem()
+    make = CV_ESTIMATORS[name]
+    splits = list(KFold(3).split(X))
+    a = _fit(make(3), X, Y)
+    b = _fit(make(KFold(3)), X, Y)
+    c = _fit(make(splits), X, Y)
+    d = _fit(make(iter(splits)), X, Y)  # a one-shot iterable, as scikit-learn accepts
+    for other in (b, c, d):
+        np.testing.assert_allclose(other.coef_, a.coef_, rtol=1e-6, atol=1e-8)
+        assert other.alpha_ == a.alpha_
+
+
+@pytest.mark.parametrize("name", list(CV_ESTIMATORS))
+def test_groups_reach_the_splitter_and_no_group_is_split(name):
+    X, Y = _problem()
+    groups = np.repeat(np.arange(8), 6)
+    splitter = _RecordingSplitter(GroupKFold(4))
+    _fit(CV_ESTIMATORS[name](splitter), X, Y, groups=groups)
+    assert splitter.groups is not None and np.array_equal(splitter.groups, groups)
+    assert len(splitter.splits) == 4
+    for train, test in splitter.splits:
+        assert not set(groups[train]) & set(groups[test])
+
+
+@pytest.mark.parametrize("name", list(CV_ESTIMATORS))
+def test_bad_cv_is_a_clear_error(name):
+    X, Y = _problem()
+    with pytest.raises(ValueError, match="cv"):
+        _fit(CV_ESTIMATORS[name]([(np.arange(10), np.arange(10, 200))]), X, Y)
+    with pytest.raises(ValueError, match="groups"):
+        _fit(CV_ESTIMATORS[name](GroupKFold(3)), X, Y, groups=np.arange(5))
