@@ -10,6 +10,7 @@ from skmtl.base import LinearModelMixin, MultiTaskRegressorMixin
 from skmtl.linear._cv import PathCVMixin, path_cv_splits
 from skmtl.linear._l21 import L21Regressor, L21RegressorCV
 from skmtl.metrics import task_averaged_r2
+from skmtl.model_selection import make_task_scorer
 
 _SKLEARN_VERSION = tuple(int(v) for v in sklearn.__version__.split(".")[:2])
 
@@ -45,7 +46,7 @@ def test_parallel_folds_and_scoring():
     np.testing.assert_allclose(a.mse_path_, b.mse_path_)
     r2 = L21RegressorCV(n_alphas=6, cv=3, scoring="r2").fit(X, Y)
     assert not hasattr(r2, "mse_path_") and np.all(r2.score_path_ <= 1)
-    f = L21RegressorCV(n_alphas=6, cv=3, scoring=task_averaged_r2).fit(X, Y)
+    f = L21RegressorCV(n_alphas=6, cv=3, scoring=make_task_scorer(task_averaged_r2)).fit(X, Y)
     np.testing.assert_allclose(f.score_path_, r2.score_path_, atol=1e-12)
     with pytest.raises(ValueError, match="scoring"):
         L21RegressorCV(n_alphas=3, cv=3, scoring="bogus").fit(X, Y)

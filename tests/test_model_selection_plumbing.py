@@ -7,10 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.metrics import get_scorer as sklearn_get_scorer
+from sklearn.metrics import make_scorer, mean_absolute_error, r2_score
 from sklearn.model_selection import GroupKFold, KFold
 
 from skmtl.factorization import ReducedRankRegressorCV
 from skmtl.linear import L21RegressorCV, SparseGroupRegressorCV, TraceNormRegressorCV
+from skmtl.model_selection import get_scorer, task_r2_scorer
 
 CV_ESTIMATORS = {
     "L21RegressorCV": lambda cv: L21RegressorCV(n_alphas=4, cv=cv),
@@ -86,3 +89,57 @@ def test_bad_cv_is_a_clear_error(name):
         _fit(CV_ESTIMATORS[name]([(np.arange(10), np.arange(10, 200))]), X, Y)
     with pytest.raises(ValueError, match="groups"):
         _fit(CV_ESTIMATORS[name](GroupKFold(3)), X, Y, groups=np.arange(5))
+
+
+# --------------------------------------------------------------------------
+# scoring
+# --------------------------------------------------------------------------
+
+PATH_CV = {
+    "L21RegressorCV": lambda scoring: L21RegressorCV(n_alphas=5, cv=3, scoring=scoring),
+    "TraceNormRegressorCV": lambda scoring: TraceNormRegressorCV(n_alphas=5, cv=3, scoring=scoring),
+    "SparseGroupRegressorCV": lambda scoring: SparseGroupRegressorCV(n_alphas=5, cv=3, scoring=scoring,
+                                                                     l1_ratio=0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(PATH_CV))
+@pytest.mark.parametrize("scoring", ["r2", "neg_mean_squared_error", "neg_mean_absolute_error",
+                                     "task_r2", "neg_nmse", "explained_variance", "neg_arrmse"])
+def test_scoring_strings(name, scoring):
+    X, Y = _problem()
+    m = _fit(PATH_CV[name](scoring), X, Y)
+    assert np.all(np.isfinite(m.score_path_))
+    assert getattr(m, "lambda_", m.alpha_) in np.ravel(m.alphas_)  # SparseGroupRegressorCV: a lambda grid
+
+
+@pytest.mark.parametrize("name", list(PATH_CV))
+def test_scorers_agree_with_the_same_metric_by_name(name):
+    X, Y = _problem()
+    r2 = _fit(PATH_CV[name]("r2"), X, Y)
+    for scoring in ("task_r2", get_scorer("task_r2"), task_r2_scorer, make_scorer(r2_score)):
+        other = _fit(PATH_CV[name](scoring), X, Y)
+        np.testing.assert_allclose(other.score_path_, r2.score_path_, rtol=1e-10, atol=1e-12)
+    mse = _fit(PATH_CV[name](None), X, Y)
+    neg = _fit(PATH_CV[name](sklearn_get_scorer("neg_mean_squared_error")), X, Y)
+    np.testing.assert_allclose(neg.score_path_, mse.score_path_, rtol=1e-10, atol=1e-12)
+    mae = _fit(PATH_CV[name]("neg_mean_absolute_error"), X, Y)
+    ref = _fit(PATH_CV[name](make_scorer(mean_absolute_error, greater_is_better=False)), X, Y)
+    np.testing.assert_allclose(ref.score_path_, mae.score_path_, rtol=1e-10, atol=1e-12)
+
+
+def test_scoring_long_input_uses_the_task_of_each_row():
+    X, Y = _problem()
+    n, T = Y.shape
+    Xl = np.column_stack([np.repeat(np.arange(T), n), np.tile(X, (T, 1))])
+    yl = Y.T.ravel()
+    r2 = _fit(L21RegressorCV(n_alphas=5, cv=3, task_column=0, scoring="r2"), Xl, yl)
+    task = _fit(L21RegressorCV(n_alphas=5, cv=3, task_column=0, scoring="task_r2"), Xl, yl)
+    np.testing.assert_allclose(task.score_path_, r2.score_path_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(PATH_CV))
+def test_unknown_scoring_names_the_estimator(name):
+    X, Y = _problem()
+    with pytest.raises(ValueError, match=f"{name}.*scoring='accuracy_of_vibes'"):
+        _fit(PATH_CV[name]("accuracy_of_vibes"), X, Y)

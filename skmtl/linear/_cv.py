@@ -52,8 +52,8 @@ import numpy as np
 from joblib import delayed
 
 from .._progress import parallel_progress
+from ..model_selection._scorers import check_cv_scoring
 from ..model_selection._split import check_cv_splits
-from ..metrics import per_task_r2
 from ._bcd import _blas_single_thread
 from ._bcd_kernels import _row_support
 from ._base import alpha_grid, descending_alphas
@@ -70,7 +70,7 @@ def path_cv_splits(data, cv=5, groups=None):
     return check_cv_splits(data, cv, groups)
 
 
-def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight,
+def _fold_scores(path_func, params, data, train, test, alphas, scorer, task_weight,
                  predict_func=None, score_func=None):
     train_data = data.subset_rows(np.sort(train))
     test_data = data.subset_rows(np.sort(test))
@@ -81,7 +81,7 @@ def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_wei
     else:
         coefs, intercepts = path_func(train_data, alphas, **params)[:2]
         pred = _path_predictions(coefs, intercepts, test_data)
-    return _score_predictions(pred, test_data, scoring, task_weight)
+    return scorer(test_data, pred, task_weight)
 
 
 def _predict_obs(X, rows, task, W, intercept):
@@ -111,29 +111,6 @@ def _path_predictions(coefs, intercepts, data):
         for a in range(A):
             pred[:, a] = _predict_obs(data.X, data.rows, task, coefs[a].T, intercepts[a])
     return pred
-
-
-def _score_predictions(pred, data, scoring, task_weight):
-    """Score (higher is better) of each column of ``pred`` on the observations of ``data``."""
-    A = pred.shape[1]
-    if data.n_obs == 0:
-        return np.full(A, np.nan)
-    task = data.task_of_obs
-    y = np.asarray(data.y, dtype=np.float64)
-    if scoring is None or scoring == "neg_mean_squared_error":
-        w = data.observation_weights(task_weight)
-        if w.sum() == 0:
-            w = np.ones_like(w)
-        return -(w @ (pred - y[:, None]) ** 2) / w.sum()
-    if scoring == "r2":
-        sw = data.sample_weight
-        return np.array([np.nanmean(per_task_r2(y, pred[:, a], task, sw)) for a in range(A)])
-    if callable(scoring):
-        return np.array([scoring(y, pred[:, a], task) for a in range(A)])
-    raise ValueError(
-        f"scoring must be None, 'neg_mean_squared_error', 'r2' or a callable "
-        f"f(y_true, y_pred, task) -> float (higher is better); got {scoring!r}."
-    )
 
 
 class PathCVMixin:
@@ -222,12 +199,13 @@ class PathCVMixin:
         grids = [self._alpha_grid(data, params) for params in grid_params]
         splits = check_cv_splits(data, self.cv, groups, estimator_name=type(self).__name__)
         scoring = self.scoring
+        scorer = check_cv_scoring(scoring, type(self).__name__)
         tw = self._cv_task_weight()
         predict_func = type(self)._path_predict_func
         score_func = type(self)._path_score_func
         jobs = [(g, tr, te) for g in range(len(points)) for tr, te in splits]
         scores = parallel_progress(
-            (delayed(_fold_scores)(path_func, grid_params[g], data, tr, te, grids[g], scoring, tw,
+            (delayed(_fold_scores)(path_func, grid_params[g], data, tr, te, grids[g], scorer, tw,
                                    predict_func, score_func)
              for g, tr, te in jobs),
             self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(jobs))
