@@ -11,8 +11,18 @@ from sklearn.metrics import get_scorer as sklearn_get_scorer
 from sklearn.metrics import make_scorer, mean_absolute_error, r2_score
 from sklearn.model_selection import GroupKFold, KFold
 
-from skmtl.factorization import ReducedRankRegressorCV
-from skmtl.linear import L21RegressorCV, SparseGroupRegressorCV, TraceNormRegressorCV
+from skmtl import IndependentClassifier, IndependentRegressor
+from skmtl.factorization import ReducedRankRegressor, ReducedRankRegressorCV
+from skmtl.linear import (
+    L21Classifier,
+    L21Regressor,
+    L21RegressorCV,
+    MeanRegularizedClassifier,
+    SparseGroupRegressorCV,
+    TaskRelationshipClassifier,
+    TraceNormClassifier,
+    TraceNormRegressorCV,
+)
 from skmtl.model_selection import get_scorer, task_r2_scorer
 
 CV_ESTIMATORS = {
@@ -143,3 +153,60 @@ def test_unknown_scoring_names_the_estimator(name):
     X, Y = _problem()
     with pytest.raises(ValueError, match=f"{name}.*scoring='accuracy_of_vibes'"):
         _fit(PATH_CV[name]("accuracy_of_vibes"), X, Y)
+
+
+# --------------------------------------------------------------------------
+# score(X, y, sample_weight)
+# --------------------------------------------------------------------------
+
+CLASSIFIERS = {
+    "L21Classifier": lambda: L21Classifier(alpha=0.01),
+    "TraceNormClassifier": lambda: TraceNormClassifier(alpha=0.01),
+    "MeanRegularizedClassifier": lambda: MeanRegularizedClassifier(),
+    "TaskRelationshipClassifier": lambda: TaskRelationshipClassifier(),
+    "IndependentClassifier": lambda: IndependentClassifier(),
+}
+
+
+def _classification(seed=0, n=80, p=5, T=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = rng.standard_normal((p, T))
+    Y = (X @ W + 1.5 * rng.standard_normal((n, T)) > 0).astype(int)
+    return X, Y
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_classifier_score_honours_sample_weight(name, layout):
+    X, Y = _classification()
+    n, T = Y.shape
+    if layout == "long":
+        X = np.column_stack([np.repeat(np.arange(T), n), np.tile(X, (T, 1))])
+        Y = Y.T.ravel()
+        est = CLASSIFIERS[name]().set_params(task_column=0)
+    else:
+        est = CLASSIFIERS[name]()
+    m = _fit(est, X, Y)
+    wrong = m.predict(X) != Y
+    if wrong.ndim == 2:
+        wrong = wrong.any(axis=1)
+    assert 0 < wrong.sum() < len(wrong)
+    plain = m.score(X, Y)
+    assert m.score(X, Y, sample_weight=np.ones(len(X))) == pytest.approx(plain)
+    heavy = m.score(X, Y, sample_weight=np.where(wrong, 10.0, 1.0))
+    light = m.score(X, Y, sample_weight=np.where(wrong, 0.1, 1.0))
+    assert heavy < plain < light
+
+
+@pytest.mark.parametrize("name", ["L21Regressor", "ReducedRankRegressor", "IndependentRegressor"])
+def test_regressor_score_honours_sample_weight(name):
+    X, Y = _problem()
+    est = {"L21Regressor": lambda: L21Regressor(alpha=0.01),
+           "ReducedRankRegressor": lambda: ReducedRankRegressor(rank=2),
+           "IndependentRegressor": lambda: IndependentRegressor()}[name]()
+    m = _fit(est, X, Y)
+    err = ((m.predict(X) - Y) ** 2).sum(axis=1)
+    worst = err > np.quantile(err, 0.8)
+    plain = m.score(X, Y)
+    assert m.score(X, Y, sample_weight=np.where(worst, 10.0, 1.0)) < plain
