@@ -327,10 +327,12 @@ def _demo(args):
 
 
 def _read_csv(args):
+    from .model_selection._transfer import _require_pandas
+
     try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover
-        raise SystemExit("skmtl compare needs pandas: pip install skmtl[pandas]") from exc
+        pd = _require_pandas("skmtl compare")
+    except ImportError as exc:  # pragma: no cover - pandas installed
+        raise SystemExit(f"skmtl: {exc}") from None
     try:
         df = pd.read_csv(args.data)
     except FileNotFoundError:
