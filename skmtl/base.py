@@ -106,7 +106,21 @@ class MultiTaskRegressorMixin(MultiTaskMixin, RegressorMixin):
         return self._format_output(self._predict_tasks(X, codes))
 
     def score(self, X, y, sample_weight=None):
-        """Mean over tasks of the per-task R^2 on observed targets (NaN skipped)."""
+        """Mean over tasks of the per-task R^2 on observed targets (NaN skipped).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            With the task column when the model was fitted on long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            True targets (wide: NaN marks a missing target).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row in every task's sums of squares.
+
+        Returns
+        -------
+        score : float
+        """
         Xv, codes = self._validate_predict(X)
         pred = self._format_output(self._predict_tasks(Xv, codes))
         y = self._task_targets(y, codes)
@@ -148,14 +162,26 @@ class MultiTaskClassifierMixin(MultiTaskMixin, ClassifierMixin):
         return self._decode(self._predict_codes(X, codes), codes)
 
     def score(self, X, y, sample_weight=None):
-        """Mean over tasks of the per-task accuracy on observed labels."""
+        """Mean over tasks of the per-task accuracy on observed labels.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            With the task column when the model was fitted on long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            True labels (wide: None or NaN marks a missing label).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row: each task's accuracy is the weighted share of
+            its correct labels.
+
+        Returns
+        -------
+        score : float
+        """
         Xv, codes = self._validate_predict(X)
         pred = self._decode(self._predict_codes(Xv, codes), codes)
         y = self._task_targets(y, codes)
-        if sample_weight is not None and self._single_output:
-            sw = np.asarray(sample_weight, dtype=np.float64)
-            return float(np.sum(sw * (pred == y)) / np.sum(sw))
-        return float(np.nanmean(per_task_accuracy(y, pred, codes)))
+        return float(np.nanmean(per_task_accuracy(y, pred, codes, sample_weight)))
 
 
 class LinearModelMixin:

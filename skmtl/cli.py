@@ -5,11 +5,19 @@
     problem (row-sparse, low-rank task weights, few samples per task) and
     prints the held-out R^2 of every task.
 
+``skmtl models``
+    Lists the models ``compare --models`` accepts: the short names below and
+    every public regressor by class name.
+
 ``skmtl compare data.csv --targets y1 y2 ...``
 ``skmtl compare data.csv --task-column school --target score``
     Cross-validates a chosen set of models on wide (one column per task) or
     long (a task column and one target) data, prints a per-task table and,
-    with ``--plots DIR``, writes figures to ``DIR``.
+    with ``--plots DIR``, writes figures to ``DIR`` and, with ``--output
+    results.csv`` (or ``.json``), the table to a file.
+
+Errors (a missing or unreadable file, a bad option) are one line on stderr
+and a non-zero exit status; ``skmtl --version`` prints the version.
 """
 
 import argparse
@@ -19,7 +27,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["main", "available_models"]
+__all__ = ["main", "available_models", "public_regressors"]
 
 
 # --------------------------------------------------------------------------
@@ -83,6 +91,51 @@ _MODELS = {
 _BASELINES = ("independent", "pooled")
 
 
+_FAMILIES = ("linear", "factorization", "bayes", "gaussian_process")
+
+
+def public_regressors():
+    """Every public skmtl regressor importable here: ``{class name: class}``.
+
+    ``skmtl compare --models`` takes these names (case-insensitive) besides
+    the short names of :data:`_MODELS`; the model is built with its defaults
+    (and the task column of long input). A family whose optional dependency
+    is missing (the Gaussian processes need torch) is left out.
+    """
+    import importlib
+
+    from sklearn.base import RegressorMixin
+
+    from . import baselines
+
+    found = {"IndependentRegressor": baselines.IndependentRegressor, "PooledRegressor": baselines.PooledRegressor}
+    for family in _FAMILIES:
+        try:
+            module = importlib.import_module(f"skmtl.{family}")
+            names = list(getattr(module, "__all__", []))
+            for name in names:
+                obj = getattr(module, name, None)
+                if isinstance(obj, type) and issubclass(obj, RegressorMixin):
+                    found[name] = obj
+        except ImportError:
+            continue
+    return dict(sorted(found.items()))
+
+
+def _resolve_model_name(name, regressors):
+    """Short name or public class name (any case) -> (key, label, factory)."""
+    if name in _MODELS:
+        return name, _MODELS[name][0], _MODELS[name][1]
+    by_lower = {k.lower(): k for k in regressors}
+    key = by_lower.get(name.lower())
+    if key is None:
+        raise SystemExit(
+            f"skmtl: unknown model {name!r}; choose among {', '.join(_MODELS)} or a regressor "
+            f"listed by 'skmtl models'."
+        )
+    return key, key, regressors[key]
+
+
 def available_models():
     """Names of the models ``skmtl compare --models`` can fit here (importable ones)."""
     names = []
@@ -122,16 +175,19 @@ def _resolve_dirty(placeholder, X, Y, labels=None):
 
 def _build_models(names, task_column):
     models, labels, skipped = {}, {}, []
+    regressors = None if all(n in _MODELS for n in names) else public_regressors()
     for name in names:
-        if name not in _MODELS:
-            raise SystemExit(f"skmtl: unknown model {name!r}; choose among {', '.join(_MODELS)}.")
-        label, factory = _MODELS[name]
+        name, label, factory = _resolve_model_name(name, regressors)
+        if name in models:
+            continue
         try:
             est = factory()
         except ImportError:
             skipped.append(name)
             continue
         if task_column is not None and not isinstance(est, _DirtyAuto):
+            if "task_column" not in est.get_params():
+                raise SystemExit(f"skmtl compare: model {name!r} does not take long input (no task_column).")
             est.set_params(task_column=task_column)
         models[name], labels[name] = est, label
     return models, labels, skipped
@@ -271,11 +327,25 @@ def _demo(args):
 
 
 def _read_csv(args):
+    from .model_selection._transfer import _require_pandas
+
     try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover
-        raise SystemExit("skmtl compare needs pandas: pip install pandas") from exc
-    df = pd.read_csv(args.data)
+        pd = _require_pandas("skmtl compare")
+    except ImportError as exc:  # pragma: no cover - pandas installed
+        raise SystemExit(f"skmtl: {exc}") from None
+    try:
+        df = pd.read_csv(args.data)
+    except FileNotFoundError:
+        raise SystemExit(f"skmtl compare: data file {args.data!r} not found.") from None
+    except IsADirectoryError:
+        raise SystemExit(f"skmtl compare: {args.data!r} is a directory, not a CSV file.") from None
+    except PermissionError:
+        raise SystemExit(f"skmtl compare: cannot read data file {args.data!r}: permission denied.") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise SystemExit(f"skmtl compare: cannot read data file {args.data!r} as CSV: {reason}") from None
+    if len(df) == 0:
+        raise SystemExit(f"skmtl compare: data file {args.data!r} has a header but no rows.")
     missing = [c for c in (args.targets or []) + [args.task_column, args.target] if c is not None and c not in df.columns]
     if missing:
         raise SystemExit(f"skmtl: column(s) {missing} not in {args.data}; columns are {list(df.columns)}.")
@@ -327,15 +397,23 @@ def _compare(args):
     print(f"skmtl compare: {args.data} ({len(X)} rows, {Xnum.shape[1]} features, {layout}); {args.cv}-fold CV, R^2 per task")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores, tasks, info = cross_val_task_scores(
-            models, X, Y, cv=args.cv, task_column=task_column, scoring="r2", n_jobs=args.n_jobs, verbose=args.verbose
-        )
+        try:
+            scores, tasks, info = cross_val_task_scores(
+                models, X, Y, cv=args.cv, task_column=task_column, scoring="r2", n_jobs=args.n_jobs,
+                verbose=args.verbose
+            )
+        except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise SystemExit(f"skmtl compare: cross-validation failed: {type(exc).__name__}: {reason}") from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         S = np.column_stack([np.nanmean(s, axis=0) for s in scores.values()])
         mean_row = np.nanmean(S, axis=0)
     cols = [labels[n] for n in scores]
     print(format_table([str(t) for t in tasks] + ["mean"], cols, np.vstack([S, mean_row])))
+    if args.output:
+        _write_results(args.output, [str(t) for t in tasks] + ["mean"], cols, np.vstack([S, mean_row]))
+        print(f"results written to {args.output}")
     mtl = [n for n in scores if n not in _BASELINES]
     if mtl:
         best = max(mtl, key=lambda n: np.nan_to_num(np.nanmean(scores[n]), nan=-np.inf))
@@ -354,6 +432,45 @@ def _compare(args):
         written = _write_plots(args.plots, models, best, report, X, Y, tasks)
         print(f"plots written to {args.plots}: {', '.join(written)}")
     return 0
+
+
+_OUTPUT_FORMATS = (".csv", ".json")
+
+
+def _output_format(path):
+    import os
+
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _OUTPUT_FORMATS:
+        raise SystemExit(f"skmtl compare: --output must end with .csv or .json; got {path!r}.")
+    return ext
+
+
+def _write_results(path, rows, columns, values):
+    """The printed table (tasks and the mean row by models) as CSV or JSON records.
+
+    JSON: ``[{"task": ..., "<model>": score, ...}, ...]`` with ``null`` for NaN.
+    """
+    import json
+
+    values = np.asarray(values, dtype=np.float64)
+    try:
+        if _output_format(path) == ".csv":
+            import csv
+
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["task", *columns])
+                for r, v in zip(rows, values):
+                    w.writerow([r, *("" if np.isnan(x) else repr(float(x)) for x in v)])
+        else:
+            records = [{"task": r, **{c: (None if np.isnan(x) else float(x)) for c, x in zip(columns, v)}}
+                       for r, v in zip(rows, values)]
+            with open(path, "w") as f:
+                json.dump(records, f, indent=2)
+                f.write("\n")
+    except OSError as exc:
+        raise SystemExit(f"skmtl compare: cannot write {path!r}: {exc.strerror or exc}.") from None
 
 
 def _write_plots(folder, models, best, report, X, Y, tasks):
@@ -411,24 +528,61 @@ def _write_plots(folder, models, best, report, X, Y, tasks):
 # --------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """Errors as one line, ``prog: error: message``, exit status 2 (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(minimum):
+    def check(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {value}")
+        return value
+
+    return check
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer (-1: all cores); got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0 (a positive number of processes, or -1 for all cores)")
+    return value
+
+
 def _parser():
-    p = argparse.ArgumentParser(prog="skmtl", description="Multi-task learning with scikit-learn estimators.")
-    sub = p.add_subparsers(dest="command", required=True)
+    from . import __version__
+
+    p = _Parser(prog="skmtl", description="Multi-task learning with scikit-learn estimators.")
+    p.add_argument("--version", action="version", version=f"skmtl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     d = sub.add_parser("demo", help="multi-task models against per-task models on a built-in problem")
-    d.add_argument("--n-tasks", type=int, default=12)
-    d.add_argument("--n-train", type=int, default=30, help="training rows (shared by the tasks)")
-    d.add_argument("--n-features", type=int, default=60)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--n-tasks", type=_int_at_least(2), default=12)
+    d.add_argument("--n-train", type=_int_at_least(5), default=30, help="training rows (shared by the tasks)")
+    d.add_argument("--n-features", type=_int_at_least(5), default=60)
+    d.add_argument("--seed", type=_int_at_least(0), default=0)
+    sub.add_parser("models", help="list the models 'skmtl compare --models' accepts")
     c = sub.add_parser("compare", help="cross-validated per-task comparison on a CSV file")
     c.add_argument("data", help="CSV file with a header row")
     c.add_argument("--targets", nargs="+", help="target columns, one per task (wide layout)")
     c.add_argument("--task-column", help="column holding the task labels (long layout)")
     c.add_argument("--target", help="target column (long layout)")
     c.add_argument("--features", nargs="+", help="feature columns (default: every other numeric column)")
-    c.add_argument("--models", nargs="+", help=f"models among {', '.join(_MODELS)} (default: every installed one)")
-    c.add_argument("--cv", type=int, default=5, help="number of folds (default 5)")
+    c.add_argument("--models", nargs="+",
+                   help=f"models among {', '.join(_MODELS)} (default: every installed one), or the class name of "
+                        f"any public regressor, built with its defaults ('skmtl models' lists them)")
+    c.add_argument("--cv", type=_int_at_least(2), default=5, help="number of folds, at least 2 (default 5)")
     c.add_argument("--plots", metavar="DIR", help="write figures to this folder")
-    c.add_argument("--n-jobs", type=int, default=None)
+    c.add_argument("--output", metavar="FILE", help="write the results table to FILE (.csv or .json)")
+    c.add_argument("--n-jobs", type=_n_jobs, default=None)
     c.add_argument("--verbose", action="store_true", help="progress bar")
     return p
 
@@ -444,9 +598,23 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "models":
+        return _list_models()
     if args.targets and (args.task_column or args.target):
         raise SystemExit("skmtl compare: use either --targets (wide) or --task-column with --target (long).")
+    if args.output:
+        _output_format(args.output)  # before the fits
     return _compare(args)
+
+
+def _list_models():
+    print("short names (the default set of 'skmtl compare'):")
+    for name, (label, _) in _MODELS.items():
+        print(f"  {name:<12} {label}")
+    print("public regressors (built with their defaults):")
+    for name in public_regressors():
+        print(f"  {name}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,10 +140,15 @@ def arrmse(y_true, y_pred, task=None, y_train_mean=None):
     return float(np.mean(np.sqrt(num[ok] / den[ok])))
 
 
-def per_task_accuracy(y_true, y_pred, task=None):
-    """Accuracy of each task on its observed entries, shape (n_tasks,)."""
+def per_task_accuracy(y_true, y_pred, task=None, sample_weight=None):
+    """Accuracy of each task on its observed entries, shape (n_tasks,).
+
+    ``sample_weight`` (one weight per row) makes it the weighted share of
+    correct labels of each task.
+    """
     yt, yp, t, T = _long_form(y_true, y_pred, task)
     hit = np.array([a == b for a, b in zip(yt, yp)], dtype=np.float64)
-    n = np.bincount(t, minlength=T).astype(np.float64)
+    w = _observed_weights(y_true, task, sample_weight)
+    n = np.bincount(t, weights=w, minlength=T)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _task_sums(hit, t, T) / n
+        return _task_sums(w * hit, t, T) / n

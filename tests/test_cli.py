@@ -86,3 +86,82 @@ def test_format_table_marks_best():
     lines = text.splitlines()
     assert lines[2].split() == ["0", "0.100", "0.500*"]
     assert lines[-1].split() == ["mean", "0.200*", "nan"]
+
+
+def test_version(capsys):
+    from skmtl import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skmtl {__version__}"
+
+
+def _one_line_error(capsys, argv, match):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    code, err = exc.value.code, capsys.readouterr().err
+    message = code if isinstance(code, str) else err
+    assert code != 0 and code is not None
+    assert "Traceback" not in message and len(message.strip().splitlines()) == 1
+    assert re.search(match, message), message
+
+
+def test_missing_or_unreadable_file_is_one_line_error(csv_files, capsys):
+    _one_line_error(capsys, ["compare", str(csv_files / "nope.csv"), "--targets", "y1"], r"nope\.csv.*not found")
+    _one_line_error(capsys, ["compare", str(csv_files), "--targets", "y1"], "directory")
+    (csv_files / "empty.csv").write_text("")
+    _one_line_error(capsys, ["compare", str(csv_files / "empty.csv"), "--targets", "y1"], "cannot read")
+
+
+def test_missing_file_from_the_command_line_has_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "skmtl.cli", "compare", str(tmp_path / "nope.csv"), "--targets", "y"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "Traceback" not in res.stderr and "not found" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("option, value", [("--cv", "1"), ("--cv", "two"), ("--n-jobs", "0")])
+def test_bad_options_are_one_line_errors(csv_files, capsys, option, value):
+    _one_line_error(capsys, ["compare", str(csv_files / "wide.csv"), "--targets", "y1", option, value],
+                    f"argument {option}")
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(csv_files / "wide.csv"), "--targets", "y1", "--output", "out.txt"])
+    assert ".csv or .json" in str(exc.value.code)
+
+
+def test_every_public_regressor_is_selectable():
+    from skmtl.cli import _build_models, public_regressors
+
+    names = list(public_regressors())
+    assert {"L21Regressor", "ReducedRankRegressorCV", "TraceNormRegressor", "MultiTaskARDRegressor"} <= set(names)
+    models, labels, skipped = _build_models(names, None)
+    assert set(models) | set(skipped) == set(names)
+    models, _, _ = _build_models([n.lower() for n in names if n not in skipped], "task")
+    assert all(m.get_params()["task_column"] == "task" for m in models.values())
+
+
+@pytest.mark.parametrize("ext", ["csv", "json"])
+def test_output_file_and_class_name_models(csv_files, capsys, ext):
+    import json
+
+    out = csv_files / f"results.{ext}"
+    argv = ["compare", str(csv_files / "wide.csv"), "--targets", "y1", "y2", "--cv", "3",
+            "--models", "ReducedRankRegressor", "--output", str(out)]
+    assert main(argv) == 0
+    rows = _table_rows(capsys.readouterr().out)
+    if ext == "csv":
+        table = pd.read_csv(out)
+        assert list(table.columns) == ["task", "Independent RidgeCV", "Pooled RidgeCV", "ReducedRankRegressor"]
+        got = table.set_index("task").to_numpy()
+        assert list(table["task"]) == ["y1", "y2", "mean"]
+    else:
+        records = json.loads(out.read_text())
+        assert [r["task"] for r in records] == ["y1", "y2", "mean"]
+        got = np.array([[r[c] for c in ("Independent RidgeCV", "Pooled RidgeCV", "ReducedRankRegressor")]
+                        for r in records])
+    np.testing.assert_allclose(got, np.array([rows[k] for k in ("y1", "y2", "mean")]), atol=6e-4)

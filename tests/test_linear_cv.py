@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import MultiTaskLassoCV
 
@@ -9,6 +10,9 @@ from skmtl.base import LinearModelMixin, MultiTaskRegressorMixin
 from skmtl.linear._cv import PathCVMixin, path_cv_splits
 from skmtl.linear._l21 import L21Regressor, L21RegressorCV
 from skmtl.metrics import task_averaged_r2
+from skmtl.model_selection import make_task_scorer
+
+_SKLEARN_VERSION = tuple(int(v) for v in sklearn.__version__.split(".")[:2])
 
 
 def _problem(seed=0, n=60, p=30, T=3):
@@ -23,7 +27,9 @@ def _problem(seed=0, n=60, p=30, T=3):
 def test_same_alpha_as_multitask_lasso_cv():
     X, Y = _problem()
     ours = L21RegressorCV(n_alphas=10, cv=3, tol=1e-8).fit(X, Y)
-    ref = MultiTaskLassoCV(alphas=10, cv=3, tol=1e-8, max_iter=100000).fit(X, Y)
+    # scikit-learn 1.7 takes the number of alphas as ``alphas``; 1.6 as ``n_alphas``
+    grid = {"alphas": 10} if _SKLEARN_VERSION >= (1, 7) else {"n_alphas": 10}
+    ref = MultiTaskLassoCV(**grid, cv=3, tol=1e-8, max_iter=100000).fit(X, Y)
     np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-10)
     np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-4)
     assert ours.alpha_ == pytest.approx(ref.alpha_)
@@ -40,7 +46,7 @@ def test_parallel_folds_and_scoring():
     np.testing.assert_allclose(a.mse_path_, b.mse_path_)
     r2 = L21RegressorCV(n_alphas=6, cv=3, scoring="r2").fit(X, Y)
     assert not hasattr(r2, "mse_path_") and np.all(r2.score_path_ <= 1)
-    f = L21RegressorCV(n_alphas=6, cv=3, scoring=task_averaged_r2).fit(X, Y)
+    f = L21RegressorCV(n_alphas=6, cv=3, scoring=make_task_scorer(task_averaged_r2)).fit(X, Y)
     np.testing.assert_allclose(f.score_path_, r2.score_path_, atol=1e-12)
     with pytest.raises(ValueError, match="scoring"):
         L21RegressorCV(n_alphas=3, cv=3, scoring="bogus").fit(X, Y)

@@ -7,11 +7,11 @@ import numpy as np
 from joblib import delayed
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold
 
 from .._param_validation import Interval, validate_params
 from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ..model_selection._split import check_cv_splits
 
 __all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"]
 
@@ -302,8 +302,11 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         Candidate ridge strengths. When None, ``c * s2`` for
         ``c in (0, 1e-4, 1e-3, 1e-2, 1e-1, 1)``, with ``s2`` the mean
         weighted variance of the features (a scale-free grid).
-    cv : int or cross-validation splitter, default=5
-        Folds over the rows of ``X`` (``KFold(cv)`` for an int).
+    cv : int, cross-validation splitter or iterable of (train, test) rows, default=5
+        Folds over the rows of ``X``: for an int, ``KFold(cv)`` on wide input
+        and every task's rows split into ``cv`` blocks on long input (as the
+        linear ``*CV`` estimators); a splitter's ``split`` gets the ``groups``
+        given to ``fit``.
     fit_intercept, max_iter, tol, task_column
         As in :class:`ReducedRankRegressor`.
     n_jobs : int, default=None
@@ -345,8 +348,24 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         self.tol = tol
         self.task_column = task_column
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose rank and alpha by cross-validation, then refit on all data."""
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Choose rank and alpha by cross-validation, then refit on all data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Wide targets (NaN marks a missing target) or long targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter
+            ``cv`` (``GroupKFold``); ignored for an int ``cv``.
+
+        Returns
+        -------
+        self
+        """
         validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         p, T = data.n_features, data.n_tasks
@@ -364,18 +383,18 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
             alphas = np.asarray(self.alphas, dtype=np.float64)
             if alphas.ndim != 1 or len(alphas) == 0 or np.any(alphas < 0):
                 raise ValueError("alphas must be a non-empty 1-D sequence of non-negative floats.")
-        cv = KFold(self.cv) if isinstance(self.cv, Integral) else self.cv
         n = data.n_samples
         if n < 2:
             raise ValueError(f"ReducedRankRegressorCV needs at least 2 samples for cross-validation; got n_samples = {n}.")
+        splits = check_cv_splits(data, self.cv, groups, estimator_name=type(self).__name__)
         observed = W > 0
         calls = (
             delayed(_rrr_fold_scores)(Xd, Y, W, observed, train, test, alphas, ranks, self.fit_intercept,
                                       self.max_iter, self.tol)
-            for train, test in cv.split(np.zeros((n, 1)))
+            for train, test in splits
         )
         folds = parallel_progress(calls, self.n_jobs, self.verbose, desc="ReducedRankRegressorCV folds",
-                                  total=cv.get_n_splits(np.zeros((n, 1))))
+                                  total=len(splits))
         scores = sum(f[0] for f in folds)
         counts = sum(f[1] for f in folds)
         if not counts.any():

@@ -24,8 +24,8 @@ autograd through the kernel evaluation.
 This Kronecker algebra is written by hand here with dense torch eigendecompositions
 (``torch.linalg.eigh`` of ``Kx`` and of the whitened ``B``); it does not use
 ``linear_operator``'s ``KroneckerProductLinearOperator`` (nor GPyTorch's
-``MultitaskKernel``). ``linear_operator`` (a GPyTorch dependency, listed in the
-``gp`` extra) is used only through the GPyTorch input kernels, whose lazy
+``MultitaskKernel``). ``linear_operator`` (a GPyTorch dependency, installed with
+it) is used only through the GPyTorch input kernels, whose lazy
 outputs are densified with ``.to_dense()``.
 
 Masked path (missing targets, long input, LMC, sample weights): the covariance of

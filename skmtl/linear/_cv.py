@@ -50,10 +50,10 @@ import numbers
 
 import numpy as np
 from joblib import delayed
-from sklearn.model_selection import KFold
 
 from .._progress import parallel_progress
-from ..metrics import per_task_r2
+from ..model_selection._scorers import check_cv_scoring
+from ..model_selection._split import check_cv_splits
 from ._bcd import _blas_single_thread
 from ._bcd_kernels import _row_support
 from ._base import alpha_grid, descending_alphas
@@ -61,42 +61,16 @@ from ._base import alpha_grid, descending_alphas
 __all__ = ["PathCVMixin", "path_cv_splits"]
 
 
-def path_cv_splits(data, cv=5):
+def path_cv_splits(data, cv=5, groups=None):
     """List of ``(train_rows, test_rows)`` for a :class:`MultiTaskData`.
 
-    ``cv`` is an int (number of folds), a scikit-learn splitter (its ``split``
-    gets the task of each row as ``y`` for long input) or an iterable of
-    ``(train, test)`` row index arrays.
+    See :func:`skmtl.model_selection._split.check_cv_splits` (``cv``: an int,
+    a splitter or an iterable of splits; ``groups`` reach the splitter).
     """
-    n = data.n_samples
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds; got cv={cv}.")
-        if cv > n:
-            raise ValueError(f"cv={cv} folds is more than the {n} samples.")
-        if data.layout == "wide":
-            return list(KFold(cv).split(np.zeros((n, 1))))
-        row_task = np.full(n, -1, dtype=np.int64)
-        row_task[data.rows] = data.task_of_obs
-        fold = np.empty(n, dtype=np.int64)
-        # rows without an observed target are spread like the others
-        for t in np.unique(row_task):
-            idx = np.flatnonzero(row_task == t)
-            fold[idx] = np.arange(len(idx)) * cv // max(len(idx), 1)
-        all_rows = np.arange(n)
-        return [(all_rows[fold != k], all_rows[fold == k]) for k in range(cv)]
-    if hasattr(cv, "split"):
-        if data.layout == "long":
-            row_task = np.full(n, -1, dtype=np.int64)
-            row_task[data.rows] = data.task_of_obs
-            return list(cv.split(np.zeros((n, 1)), row_task))
-        return list(cv.split(np.zeros((n, 1))))
-    return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
+    return check_cv_splits(data, cv, groups)
 
 
-def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_weight,
+def _fold_scores(path_func, params, data, train, test, alphas, scorer, task_weight,
                  predict_func=None, score_func=None):
     train_data = data.subset_rows(np.sort(train))
     test_data = data.subset_rows(np.sort(test))
@@ -107,7 +81,7 @@ def _fold_scores(path_func, params, data, train, test, alphas, scoring, task_wei
     else:
         coefs, intercepts = path_func(train_data, alphas, **params)[:2]
         pred = _path_predictions(coefs, intercepts, test_data)
-    return _score_predictions(pred, test_data, scoring, task_weight)
+    return scorer(test_data, pred, task_weight)
 
 
 def _predict_obs(X, rows, task, W, intercept):
@@ -137,29 +111,6 @@ def _path_predictions(coefs, intercepts, data):
         for a in range(A):
             pred[:, a] = _predict_obs(data.X, data.rows, task, coefs[a].T, intercepts[a])
     return pred
-
-
-def _score_predictions(pred, data, scoring, task_weight):
-    """Score (higher is better) of each column of ``pred`` on the observations of ``data``."""
-    A = pred.shape[1]
-    if data.n_obs == 0:
-        return np.full(A, np.nan)
-    task = data.task_of_obs
-    y = np.asarray(data.y, dtype=np.float64)
-    if scoring is None or scoring == "neg_mean_squared_error":
-        w = data.observation_weights(task_weight)
-        if w.sum() == 0:
-            w = np.ones_like(w)
-        return -(w @ (pred - y[:, None]) ** 2) / w.sum()
-    if scoring == "r2":
-        sw = data.sample_weight
-        return np.array([np.nanmean(per_task_r2(y, pred[:, a], task, sw)) for a in range(A)])
-    if callable(scoring):
-        return np.array([scoring(y, pred[:, a], task) for a in range(A)])
-    raise ValueError(
-        f"scoring must be None, 'neg_mean_squared_error', 'r2' or a callable "
-        f"f(y_true, y_pred, task) -> float (higher is better); got {scoring!r}."
-    )
 
 
 class PathCVMixin:
@@ -222,7 +173,7 @@ class PathCVMixin:
         if len(out) > 2:
             self.n_iter_ = int(np.asarray(out[2])[-1])
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the path, then refit at the best ``alpha``.
 
         Parameters
@@ -232,6 +183,9 @@ class PathCVMixin:
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             Wide targets (NaN marks a missing target) or long targets.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter
+            ``cv`` (``GroupKFold``); ignored for an int ``cv``.
 
         Returns
         -------
@@ -243,14 +197,15 @@ class PathCVMixin:
         points = self._grid_points()
         grid_params = [{**base, **pt} for pt in points]
         grids = [self._alpha_grid(data, params) for params in grid_params]
-        splits = path_cv_splits(data, self.cv)
+        splits = check_cv_splits(data, self.cv, groups, estimator_name=type(self).__name__)
         scoring = self.scoring
+        scorer = check_cv_scoring(scoring, type(self).__name__)
         tw = self._cv_task_weight()
         predict_func = type(self)._path_predict_func
         score_func = type(self)._path_score_func
         jobs = [(g, tr, te) for g in range(len(points)) for tr, te in splits]
         scores = parallel_progress(
-            (delayed(_fold_scores)(path_func, grid_params[g], data, tr, te, grids[g], scoring, tw,
+            (delayed(_fold_scores)(path_func, grid_params[g], data, tr, te, grids[g], scorer, tw,
                                    predict_func, score_func)
              for g, tr, te in jobs),
             self.n_jobs, getattr(self, "verbose", 0), desc=f"{type(self).__name__} folds", total=len(jobs))

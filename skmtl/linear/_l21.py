@@ -221,15 +221,25 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         See :class:`L21Regressor`.
     n_alphas : int, default=100
     eps : float, default=1e-3
-    cv : int, splitter or iterable, default=5
+    cv : int, splitter or iterable of (train, test) rows, default=5
         Wide input: ``KFold`` over rows; long input: every task's rows split
-        into ``cv`` blocks (each task in every fold).
+        into ``cv`` blocks (each task in every fold). A splitter's ``split``
+        gets the ``groups`` given to ``fit`` (``GroupKFold``).
     n_jobs : int, default=None
         Folds fitted in parallel (threads; the solver releases the GIL).
-    scoring : None, "neg_mean_squared_error", "r2" or callable, default=None
-        ``None``: weighted mean squared error on held-out observations (the
-        datafit weights). A callable gets ``(y_true, y_pred, task)`` on held-out
-        observations and returns a score, higher is better.
+    scoring : None, str or callable, default=None
+        How a held-out fold scores each point of the path, greater is better
+        (skmtl's one convention, that of scikit-learn): ``None``, the weighted
+        mean squared error on held-out observations (the datafit weights),
+        negated; scikit-learn's ``"r2"`` (mean over tasks of the per-task
+        R^2), ``"neg_mean_squared_error"`` (as None) or
+        ``"neg_mean_absolute_error"``; a skmtl scorer name
+        (``skmtl.model_selection.get_scorer_names()``: ``"task_r2"``,
+        ``"explained_variance"``, ``"neg_nmse"``, ``"neg_arrmse"``) or scorer
+        (``get_scorer``, ``make_task_scorer``); or any scorer callable
+        ``scorer(estimator, X, y)``, called with the held-out rows and a
+        stand-in estimator that predicts the path's predictions. Another string
+        raises a ``ValueError``.
     fit_intercept, task_weight, max_iter, tol, task_column : see :class:`L21Regressor`.
     verbose : int, default=0
         Progress bar over the folds when positive.

@@ -177,8 +177,19 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
     eps : float, default=1e-3
     cv : int, splitter or iterable, default=5
     n_jobs : int, default=None
-    scoring : None, "neg_mean_squared_error", "r2" or callable, default=None
-        As :class:`L21RegressorCV`.
+    scoring : None, str or callable, default=None
+        How a held-out fold scores each point of the path, greater is better
+        (skmtl's one convention, that of scikit-learn): ``None``, the weighted
+        mean squared error on held-out observations (the datafit weights),
+        negated; scikit-learn's ``"r2"`` (mean over tasks of the per-task
+        R^2), ``"neg_mean_squared_error"`` (as None) or
+        ``"neg_mean_absolute_error"``; a skmtl scorer name
+        (``skmtl.model_selection.get_scorer_names()``: ``"task_r2"``,
+        ``"explained_variance"``, ``"neg_nmse"``, ``"neg_arrmse"``) or scorer
+        (``get_scorer``, ``make_task_scorer``); or any scorer callable
+        ``scorer(estimator, X, y)``, called with the held-out rows and a
+        stand-in estimator that predicts the path's predictions. Another string
+        raises a ``ValueError``.
     fit_intercept, task_weight, max_iter, tol, task_column, verbose
         As :class:`SparseGroupRegressor`.
 
@@ -233,7 +244,7 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
         ratios = check_l1_ratios(self.l1_ratio, type(self).__name__)
         return [{"l1_share": float(r)} for r in ratios]
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate ``(lambda, l1_ratio)``, then refit on all the data.
 
         Parameters
@@ -241,12 +252,14 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
         X : array-like or sparse matrix of shape (n_samples, n_features)
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter ``cv``.
 
         Returns
         -------
         self
         """
-        super().fit(X, y, sample_weight)
+        super().fit(X, y, sample_weight, groups)
         share = float(self.__dict__.pop("l1_share_"))
         self.l1_ratio_ = share
         self.lambda_ = self.alpha_

@@ -125,8 +125,19 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
         Ratio ``alpha_min / alpha_max`` of the automatic grid.
     cv : int, splitter or iterable of (train, test) rows, default=5
     n_jobs : int, default=None
-    scoring : None, "neg_mean_squared_error", "r2" or callable, default=None
-        None is the held-out weighted mean squared error.
+    scoring : None, str or callable, default=None
+        How a held-out fold scores each point of the path, greater is better
+        (skmtl's one convention, that of scikit-learn): ``None``, the weighted
+        mean squared error on held-out observations (the datafit weights),
+        negated; scikit-learn's ``"r2"`` (mean over tasks of the per-task
+        R^2), ``"neg_mean_squared_error"`` (as None) or
+        ``"neg_mean_absolute_error"``; a skmtl scorer name
+        (``skmtl.model_selection.get_scorer_names()``: ``"task_r2"``,
+        ``"explained_variance"``, ``"neg_nmse"``, ``"neg_arrmse"``) or scorer
+        (``get_scorer``, ``make_task_scorer``); or any scorer callable
+        ``scorer(estimator, X, y)``, called with the held-out rows and a
+        stand-in estimator that predicts the path's predictions. Another string
+        raises a ``ValueError``.
     fit_intercept, task_weight, max_iter, tol, task_column
         As in :class:`TraceNormRegressor`.
     verbose : int, default=0
@@ -165,8 +176,22 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
         return {"fit_intercept": self.fit_intercept, "task_weight": self.task_weight,
                 "tol": self.tol, "max_iter": self.max_iter}
 
-    def fit(self, X, y, sample_weight=None):
-        """Cross-validate ``alpha`` and refit on all the data."""
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Cross-validate ``alpha`` and refit on all the data.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter ``cv``.
+
+        Returns
+        -------
+        self
+        """
+        super().fit(X, y, sample_weight, groups)
         self.rank_ = numerical_rank(self.coef_)
         return self

@@ -8,9 +8,10 @@ wide ``y`` are skipped.
 """
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from .._data import split_task_column
-from ..metrics import arrmse, explained_variance_pooled, normalized_mse, task_averaged_r2
+from ..metrics import arrmse, explained_variance_pooled, normalized_mse, per_task_r2, task_averaged_r2
 
 __all__ = [
     "make_task_scorer",
@@ -157,3 +158,112 @@ def get_scorer(scoring):
             f"{scoring!r} is not a skmtl scorer; use one of {get_scorer_names()} "
             f"or a callable scorer(estimator, X, y)."
         ) from None
+
+
+# --------------------------------------------------------------------------
+# ``scoring`` of skmtl's *CV estimators
+# --------------------------------------------------------------------------
+
+# scikit-learn scorer names that make sense for held-out multi-task regression
+_CV_METRIC_NAMES = ("r2", "neg_mean_squared_error", "neg_mean_absolute_error")
+
+
+class _HeldOutPredictions(RegressorMixin, BaseEstimator):
+    """Stand-in fitted regressor whose ``predict`` returns given predictions.
+
+    Lets a scorer ``scorer(estimator, X, y)`` score one point of a
+    regularization path without a fitted model for it.
+    """
+
+    def __init__(self, predictions=None):
+        self.predictions = predictions
+
+    def predict(self, X):
+        return self.predictions
+
+
+def _held_out_problem(data):
+    """``(X, y, wide)`` of held-out data as a user would pass them to ``predict``/``score``."""
+    import scipy.sparse as sp
+
+    if data.layout == "wide":
+        Y = np.full((data.n_samples, data.n_tasks), np.nan)
+        Y[data.rows, data.task_of_obs] = data.y
+        return data.X, Y, True
+    X = sp.csr_matrix(data.X)[data.rows] if sp.issparse(data.X) else np.asarray(data.X)[data.rows]
+    return X, np.asarray(data.y, dtype=np.float64), False
+
+
+class HeldOutScorer:
+    """``scoring`` of a ``*CV`` estimator turned into scores of held-out predictions.
+
+    ``scorer(data, pred, task_weight)`` with ``data`` the held-out
+    :class:`~skmtl._data.MultiTaskData` and ``pred`` of shape (n_obs, n_points)
+    returns the score of every column of ``pred`` (greater is better).
+    """
+
+    def __init__(self, scoring):
+        self.scoring = scoring
+
+    def __call__(self, data, pred, task_weight=None):
+        pred = np.asarray(pred, dtype=np.float64)
+        A = pred.shape[1]
+        if data.n_obs == 0:
+            return np.full(A, np.nan)
+        y = np.asarray(data.y, dtype=np.float64)
+        task = data.task_of_obs
+        s = self.scoring
+        if s is None or s in ("neg_mean_squared_error", "neg_mean_absolute_error"):
+            w = data.observation_weights(task_weight)
+            if w.sum() == 0:
+                w = np.ones_like(w)
+            diff = pred - y[:, None]
+            err = np.abs(diff) if s == "neg_mean_absolute_error" else diff ** 2
+            return -(w @ err) / w.sum()
+        if s == "r2":
+            return np.array([np.nanmean(per_task_r2(y, pred[:, a], task, data.sample_weight)) for a in range(A)])
+        if isinstance(s, _TaskScorer):
+            return np.array([s._sign * float(s._metric(y, pred[:, a], task)) for a in range(A)])
+        X, Y, wide = _held_out_problem(data)
+        out = np.empty(A)
+        for a in range(A):
+            if wide:
+                P = np.full(Y.shape, np.nan)
+                P[data.rows, task] = pred[:, a]
+            else:
+                P = pred[:, a]
+            out[a] = float(s(_HeldOutPredictions(P), X, Y))
+        return out
+
+
+def check_cv_scoring(scoring, estimator_name):
+    """Validate the ``scoring`` of a ``*CV`` estimator; returns a :class:`HeldOutScorer`.
+
+    The scoring convention of skmtl (greater is better, as in scikit-learn):
+
+    - None: the held-out mean squared error weighted as in the datafit
+      (``sample_weight`` and ``task_weight``), negated;
+    - a scikit-learn scorer name for regression: ``"r2"`` (mean over tasks of
+      the per-task R^2, sample-weighted), ``"neg_mean_squared_error"`` (as
+      None), ``"neg_mean_absolute_error"`` (weighted as None);
+    - a skmtl scorer name (:func:`get_scorer_names`: ``"task_r2"``,
+      ``"explained_variance"``, ``"neg_nmse"``, ``"neg_arrmse"``) or a skmtl
+      scorer (:func:`get_scorer`, :func:`make_task_scorer`): its metric on the
+      held-out observations, task by task;
+    - any other callable ``scorer(estimator, X, y)`` (``sklearn.metrics.make_scorer``):
+      called with a stand-in estimator whose ``predict`` gives the held-out
+      predictions; ``X`` and ``y`` are the held-out rows, wide (NaN where a
+      target is missing) or long (1-D, one row per observation).
+    """
+    if scoring is None or callable(scoring):
+        return HeldOutScorer(scoring)
+    if isinstance(scoring, str):
+        if scoring in _CV_METRIC_NAMES:
+            return HeldOutScorer(scoring)
+        if scoring in _SCORERS:
+            return HeldOutScorer(_SCORERS[scoring])
+    raise ValueError(
+        f"{estimator_name}: scoring={scoring!r} is not supported; use None, one of "
+        f"{list(_CV_METRIC_NAMES)} (scikit-learn's names), one of {get_scorer_names()} "
+        f"(skmtl's multi-task scorers) or a callable scorer(estimator, X, y) -> float, greater is better."
+    )

@@ -332,3 +332,85 @@ class LeaveTasksOut(BaseCrossValidator):
             raise ValueError("get_n_splits needs groups or X (with its task column) to count the tasks.")
         T, _ = self._codes(X, groups)
         return comb(T, self.n_tasks_out or 1)
+
+
+def check_cv_splits(data, cv=5, groups=None, *, estimator_name=None):
+    """List of ``(train_rows, test_rows)`` for the rows of a :class:`~skmtl._data.MultiTaskData`.
+
+    The one place where skmtl's ``*CV`` estimators turn their ``cv`` into folds,
+    with the conventions of scikit-learn's ``LassoCV`` and ``RidgeCV``.
+
+    Parameters
+    ----------
+    data : MultiTaskData
+        The validated fit input.
+    cv : int, cross-validation splitter, iterable of splits or None, default=5
+        An int is a number of folds (None means 5): ``KFold`` over the rows for
+        wide input; for long input the rows of every task are split into
+        ``cv`` consecutive blocks, so that every task is present in every fold.
+        A splitter's ``split(X, y, groups)`` gets the task of each row as ``y``
+        for long input and ``groups`` as given (``GroupKFold`` needs them). An
+        iterable gives ``(train, test)`` row index arrays directly.
+    groups : array-like of shape (n_samples,), default=None
+        Group label of each row, passed to the splitter's ``split``; ignored
+        for an int ``cv`` and for an iterable of splits.
+    estimator_name : str, default=None
+        Named in the error messages.
+
+    Returns
+    -------
+    splits : list of (ndarray, ndarray)
+    """
+    who = f"{estimator_name}: " if estimator_name else ""
+    n = data.n_samples
+    if cv is None:
+        cv = 5
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"{who}groups must have shape ({n},), one label per row of X; got {groups.shape}.")
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"{who}cv must be at least 2 folds; got cv={cv}.")
+        if cv > n:
+            raise ValueError(f"{who}cv={cv} folds is more than the {n} samples.")
+        if data.layout == "wide":
+            return list(KFold(cv).split(np.zeros((n, 1))))
+        row_task = np.full(n, -1, dtype=np.int64)
+        row_task[data.rows] = data.task_of_obs
+        fold = np.empty(n, dtype=np.int64)
+        # rows without an observed target are spread like the others
+        for t in np.unique(row_task):
+            idx = np.flatnonzero(row_task == t)
+            fold[idx] = np.arange(len(idx)) * cv // max(len(idx), 1)
+        all_rows = np.arange(n)
+        return [(all_rows[fold != k], all_rows[fold == k]) for k in range(cv)]
+    if callable(getattr(cv, "split", None)):
+        y = None
+        if data.layout == "long":
+            y = np.full(n, -1, dtype=np.int64)
+            y[data.rows] = data.task_of_obs
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(np.zeros((n, 1)), y, groups)]
+    if isinstance(cv, (str, bytes)) or not hasattr(cv, "__iter__"):
+        raise ValueError(
+            f"{who}cv must be an int >= 2, a cross-validation splitter or an iterable of "
+            f"(train, test) index arrays; got {cv!r}."
+        )
+    splits = []
+    for split in cv:
+        try:
+            train, test = split
+        except (TypeError, ValueError):
+            raise ValueError(f"{who}cv must yield (train, test) pairs of row indices; got {split!r}.") from None
+        train, test = np.asarray(train), np.asarray(test)
+        if train.dtype == bool:
+            train = np.flatnonzero(train)
+        if test.dtype == bool:
+            test = np.flatnonzero(test)
+        for part in (train, test):
+            if part.size and (part.dtype.kind not in "iu" or part.min() < 0 or part.max() >= n):
+                raise ValueError(f"{who}cv splits must hold row indices in [0, {n}); got {part!r}.")
+        splits.append((train, test))
+    if not splits:
+        raise ValueError(f"{who}cv gave no split.")
+    return splits

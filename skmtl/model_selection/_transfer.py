@@ -312,6 +312,7 @@ def transfer_report(
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
+    _require_pandas("transfer_report")
     if task_column is None:
         task_column = estimator.get_params(deep=False).get("task_column")
     if baselines is None:
@@ -333,9 +334,18 @@ def transfer_report(
     )
 
 
+def _require_pandas(what):
+    """Import pandas, or an ImportError that says how to install it."""
+    try:
+        import pandas
+    except ImportError as exc:
+        raise ImportError(f"{what} needs pandas, an optional dependency: pip install skmtl[pandas]") from exc
+    return pandas
+
+
 def _build_report(scores, tasks, info, baselines, model_name, scoring, confidence):
     """The report DataFrame from fold scores (``scores["model"]`` and baselines)."""
-    import pandas as pd
+    pd = _require_pandas("transfer_report")
 
     index = pd.Index(tasks, name="task")
     with _quiet_nanmean():
