@@ -84,7 +84,7 @@ def test_reduced_rank_cv_folds_on_dask_equal_serial(client, data):
 @pytest.mark.parametrize("make, fold_module, fold_func", [
     (lambda n_jobs: L21RegressorCV(cv=3, n_alphas=8, n_jobs=n_jobs), "skmtl.linear._cv", "_fold_scores"),
     (lambda n_jobs: TraceNormRegressorCV(cv=3, n_alphas=6, n_jobs=n_jobs), "skmtl.linear._cv", "_fold_scores"),
-    (lambda n_jobs: L21ClassifierCV(cv=3, n_alphas=4, n_jobs=n_jobs, tol=1e-4), "skmtl.linear._trace", "_fold_path"),
+    (lambda n_jobs: L21ClassifierCV(cv=3, n_alphas=4, n_jobs=n_jobs, tol=1e-4), "skmtl.linear._cv", "_fold_scores"),
 ], ids=["L21RegressorCV", "TraceNormRegressorCV", "L21ClassifierCV"])
 def test_cv_estimator_folds_on_dask_equal_serial(client, data, make, fold_module, fold_func, monkeypatch):
     import importlib

@@ -15,12 +15,14 @@ from skmtl import IndependentClassifier, IndependentRegressor
 from skmtl.factorization import ReducedRankRegressor, ReducedRankRegressorCV
 from skmtl.linear import (
     L21Classifier,
+    L21ClassifierCV,
     L21Regressor,
     L21RegressorCV,
     MeanRegularizedClassifier,
     SparseGroupRegressorCV,
     TaskRelationshipClassifier,
     TraceNormClassifier,
+    TraceNormClassifierCV,
     TraceNormRegressorCV,
 )
 from skmtl.model_selection import get_scorer, task_r2_scorer
@@ -88,6 +90,19 @@ def test_groups_reach_the_splitter_and_no_group_is_split(name):
     _fit(CV_ESTIMATORS[name](splitter), X, Y, groups=groups)
     assert splitter.groups is not None and np.array_equal(splitter.groups, groups)
     assert len(splitter.splits) == 4
+    for train, test in splitter.splits:
+        assert not set(groups[train]) & set(groups[test])
+
+
+@pytest.mark.parametrize("make", [lambda cv: L21ClassifierCV(n_alphas=3, cv=cv),
+                                  lambda cv: TraceNormClassifierCV(n_alphas=3, cv=cv)])
+def test_classifier_cv_groups_reach_the_splitter(make):
+    X, Y = _problem()
+    labels = (Y > 0).astype(int)
+    groups = np.repeat(np.arange(8), 6)
+    splitter = _RecordingSplitter(GroupKFold(4))
+    _fit(make(splitter), X, labels, groups=groups)
+    assert np.array_equal(splitter.groups, groups) and len(splitter.splits) == 4
     for train, test in splitter.splits:
         assert not set(groups[train]) & set(groups[test])
 

@@ -394,7 +394,7 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
         self.coef_ptr_ = self._make_datafit(data).design.col_ptr.copy()
         self.n_iter_ = int(n_iters[-1])
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data.
 
         Parameters
@@ -404,12 +404,15 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             Labels per task (wide; NaN or None marks a missing label) or long labels.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter
+            ``cv`` (``GroupKFold``); ignored for an int ``cv``.
 
         Returns
         -------
         self
         """
-        return super().fit(X, y, sample_weight)
+        return super().fit(X, y, sample_weight, groups)
 
 
 class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
@@ -451,7 +454,8 @@ class TraceNormClassifierCV(_ClassifierCV):
 
     _penalty_class = TraceNorm
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """As :meth:`L21ClassifierCV.fit`; also sets ``rank_``."""
+        super().fit(X, y, sample_weight, groups)
         self.rank_ = numerical_rank(self.coef_)
         return self
