@@ -303,7 +303,9 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
         gn = gnorm[j]
         wn = wnorm[j]
         penalized = row_penalized(pen, j)
-        margin = row_margin(pen, j, G[j], gn)
+        for t in range(T):  # a copy, not a view of G: no reference counting per row
+            v[t] = G[j, t]
+        margin = row_margin(pen, j, v, gn)
         if r > 0.0:
             ex = max(margin, 0.0)
             conj += ex * ex / (2.0 * r)
@@ -312,7 +314,6 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
             ridge += r * w2
         elif penalized and margin > 0.0:
             conj = np.inf  # h_j^* is the indicator of the ball: the s = 1 point is infeasible
-        vrow = G[j]
         vn = gn
         if r > 0.0 and wn > 0:
             acc = 0.0
@@ -321,14 +322,13 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
                 v[t] = e
                 acc += e * e
             vn = np.sqrt(acc)
-            vrow = v
         if penalized:  # the dual scaling of the row
-            sj = row_dual_scale(pen, j, vrow, vn)
+            sj = row_dual_scale(pen, j, v, vn)
             if sj < smax:
                 smax = sj
         if wn > 0:
             pval += row_value(pen, j, W[j], wn)
-            sc = row_distance(pen, j, vrow, W[j], wn)
+            sc = row_distance(pen, j, v, W[j], wn)
             n_supp += 1
             pr = np.inf
         else:
@@ -448,7 +448,7 @@ def _anderson_weights(hist, K):
     return True, z / s
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _bst(W, j, g, Lj, pen, delta):
     """Block proximal step on feature ``j``; ``g`` is minus the gradient.
 

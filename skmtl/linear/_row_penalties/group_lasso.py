@@ -32,7 +32,7 @@ class GroupLasso(RowPenalty):
         return float((row_norms(G) / weights).max()) if len(weights) else 0.0
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options={"cache": True}, inline="always")
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, w, wn):
@@ -40,7 +40,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options={"cache": True}, inline="always")
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, z, zn, step):
@@ -49,7 +49,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True})
+@overload(row_margin, jit_options={"cache": True}, inline="always")
 def _margin(pen, j, g, gn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, g, gn):
@@ -57,7 +57,7 @@ def _margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options={"cache": True}, inline="always")
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, v, w, wn):
@@ -70,7 +70,7 @@ def _distance(pen, j, v, w, wn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True})
+@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, v, vn):
@@ -79,7 +79,7 @@ def _dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True})
+@overload(row_penalized, jit_options={"cache": True}, inline="always")
 def _penalized(pen, j):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j):

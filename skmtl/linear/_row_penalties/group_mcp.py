@@ -79,7 +79,7 @@ def mcp_prox_norm(x, tau, a, gamma):
     return best
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options={"cache": True}, inline="always")
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, w, wn):
@@ -87,7 +87,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options={"cache": True}, inline="always")
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, z, zn, step):
@@ -97,7 +97,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True})
+@overload(row_margin, jit_options={"cache": True}, inline="always")
 def _margin(pen, j, g, gn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, g, gn):
@@ -105,7 +105,7 @@ def _margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options={"cache": True}, inline="always")
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, v, w, wn):
@@ -118,7 +118,7 @@ def _distance(pen, j, v, w, wn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True})
+@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, v, vn):
@@ -127,7 +127,7 @@ def _dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True})
+@overload(row_penalized, jit_options={"cache": True}, inline="always")
 def _penalized(pen, j):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j):

@@ -96,7 +96,7 @@ def scad_prox_norm(x, tau, a, gamma):
     return best
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options={"cache": True}, inline="always")
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, w, wn):
@@ -104,7 +104,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options={"cache": True}, inline="always")
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, z, zn, step):
@@ -114,7 +114,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True})
+@overload(row_margin, jit_options={"cache": True}, inline="always")
 def _margin(pen, j, g, gn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, g, gn):
@@ -122,7 +122,7 @@ def _margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options={"cache": True}, inline="always")
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, v, w, wn):
@@ -135,7 +135,7 @@ def _distance(pen, j, v, w, wn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True})
+@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, v, vn):
@@ -144,7 +144,7 @@ def _dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True})
+@overload(row_penalized, jit_options={"cache": True}, inline="always")
 def _penalized(pen, j):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j):

@@ -65,7 +65,7 @@ class SparseGroup(RowPenalty):
         return float(hi.max())
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options={"cache": True}, inline="always")
 def _value(pen, j, w, wn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, w, wn):
@@ -73,7 +73,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options={"cache": True}, inline="always")
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, z, zn, step):
@@ -90,7 +90,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True})
+@overload(row_margin, jit_options={"cache": True}, inline="always")
 def _margin(pen, j, g, gn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, g, gn):
@@ -106,7 +106,7 @@ def _margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options={"cache": True}, inline="always")
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, v, w, wn):
@@ -124,7 +124,7 @@ def _distance(pen, j, v, w, wn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True})
+@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, v, vn):
@@ -150,7 +150,7 @@ def _dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True})
+@overload(row_penalized, jit_options={"cache": True}, inline="always")
 def _penalized(pen, j):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j):
