@@ -25,10 +25,10 @@ folders of ``skmtl/linear`` (or set ``NUMBA_CACHE_DIR`` to an empty folder).
 """
 
 import numpy as np
-from numba import types
+from numba import njit, types
 
 __all__ = ["RowPenalty", "ROW_PENALTIES", "make_row_penalty", "is_rows", "row_value", "row_prox",
-           "row_margin", "row_distance", "row_dual_scale", "row_penalized"]
+           "row_margin", "row_distance", "row_dual_scale", "row_penalized", "radial_distance", "ball_dual_scale"]
 
 ROW_PENALTIES = {}  # name -> RowPenalty subclass
 
@@ -141,6 +141,22 @@ def row_dual_scale(pen, j, v, vn):
 def row_penalized(pen, j):
     """Whether ``rho_j`` is not zero (an unpenalized row has no dual constraint)."""
     raise NotImplementedError
+
+
+@njit(cache=True, nogil=True, inline="always")
+def radial_distance(v, w, f):
+    """``||v - f w||_2``: the distance to ``d rho(w) = {f w}`` of a function of the row norm (``f = rho'(||w||) / ||w||``)."""
+    acc = 0.0
+    for t in range(v.shape[0]):
+        d = v[t] - f * w[t]
+        acc += d * d
+    return np.sqrt(acc)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def ball_dual_scale(a, vn):
+    """Largest ``s <= 1`` with ``s ||v|| <= a``: the dual scaling for ``d rho(0)`` the ball of radius ``a``."""
+    return a / vn if vn > a else 1.0
 
 
 def row_norms(G):

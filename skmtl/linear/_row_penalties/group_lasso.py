@@ -9,8 +9,8 @@ from typing import NamedTuple
 import numpy as np
 from numba.extending import overload
 
-from ._base import (RowPenalty, is_rows, row_distance, row_dual_scale, row_margin, row_norms,
-                    row_penalized, row_prox, row_value)
+from ._base import (RowPenalty, ball_dual_scale, is_rows, radial_distance, row_distance, row_dual_scale,
+                    row_margin, row_norms, row_penalized, row_prox, row_value)
 
 
 class GroupLassoRows(NamedTuple):
@@ -61,12 +61,7 @@ def _margin(pen, j, g, gn):
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, v, w, wn):
-            f = pen.lam[j] / wn  # d rho_j(w) = {lam_j w / ||w||}
-            acc = 0.0
-            for t in range(v.shape[0]):
-                d = v[t] - f * w[t]
-                acc += d * d
-            return np.sqrt(acc)
+            return radial_distance(v, w, pen.lam[j] / wn)
         return impl
 
 
@@ -74,8 +69,7 @@ def _distance(pen, j, v, w, wn):
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, v, vn):
-            a = pen.lam[j]
-            return a / vn if vn > a else 1.0
+            return ball_dual_scale(pen.lam[j], vn)
         return impl
 
 

@@ -15,8 +15,8 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._base import (RowPenalty, is_rows, row_distance, row_dual_scale, row_margin, row_norms,
-                    row_penalized, row_prox, row_value)
+from ._base import (RowPenalty, ball_dual_scale, is_rows, radial_distance, row_distance, row_dual_scale,
+                    row_margin, row_norms, row_penalized, row_prox, row_value)
 
 
 class GroupMCPRows(NamedTuple):
@@ -109,12 +109,7 @@ def _margin(pen, j, g, gn):
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, v, w, wn):
-            f = max(pen.lam[j] - wn / pen.gamma, 0.0) / wn  # d rho(w) = {rho'(||w||) w / ||w||}
-            acc = 0.0
-            for t in range(v.shape[0]):
-                d = v[t] - f * w[t]
-                acc += d * d
-            return np.sqrt(acc)
+            return radial_distance(v, w, max(pen.lam[j] - wn / pen.gamma, 0.0) / wn)
         return impl
 
 
@@ -122,8 +117,7 @@ def _distance(pen, j, v, w, wn):
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, v, vn):
-            a = pen.lam[j]
-            return a / vn if vn > a else 1.0
+            return ball_dual_scale(pen.lam[j], vn)
         return impl
 
 
