@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._row_penalties import ROW_PENALTIES
+
 __all__ = ["alpha_grid", "descending_alphas", "check_strength", "check_solver_params", "numerical_rank",
            "check_penalty_factor", "check_l1_ratios", "check_penalty",
            "fit_block_solver",
@@ -126,7 +128,7 @@ def check_penalty(penalty, gamma, owner):
     if penalty not in kinds:
         raise ValueError(f"{owner}: penalty must be one of {kinds}; got {penalty!r}.")
     if gamma is not None and penalty != "group_lasso":
-        low = 1.0 if penalty == "group_mcp" else 2.0
+        low = ROW_PENALTIES[penalty].gamma_min
         if not (isinstance(gamma, numbers.Real) and gamma > low):
             raise ValueError(f"{owner}: gamma must be a number greater than {low:g} for "
                              f"penalty={penalty!r}; got {gamma!r}.")

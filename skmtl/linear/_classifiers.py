@@ -127,13 +127,17 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         """``alpha -> penalty``: the trace norm, or the weighted L2,1 / elastic net of the L21 models."""
         if self._penalty_class is TraceNorm:
             return TraceNorm
+        l1_ratio = self._single_l1_ratio()
+        f = check_penalty_factor(self.penalty_factor, n_features, type(self).__name__)
+        return lambda alpha: WeightedL21(alpha, l1_ratio, f)
+
+    def _single_l1_ratio(self):
+        """``l1_ratio`` checked to be one number in [0, 1] (errors name the estimator)."""
         name = type(self).__name__
         ratios = check_l1_ratios(self.l1_ratio, name)
         if ratios.size != 1:
             raise ValueError(f"{name}: l1_ratio must be one number in [0, 1]; got {self.l1_ratio!r}.")
-        l1_ratio = float(ratios[0])
-        f = check_penalty_factor(self.penalty_factor, n_features, name)
-        return lambda alpha: WeightedL21(alpha, l1_ratio, f)
+        return float(ratios[0])
 
     def _newton_options(self, n_features):
         """Row-penalty options of :func:`~skmtl.linear._prox_newton.prox_newton`, or None: FISTA."""
@@ -251,10 +255,7 @@ class _RowPenaltyClassifier:
         opts = check_penalty(self.penalty, self.gamma, name)
         if opts["penalty"] == "group_lasso":
             return None  # convex: FISTA with the weighted L2,1 prox
-        ratios = check_l1_ratios(self.l1_ratio, name)
-        if ratios.size != 1:
-            raise ValueError(f"{name}: l1_ratio must be one number in [0, 1]; got {self.l1_ratio!r}.")
-        return {"penalty": opts["penalty"], "gamma": opts["gamma"], "l1_ratio": float(ratios[0]),
+        return {"penalty": opts["penalty"], "gamma": opts["gamma"], "l1_ratio": self._single_l1_ratio(),
                 "penalty_factor": check_penalty_factor(self.penalty_factor, n_features, name)}
 
 

@@ -26,11 +26,13 @@ folders of ``skmtl/linear`` (or set ``NUMBA_CACHE_DIR`` to an empty folder).
 
 import numpy as np
 from numba import njit, types
+from numba.extending import overload
 
 __all__ = ["RowPenalty", "ROW_PENALTIES", "make_row_penalty", "is_rows", "row_value", "row_prox",
            "row_margin", "row_distance", "row_dual_scale", "row_penalized", "radial_distance", "ball_dual_scale"]
 
 ROW_PENALTIES = {}  # name -> RowPenalty subclass
+_BALL_ROWS = set()  # rows types of the penalties whose d rho_j(0) is the ball of radius lam_j
 
 
 class RowPenalty:
@@ -49,11 +51,19 @@ class RowPenalty:
 
     name = None
     is_convex = True
+    #: The ``NamedTuple`` class that :meth:`rows` returns.
+    rows_type = None
+    #: True for a function of the row norm with slope ``lam_j`` at zero (group lasso,
+    #: MCP, SCAD): ``d rho_j(0)`` is the ball of radius ``lam_j``, and this module then
+    #: supplies ``row_margin``, ``row_dual_scale``, ``row_penalized`` and ``alpha_max``.
+    ball_at_zero = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.name is not None:
             ROW_PENALTIES[cls.name] = cls
+        if cls.ball_at_zero and cls.rows_type is not None:
+            _BALL_ROWS.add(cls.rows_type)
 
     @classmethod
     def from_options(cls, **options):
@@ -82,7 +92,10 @@ class RowPenalty:
         weights : ndarray of shape (n_rows,)
             ``lam_j / alpha`` (positive).
         """
-        raise NotImplementedError
+        if not self.ball_at_zero:
+            raise NotImplementedError
+        # W = 0 is optimal iff ||G_j|| <= alpha w_j for every row
+        return float((row_norms(G) / weights).max()) if len(weights) else 0.0
 
 
 def make_row_penalty(penalty, **options):
@@ -162,3 +175,33 @@ def ball_dual_scale(a, vn):
 def row_norms(G):
     """Euclidean norms of the rows of ``G`` (numpy)."""
     return np.sqrt((np.asarray(G) ** 2).sum(axis=1))
+
+
+# The parts of the penalties whose subdifferential at zero is the ball of radius lam_j.
+
+def _is_ball_rows(pen):
+    return isinstance(pen, types.BaseNamedTuple) and pen.instance_class in _BALL_ROWS
+
+
+@overload(row_margin, jit_options={"cache": True}, inline="always")
+def _ball_margin(pen, j, g, gn):
+    if _is_ball_rows(pen):
+        def impl(pen, j, g, gn):
+            return gn - pen.lam[j]
+        return impl
+
+
+@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
+def _ball_dual_scale(pen, j, v, vn):
+    if _is_ball_rows(pen):
+        def impl(pen, j, v, vn):
+            return ball_dual_scale(pen.lam[j], vn)
+        return impl
+
+
+@overload(row_penalized, jit_options={"cache": True}, inline="always")
+def _ball_penalized(pen, j):
+    if _is_ball_rows(pen):
+        def impl(pen, j):
+            return pen.lam[j] > 0.0
+        return impl

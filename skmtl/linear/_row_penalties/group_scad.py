@@ -15,8 +15,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._base import (RowPenalty, ball_dual_scale, is_rows, radial_distance, row_distance, row_dual_scale,
-                    row_margin, row_norms, row_penalized, row_prox, row_value)
+from ._base import RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
 
 
 class GroupSCADRows(NamedTuple):
@@ -30,10 +29,13 @@ class GroupSCAD(RowPenalty):
 
     name = "group_scad"
     is_convex = False
+    rows_type = GroupSCADRows
+    ball_at_zero = True
+    gamma_min = 2.0  # gamma must exceed this
 
     def __init__(self, gamma=3.7):
         gamma = 3.7 if gamma is None else float(gamma)
-        if not gamma > 2.0:
+        if not gamma > self.gamma_min:
             raise ValueError(f"gamma must be greater than 2 for group SCAD; got {gamma}.")
         self.gamma = gamma
 
@@ -43,9 +45,6 @@ class GroupSCAD(RowPenalty):
 
     def rows(self, lam, ridge):
         return GroupSCADRows(lam, ridge, self.gamma)
-
-    def alpha_max(self, G, weights):
-        return float((row_norms(G) / weights).max()) if len(weights) else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -114,33 +113,9 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True}, inline="always")
-def _margin(pen, j, g, gn):
-    if is_rows(pen, GroupSCADRows):
-        def impl(pen, j, g, gn):
-            return gn - pen.lam[j]
-        return impl
-
-
 @overload(row_distance, jit_options={"cache": True}, inline="always")
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, v, w, wn):
             return radial_distance(v, w, scad_slope(wn, pen.lam[j], pen.gamma) / wn)
-        return impl
-
-
-@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
-def _dual_scale(pen, j, v, vn):
-    if is_rows(pen, GroupSCADRows):
-        def impl(pen, j, v, vn):
-            return ball_dual_scale(pen.lam[j], vn)
-        return impl
-
-
-@overload(row_penalized, jit_options={"cache": True}, inline="always")
-def _penalized(pen, j):
-    if is_rows(pen, GroupSCADRows):
-        def impl(pen, j):
-            return pen.lam[j] > 0.0
         return impl

@@ -27,6 +27,7 @@ class SparseGroup(RowPenalty):
 
     name = "sparse_group"
     is_convex = True
+    rows_type = SparseGroupRows
 
     def __init__(self, l1_share=0.5):
         if not 0.0 <= float(l1_share) <= 1.0:
