@@ -253,6 +253,7 @@ def test_em_and_gibbs_agree_on_posterior_means():
     assert np.allclose(gb.noise_variance_, em.noise_variance_, rtol=0.15)
 
 
+@pytest.mark.filterwarnings("ignore::skmtl.bayes.MCMCConvergenceWarning")  # short chains, for speed
 def test_gibbs_outputs_and_diagnostics():
     D = draw_hierarchical(T=10, d=2, n=20, seed=13)
     g = BayesianMultiTaskRegressor(method="gibbs", task_column=0, n_chains=3, n_samples=200, burn_in=100,
@@ -272,6 +273,7 @@ def test_gibbs_outputs_and_diagnostics():
     assert np.array_equal(g2.posterior_samples_["prior_mean"], s["prior_mean"])
 
 
+@pytest.mark.filterwarnings("ignore::skmtl.bayes.MCMCConvergenceWarning")  # short chains, for speed
 @pytest.mark.parametrize("layout", ["long", "wide"])
 def test_gibbs_predictive_intervals_are_calibrated(layout):
     """Full Bayes: 90% intervals cover 87-93% of held-out targets on data drawn from the model.
@@ -439,6 +441,7 @@ def test_ard_matches_bayesian_ridge_style_posterior_when_one_feature():
     assert mean.shape == std.shape == (5, 2) and np.all(std > 0.05) and np.all(std < 0.2)
 
 
+@pytest.mark.filterwarnings("ignore::skmtl.bayes.MCMCConvergenceWarning")  # short chains, for speed
 def test_shared_noise_em_and_gibbs():
     D = draw_hierarchical(T=30, d=3, n=10, seed=16, noise=(0.5, 0.5))
     em = BayesianMultiTaskRegressor(noise="shared", task_column=0).fit(D["X"], D["y"])
@@ -480,6 +483,7 @@ def test_low_rank_components_reconstruct_covariance():
     assert np.allclose(psi, np.diag(np.diag(psi)), atol=1e-8)
 
 
+@pytest.mark.filterwarnings("ignore::skmtl.bayes.MCMCConvergenceWarning")  # short chains, for speed
 def test_gibbs_parallel_chains_give_the_same_draws():
     D = draw_hierarchical(T=8, d=2, n=15, seed=19)
     kw = dict(method="gibbs", task_column=0, n_chains=3, n_samples=50, burn_in=20, random_state=3)

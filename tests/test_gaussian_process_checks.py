@@ -10,7 +10,7 @@ pytest.importorskip("gpytorch")
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from skmtl.gaussian_process import MultiTaskGPRegressor, SparseMultiTaskGPRegressor  # noqa: E402
+from skmtl.gaussian_process import MultiTaskGPRegressor, OILMMRegressor, SparseMultiTaskGPRegressor  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -28,6 +28,7 @@ EXPECTED = {
         # few optimizer steps: fast enough for the default suite (~20 s on 2 shared
         # cores), still enough for check_regressors_train's R^2 > 0.5
         MultiTaskGPRegressor(max_iter=10, n_polish_iter=2),
+        OILMMRegressor(max_iter=10),
         SparseMultiTaskGPRegressor(n_inducing=16, n_epochs=20, batch_size=64, learning_rate=0.05, random_state=0),
     ],
     expected_failed_checks=lambda est: EXPECTED,

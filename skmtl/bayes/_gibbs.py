@@ -1,4 +1,4 @@
-"""Numba Gibbs sampler for the hierarchical linear model, and MCMC diagnostics.
+"""Numba Gibbs sampler for the hierarchical linear model.
 
 Model (standardized units, augmented features ``z = [x, 1]`` of length d)::
 
@@ -21,6 +21,8 @@ has covariance ``Sigma / kappa_n`` without inverting anything dense.
 
 import numpy as np
 from numba import njit
+
+from ._diagnostics import ess_bulk, rhat
 
 
 @njit(cache=True, fastmath=True)
@@ -277,71 +279,15 @@ def _gibbs_chain(A, c, yy, W, m0, kappa0, nu0, Psi0, a0, b0, mu_init, s2_init,
 
 
 # --------------------------------------------------------------------------
-# diagnostics (Gelman et al., BDA3 section 11.4-11.5; Vehtari et al. 2021)
+# diagnostics: the rank-normalized estimators of ``_diagnostics`` under their former names
 # --------------------------------------------------------------------------
 
 
-def _split_chains(x):
-    """(n_chains, n_draws) -> (2 n_chains, n_draws // 2)."""
-    n = x.shape[1] // 2
-    return np.concatenate([x[:, :n], x[:, n:2 * n]], axis=0)
-
-
 def split_rhat(x):
-    """Split R-hat of draws ``x`` of shape (n_chains, n_draws)."""
-    x = _split_chains(np.asarray(x, dtype=np.float64))
-    m, n = x.shape
-    if n < 2:
-        return np.nan
-    means = x.mean(axis=1)
-    Wv = x.var(axis=1, ddof=1).mean()
-    Bv = n * means.var(ddof=1)
-    if Wv <= 0:
-        return 1.0 if Bv <= 0 else np.inf
-    var_plus = (n - 1) / n * Wv + Bv / n
-    return float(np.sqrt(var_plus / Wv))
-
-
-def _autocov(x):
-    """Autocovariance of each row of x (biased, FFT)."""
-    n = x.shape[-1]
-    xc = x - x.mean(axis=-1, keepdims=True)
-    nfft = 1 << (2 * n - 1).bit_length()
-    f = np.fft.rfft(xc, nfft, axis=-1)
-    return np.fft.irfft(f * np.conj(f), nfft, axis=-1)[..., :n] / n
+    """Rank-normalized split R-hat of draws ``x`` (n_chains, n_draws); see :func:`skmtl.bayes.rhat`."""
+    return rhat(x)
 
 
 def effective_sample_size(x):
-    """Multi-chain effective sample size of draws ``x`` (n_chains, n_draws).
-
-    Autocorrelations are combined across (split) chains and summed with
-    Geyer's initial monotone positive sequence (BDA3 eq. 11.8).
-    """
-    x = _split_chains(np.asarray(x, dtype=np.float64))
-    m, n = x.shape
-    if n < 4:
-        return np.nan
-    acov = _autocov(x)
-    Wv = acov[:, 0].mean() * n / (n - 1)
-    var_plus = Wv * (n - 1) / n
-    if m > 1:
-        var_plus += x.mean(axis=1).var(ddof=1)
-    if var_plus <= 0:
-        return float(m * n)
-    rho = 1.0 - (Wv - acov.mean(axis=0)) / var_plus
-    rho[0] = 1.0
-    # Geyer: sums of consecutive pairs, positive and monotone
-    n_pairs = n // 2
-    pairs = rho[: 2 * n_pairs].reshape(n_pairs, 2).sum(axis=1)
-    total = 0.0
-    prev = np.inf
-    for k in range(n_pairs):
-        p = pairs[k]
-        if p <= 0:
-            break
-        p = min(p, prev)
-        total += p
-        prev = p
-    tau = -1.0 + 2.0 * total
-    tau = max(tau, 1.0 / np.log10(m * n + 10))
-    return float(m * n / tau)
+    """Bulk effective sample size of draws ``x`` (n_chains, n_draws); see :func:`skmtl.bayes.ess_bulk`."""
+    return ess_bulk(x)

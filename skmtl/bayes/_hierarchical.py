@@ -11,19 +11,25 @@ from sklearn.exceptions import ConvergenceWarning
 from joblib import effective_n_jobs
 from scipy.special import digamma, gammaln, logsumexp, multigammaln, polygamma
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from .._data import _check_features
 from .._param_validation import Interval, StrOptions, validate_params
 from .._progress import progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
 from ._common import _drop_zero_weights, _PredictiveRegressorMixin, _quad_rows, _Scaler, _task_moments
-from ._gibbs import _gibbs_chain, effective_sample_size, split_rhat
+from ._diagnostics import MIN_ESS, RHAT_THRESHOLD, _all_diagnostics
+from ._gibbs import _gibbs_chain
 
 __all__ = ["BayesianMultiTaskRegressor", "MCMCConvergenceWarning", "TaskPosterior"]
 
 
 class MCMCConvergenceWarning(ConvergenceWarning):
-    """The Gibbs chains have not mixed (split R-hat above 1.1)."""
+    """The Gibbs chains have not mixed, or are too short.
+
+    Raised when a sampled quantity has a rank-normalized split R-hat above 1.01,
+    or a bulk or tail effective sample size below 400 (Vehtari et al. 2021).
+    """
 
 
 # --------------------------------------------------------------------------
@@ -597,7 +603,9 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
       and ``sigma_t^2 ~ InvGamma(alpha_1, alpha_2)``, all in standardized units.
       ``n_chains`` chains of a Numba Gibbs sampler, ``burn_in`` sweeps dropped,
       then ``n_samples`` kept per chain, one every ``thin`` sweeps. Only
-      ``covariance="full"``.
+      ``covariance="full"``. Convergence is checked as ArviZ does (``rhat_``,
+      ``ess_bulk_``, ``ess_tail_``); :meth:`to_inference_data` hands the draws
+      to ArviZ.
 
     Prediction for a task seen at fit uses the posterior of its weights; a task
     label not seen at fit (long input) is predicted from the population:
@@ -642,8 +650,11 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
     reg_covar : float, default=1e-6
         Added to the diagonal of ``Sigma`` (standardized units) to keep it positive definite.
     n_chains : int, default=4
-    n_samples : int, default=500
-        Draws kept per chain (Gibbs).
+    n_samples : int, default=1000
+        Draws kept per chain (Gibbs). With the 4 default chains, 4,000 draws:
+        enough for effective sample sizes above 400 on well-identified problems
+        (see ``diagnostics_``); tasks with barely more rows than features mix
+        slower and may need more.
     burn_in : int, default=500
         Sweeps dropped at the start of each chain (Gibbs).
     thin : int, default=1
@@ -741,12 +752,25 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         (n_chains, n_samples, n_features + 1), ``"prior_covariance"``
         (..., n_features + 1, n_features + 1), ``"noise_variance"`` (..., n_tasks),
         ``"coef"`` (..., n_tasks, n_features + 1) (intercept last).
+    rhat_ : dict of ndarray
+        Gibbs only: the rank-normalized split R-hat (:func:`skmtl.bayes.rhat`, as
+        ``arviz.rhat``) of every sampled quantity, keyed and shaped as
+        ``posterior_samples_`` without the chain and draw axes (NaN with one chain).
+    ess_bulk_, ess_tail_ : dict of ndarray
+        Gibbs only: the bulk and tail effective sample sizes
+        (:func:`skmtl.bayes.ess_bulk`, :func:`skmtl.bayes.ess_tail`, as
+        ``arviz.ess``) of every sampled quantity, keyed and shaped as ``rhat_``.
     diagnostics_ : dict
-        Gibbs only: ``"rhat_prior_mean"``, ``"ess_prior_mean"``,
-        ``"rhat_noise_variance"``, ``"ess_noise_variance"`` (per component),
-        ``"max_rhat"``, ``"min_ess_prior_mean"``, ``"sampling_seconds"`` (wall
-        time of all chains) and ``"min_ess_per_second"``. An :class:`MCMCConvergenceWarning` is raised
-        when ``max_rhat > 1.1``.
+        Gibbs only, a summary: ``"max_rhat"``, ``"min_ess_bulk"`` and
+        ``"min_ess_tail"`` over every sampled quantity; ``"rhat_prior_mean"``,
+        ``"ess_prior_mean"``, ``"rhat_noise_variance"`` and ``"ess_noise_variance"``
+        (bulk ESS, per component); ``"min_ess_prior_mean"``,
+        ``"sampling_seconds"`` (wall time of all chains) and
+        ``"min_ess_per_second"`` (``min_ess_prior_mean`` per second). An
+        :class:`MCMCConvergenceWarning` is raised when ``max_rhat > 1.01`` or
+        ``min(min_ess_bulk, min_ess_tail) < 400``, the thresholds of Vehtari et al.
+        (2021) (see the user guide); with one chain R-hat is NaN and only the
+        effective sample sizes are checked.
     """
 
     _allow_unseen_tasks = True
@@ -789,7 +813,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         tol=1e-6,
         reg_covar=1e-6,
         n_chains=4,
-        n_samples=500,
+        n_samples=1000,
         burn_in=500,
         thin=1,
         prior_kappa=0.01,
@@ -889,7 +913,7 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         self._mu_std, self._Sigma_std = mu, Sigma
 
     def _fit_em(self, A, c, yy, W, sum_log_w, w_total):
-        for attr in _EM_PRIOR_ATTRIBUTES + ("components_",):
+        for attr in _EM_PRIOR_ATTRIBUTES + _GIBBS_ATTRIBUTES + ("components_",):
             self.__dict__.pop(attr, None)
         res = _em(A, c, yy, W, sum_log_w, self.covariance, self.n_components, self.max_iter, self.tol,
                   self.reg_covar, self.noise == "shared", self.noise_prior, self.covariance_prior)
@@ -997,15 +1021,10 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             "coef": np.stack(ws) @ M.T + off,
         }
         self.n_iter_ = self.burn_in + self.n_samples * self.thin
-        self.diagnostics_ = _diagnostics(self.posterior_samples_, seconds)
-        if self.diagnostics_["max_rhat"] > 1.1:
-            warnings.warn(
-                f"The Gibbs chains have not mixed: max split R-hat = {self.diagnostics_['max_rhat']:.3f} "
-                f"> 1.1. Increase burn_in and n_samples (or thin). Exactly collinear features, or "
-                f"features constant within every task (confounded with the intercept), leave a "
-                f"direction that only the prior fixes and mix slowly: drop them.",
-                MCMCConvergenceWarning,
-            )
+        self.rhat_, self.ess_bulk_, self.ess_tail_, self.diagnostics_ = _diagnostics(self.posterior_samples_, seconds)
+        message = _convergence_message(self.diagnostics_, self.n_chains, self.n_samples, self.burn_in)
+        if message:
+            warnings.warn(message, MCMCConvergenceWarning)
 
     # ------------------------------------------------------------- predict
     def _predict_dist(self, X, task_codes):
@@ -1078,7 +1097,65 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         return TaskPosterior(self, w[:p].copy(), float(w[p]), M @ V @ M.T, s2 * sc.y_scale**2,
                              ev - W[0] * np.log(sc.y_scale), inflation)
 
+    def to_inference_data(self):
+        """The Gibbs draws as an ``arviz.InferenceData``.
 
+        Needs the optional dependency ArviZ, before 1.0 (``pip install "arviz<1"``,
+        or the ``bayes`` extra of skmtl). Its ``posterior`` group holds every sampled
+        quantity in the original units, with dimensions ``chain`` and ``draw``
+        first: ``prior_mean`` (``feature``), ``prior_covariance`` (``feature``,
+        ``feature_bis``), ``noise_variance`` (``task``) and ``coef`` (``task``,
+        ``feature``). The ``task`` coordinates are ``tasks_``; the ``feature``
+        coordinates are ``feature_names_in_`` (``x0``, ``x1``, ... when the
+        features have no names) followed by ``"intercept"`` (``"_intercept"`` if a
+        feature has that name). So
+        ``arviz.rhat(idata)`` and ``arviz.ess(idata)`` give ``rhat_`` and
+        ``ess_bulk_``, and ``arviz.summary(idata)`` tabulates the posterior.
+        The training data is not kept by the estimator, so there is no
+        ``observed_data`` group.
+
+        Returns
+        -------
+        arviz.InferenceData
+        """
+        check_is_fitted(self, "tasks_")
+        if self.method != "gibbs" or not hasattr(self, "posterior_samples_"):
+            raise ValueError(
+                f"BayesianMultiTaskRegressor.to_inference_data needs the Gibbs draws, but this estimator "
+                f"was fitted with method={self.method!r}, which keeps none: set method='gibbs' and fit again."
+            )
+        try:
+            import arviz
+        except ImportError as exc:
+            raise ImportError(
+                "BayesianMultiTaskRegressor.to_inference_data needs ArviZ: pip install 'arviz<1' "
+                "(or pip install 'skmtl[bayes]')."
+            ) from exc
+        if int(arviz.__version__.split(".")[0]) >= 1:
+            raise ImportError(
+                f"BayesianMultiTaskRegressor.to_inference_data returns an arviz.InferenceData, which "
+                f"ArviZ {arviz.__version__} no longer has: pip install 'arviz<1'."
+            )
+        names = getattr(self, "feature_names_in_", None)
+        names = [f"x{i}" for i in range(self.n_features_in_)] if names is None else [str(n) for n in names]
+        intercept = "intercept"
+        while intercept in names:
+            intercept = "_" + intercept
+        features = names + [intercept]
+        tasks = np.asarray(self.tasks_)
+        return arviz.from_dict(
+            posterior={k: np.array(v) for k, v in self.posterior_samples_.items()},
+            coords={"task": tasks, "feature": features, "feature_bis": features},
+            dims={
+                "prior_mean": ["feature"],
+                "prior_covariance": ["feature", "feature_bis"],
+                "noise_variance": ["task"],
+                "coef": ["task", "feature"],
+            },
+        )
+
+
+_GIBBS_ATTRIBUTES = ("posterior_samples_", "rhat_", "ess_bulk_", "ess_tail_", "diagnostics_")
 _EM_PRIOR_ATTRIBUTES = ("noise_prior_shape_", "noise_prior_scale_", "noise_prior_support_", "noise_prior_weights_",
                         "covariance_prior_df_", "covariance_prior_scale_")
 
@@ -1090,22 +1167,50 @@ def _dof_inflation(dof):
     return nu / (nu - 2.0)
 
 
+def _finite_extreme(values, fn):
+    """``fn`` (np.max or np.min) of the finite entries of the arrays in ``values``, NaN if none."""
+    flat = np.concatenate([np.ravel(v) for v in values])
+    flat = flat[np.isfinite(flat)]
+    return float(fn(flat)) if flat.size else np.nan
+
+
 def _diagnostics(samples, seconds):
-    mu = samples["prior_mean"]
-    s2 = samples["noise_variance"]
-    rhat_mu = np.array([split_rhat(mu[:, :, j]) for j in range(mu.shape[2])])
-    ess_mu = np.array([effective_sample_size(mu[:, :, j]) for j in range(mu.shape[2])])
-    log_s2 = np.log(s2)
-    rhat_s2 = np.array([split_rhat(log_s2[:, :, t]) for t in range(s2.shape[2])])
-    ess_s2 = np.array([effective_sample_size(log_s2[:, :, t]) for t in range(s2.shape[2])])
-    min_ess = float(np.nanmin(ess_mu)) if np.any(np.isfinite(ess_mu)) else np.nan
-    return {
-        "rhat_prior_mean": rhat_mu,
-        "ess_prior_mean": ess_mu,
-        "rhat_noise_variance": rhat_s2,
-        "ess_noise_variance": ess_s2,
-        "max_rhat": float(np.nanmax(np.concatenate([rhat_mu, rhat_s2]))),
-        "min_ess_prior_mean": min_ess,
+    """R-hat, bulk and tail ESS of every sampled quantity, and their summary."""
+    rh, eb, et = {}, {}, {}
+    for k, v in samples.items():
+        rh[k], eb[k], et[k] = _all_diagnostics(v)
+    min_ess_mu = _finite_extreme([eb["prior_mean"]], np.min)
+    summary = {
+        "max_rhat": _finite_extreme(rh.values(), np.max),
+        "min_ess_bulk": _finite_extreme(eb.values(), np.min),
+        "min_ess_tail": _finite_extreme(et.values(), np.min),
+        "rhat_prior_mean": rh["prior_mean"],
+        "ess_prior_mean": eb["prior_mean"],
+        "rhat_noise_variance": rh["noise_variance"],
+        "ess_noise_variance": eb["noise_variance"],
+        "min_ess_prior_mean": min_ess_mu,
         "sampling_seconds": seconds,
-        "min_ess_per_second": min_ess / seconds if seconds > 0 else np.inf,
+        "min_ess_per_second": min_ess_mu / seconds if seconds > 0 else np.inf,
     }
+    return rh, eb, et, summary
+
+
+def _convergence_message(dg, n_chains, n_samples, burn_in):
+    """The warning's text when the draws fail R-hat <= 1.01 or ESS >= 400; '' when they pass."""
+    problems = []
+    if dg["max_rhat"] > RHAT_THRESHOLD:
+        problems.append(f"max R-hat = {dg['max_rhat']:.3f} > {RHAT_THRESHOLD}: the chains disagree")
+    low = float(np.fmin(dg["min_ess_bulk"], dg["min_ess_tail"]))
+    if low < MIN_ESS:
+        problems.append(f"min effective sample size = {low:.0f} < {MIN_ESS} (bulk {dg['min_ess_bulk']:.0f}, "
+                        f"tail {dg['min_ess_tail']:.0f})")
+    if not problems:
+        return ""
+    return (
+        f"The Gibbs chains of BayesianMultiTaskRegressor have not converged: {'; '.join(problems)}. "
+        f"Increase n_samples (now {n_samples} draws kept per chain) or n_chains (now {n_chains}), and "
+        f"burn_in (now {burn_in}) when R-hat is high; rhat_, ess_bulk_ and ess_tail_ show which "
+        f"quantities mix slowly. Exactly collinear features, or features constant within every task "
+        f"(confounded with the intercept), leave a direction that only the prior fixes and mix slowly: "
+        f"drop them."
+    )

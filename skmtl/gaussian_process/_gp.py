@@ -7,13 +7,11 @@ import warnings
 import numpy as np
 import torch
 from scipy.optimize import minimize
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from .._progress import progress
-from ..base import MultiTaskRegressorMixin
 from ._exact import (
     ExactParams,
     NotPositiveDefiniteError,
@@ -21,152 +19,13 @@ from ._exact import (
     dense_nlml,
     kronecker_nlml_grads,
     kronecker_state,
-    safe_cholesky,
 )
+from ._base import GPBase, torch_device, torch_dtype
 from ._kernels import init_kernel, make_kernel
 
 __all__ = ["MultiTaskGPRegressor"]
 
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
-
-
-def _torch_dtype(dtype):
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if key not in _DTYPES:
-        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
-    return _DTYPES[key]
-
-
-def _torch_device(device):
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but CUDA is not available to torch "
-            f"({torch.__version__}); use device='cpu' or install a CUDA build of torch."
-        )
-    return dev
-
-
-class _GPBase(MultiTaskRegressorMixin, BaseEstimator):
-    """Target normalization, prediction formatting, ``sample_y`` shared by the GPs."""
-
-    def _normalize(self, data):
-        T = data.n_tasks
-        mu = np.zeros(T)
-        sd = np.ones(T)
-        if self.normalize_y:
-            for t in range(T):
-                yt = data.y[data.task_slice(t)]
-                mu[t] = yt.mean()
-                s = yt.std()
-                sd[t] = s if s > 1e-12 * max(1.0, abs(mu[t])) else 1.0
-        self._y_mean = mu
-        self._y_std = sd
-        return (data.y - mu[data.task_of_obs]) / sd[data.task_of_obs]
-
-    def _test_obs(self, n_rows, codes):
-        if codes is None:
-            T = self.n_tasks_
-            return np.repeat(np.arange(n_rows), T), np.tile(np.arange(T), n_rows)
-        return np.arange(n_rows), np.asarray(codes)
-
-    def predict(self, X, return_std=False, return_cov=False):
-        """Posterior mean of the latent task functions, optionally with std or covariance.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            With the task column when the model was fitted on long input.
-        return_std : bool
-            Also return the posterior standard deviation of each prediction.
-        return_cov : bool
-            Also return the posterior covariance: for wide input of shape
-            (n_samples, n_samples, n_tasks) (between points, per task, as in
-            scikit-learn; (n_samples, n_samples) for a single task), for long
-            input (n_samples, n_samples) between the rows, each for its own task.
-
-        Returns
-        -------
-        y_mean : ndarray of shape (n_samples, n_tasks) or (n_samples,)
-        y_std or y_cov : ndarray, only when asked for
-
-        The returned moments are those of the noise-free functions ``f_t(x)``;
-        add ``noise_variance_`` for those of new observations.
-        """
-        if return_std and return_cov:
-            raise RuntimeError("At most one of return_std or return_cov can be requested.")
-        Xv, codes = self._validate_predict(X)
-        x_idx, t_idx = self._test_obs(Xv.shape[0], codes)
-        want = "cov" if return_cov else ("var" if return_std else "mean")
-        mean, second = self._latent_moments(Xv, x_idx, t_idx, want)
-        sd = self._y_std[t_idx]
-        mean = mean * sd + self._y_mean[t_idx]
-        n = Xv.shape[0]
-        if codes is None:
-            mean = self._format_output(mean.reshape(n, self.n_tasks_))
-        if want == "mean":
-            return mean
-        if want == "var":
-            std = np.sqrt(np.maximum(second, 0.0)) * sd
-            if codes is None:
-                std = self._format_output(std.reshape(n, self.n_tasks_))
-            return mean, std
-        cov = second * sd[:, None] * sd[None, :]
-        if codes is None:
-            T = self.n_tasks_
-            cov4 = cov.reshape(n, T, n, T)
-            cov = np.stack([cov4[:, t, :, t] for t in range(T)], axis=-1)
-            if self._single_output:
-                cov = cov[:, :, 0]
-        return mean, cov
-
-    def _predict_tasks(self, X, task_codes):
-        x_idx, t_idx = self._test_obs(X.shape[0], task_codes)
-        mean, _ = self._latent_moments(X, x_idx, t_idx, "mean")
-        mean = mean * self._y_std[t_idx] + self._y_mean[t_idx]
-        return mean.reshape(X.shape[0], self.n_tasks_) if task_codes is None else mean
-
-    def sample_y(self, X, n_samples=1, random_state=0):
-        """Draw joint samples of the latent task functions at ``X``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples_X, n_tasks, n_samples) for wide input with
-        several tasks, else (n_samples_X, n_samples). Samples are correlated
-        across points and tasks.
-        """
-        rng = check_random_state(random_state)
-        Xv, codes = self._validate_predict(X)
-        x_idx, t_idx = self._test_obs(Xv.shape[0], codes)
-        mean, cov = self._latent_moments(Xv, x_idx, t_idx, "cov")
-        L, _ = safe_cholesky(torch.as_tensor(cov), what="posterior covariance")
-        z = rng.standard_normal((len(mean), n_samples))
-        draws = mean[:, None] + L.numpy() @ z
-        sd = self._y_std[t_idx]
-        draws = draws * sd[:, None] + self._y_mean[t_idx][:, None]
-        if codes is None:
-            draws = draws.reshape(Xv.shape[0], self.n_tasks_, n_samples)
-            if self._single_output:
-                draws = draws[:, 0, :]
-        return draws
-
-    def _set_task_attributes(self, B, noise):
-        sd = self._y_std
-        self.task_covariance_ = B * sd[:, None] * sd[None, :]
-        d = np.sqrt(np.clip(np.diag(self.task_covariance_), 1e-300, None))
-        self.task_correlation_ = self.task_covariance_ / d[:, None] / d[None, :]
-        self.noise_covariance_ = noise * sd[:, None] * sd[None, :]
-        self.noise_variance_ = np.diag(self.noise_covariance_).copy()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
-
-
-class MultiTaskGPRegressor(_GPBase):
+class MultiTaskGPRegressor(GPBase):
     r"""Exact multi-task Gaussian process regression (ICM and LMC), on GPyTorch.
 
     The tasks are ``f_t(x) = sum_q sum_r a_{q,t,r} u_{q,r}(x)`` with independent
@@ -454,8 +313,8 @@ class MultiTaskGPRegressor(_GPBase):
         (zero weights drop the observation); it selects the masked path.
         """
         data = self._validate_fit(X, y, sample_weight)
-        dev = _torch_device(self.device)
-        dt = _torch_dtype(self.dtype)
+        dev = torch_device(self.device)
+        dt = torch_dtype(self.dtype)
         T = data.n_tasks
         Q, rank = self._check_params(T)
         if not data.unit_weights:
@@ -561,8 +420,8 @@ class MultiTaskGPRegressor(_GPBase):
 
     # -------------------------------------------------------------- prediction
     def _device_params(self):
-        dev = _torch_device(self.device)
-        dt = _torch_dtype(self.dtype)
+        dev = torch_device(self.device)
+        dt = torch_dtype(self.dtype)
         return copy.deepcopy(self.params_).to(device=dev, dtype=dt), dev, dt
 
     def _latent_moments(self, Xs, x_idx, t_idx, want, chunk=2048):

@@ -23,7 +23,8 @@ import gpytorch
 from sklearn.utils import check_random_state
 
 from .._progress import progress
-from ._gp import MultiTaskGPRegressor, _GPBase, _torch_device, _torch_dtype
+from ._base import GPBase, torch_device, torch_dtype
+from ._gp import MultiTaskGPRegressor
 from ._kernels import init_kernel, make_kernel
 
 __all__ = ["SparseMultiTaskGPRegressor"]
@@ -72,7 +73,7 @@ class _SVLMC(gpytorch.models.ApproximateGP):
         return mean, ((C**2) * second[:, x_idx]).sum(0)
 
 
-class SparseMultiTaskGPRegressor(_GPBase):
+class SparseMultiTaskGPRegressor(GPBase):
     r"""Sparse variational linear model of coregionalization, for data beyond exact GPs.
 
     ``f_t(x) = sum_q c_{q,t} u_q(x)`` with ``Q = n_latent`` latent GPs, each with
@@ -166,8 +167,8 @@ class SparseMultiTaskGPRegressor(_GPBase):
 
     def _fit(self, X, y, sample_weight, rng, seed):
         data = self._validate_fit(X, y, sample_weight)
-        dev = _torch_device(self.device)
-        dt = _torch_dtype(self.dtype)
+        dev = torch_device(self.device)
+        dt = torch_dtype(self.dtype)
         for name in ("n_inducing", "batch_size", "n_epochs"):
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v >= 1):
@@ -262,8 +263,8 @@ class SparseMultiTaskGPRegressor(_GPBase):
         return self
 
     def _latent_moments(self, Xs, x_idx, t_idx, want, chunk=4096):
-        dev = _torch_device(self.device)
-        dt = _torch_dtype(self.dtype)
+        dev = torch_device(self.device)
+        dt = torch_dtype(self.dtype)
         model = copy.deepcopy(self.model_).to(device=dev, dtype=dt)
         model.eval()
         Xq = torch.as_tensor(np.asarray(Xs, dtype=np.float64), dtype=dt, device=dev)
