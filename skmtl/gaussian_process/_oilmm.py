@@ -117,6 +117,15 @@ class OILMMParams(nn.Module):
         return torch.diag_embed(self.noise())
 
 
+def _latent_cholesky(C):
+    """Cholesky factors of the (Q, n, n) latent covariances: one batched call,
+    :func:`safe_cholesky` (escalating jitter) only for a factor that failed."""
+    L, info = torch.linalg.cholesky_ex(C)
+    if not bool(info.any()):
+        return L
+    return torch.stack([safe_cholesky(C[q], what=f"covariance of latent process {q}")[0] for q in range(C.shape[0])])
+
+
 def oilmm_nlml(params, X, Y, miss_rows, miss_tasks, state=False):
     """Negative log marginal likelihood of the observed entries of ``Y`` (differentiable).
 
@@ -133,12 +142,11 @@ def oilmm_nlml(params, X, Y, miss_rows, miss_tasks, state=False):
     U = params.mixing_basis()
     s = params.scales()
     noise = params.noise()
-    Q = U.shape[1]
     Y = Y / noise.sqrt()  # whitened; the missing entries stay zero
     Kq = params.kernel_matrices(X)
     eye = torch.eye(n, dtype=Y.dtype, device=Y.device)
     C = s[:, None, None] * Kq + eye
-    L = torch.stack([safe_cholesky(C[q], what=f"covariance of latent process {q}")[0] for q in range(Q)])
+    L = _latent_cholesky(C)
     Yp = Y @ U  # (n, Q)
     R = Y - Yp @ U.T
     alpha = torch.cholesky_solve(Yp.T.unsqueeze(-1), L).squeeze(-1).T  # (n, Q): C_q^{-1} Y u_q
@@ -202,7 +210,7 @@ def oilmm_nlml_surrogate(params, X, Y):
     Yp = Yw @ U
     R = Yw - Yp @ U.T
     with torch.no_grad():
-        L = torch.stack([safe_cholesky(C[q], what=f"covariance of latent process {q}")[0] for q in range(C.shape[0])])
+        L = _latent_cholesky(C)
         alpha = torch.cholesky_solve(Yp.T.unsqueeze(-1), L).squeeze(-1)  # (Q, n)
         G = 0.5 * (torch.cholesky_inverse(L) - alpha[:, :, None] * alpha[:, None, :])
         quad = (R**2).sum() + (Yp.T * alpha).sum()
@@ -251,8 +259,9 @@ class OILMMRegressor(GPBase):
     n_restarts_optimizer : int, default=0
     max_iter : int, default=500
         L-BFGS iteration limit per start (a ConvergenceWarning when reached).
-    tol : float, default=1e-7
-        Relative tolerance on the objective (L-BFGS-B ``ftol``).
+    tol : float, default=1e-6
+        Relative tolerance on the objective (L-BFGS-B ``ftol``; the objective is
+        the negative log marginal likelihood per observation).
     noise_floor : float, default=1e-6
         Lower bound of each ``sigma_t^2`` (normalized scale).
     device : {"cpu", "cuda"} or torch.device, default="cpu"
@@ -300,7 +309,7 @@ class OILMMRegressor(GPBase):
         optimizer="lbfgs",
         n_restarts_optimizer=0,
         max_iter=500,
-        tol=1e-7,
+        tol=1e-6,
         noise_floor=1e-6,
         device="cpu",
         dtype="float64",
