@@ -75,8 +75,7 @@ def _sparse_problem(n, p, T, density, k, seed):
 def case_single_fits(quick, repeat, tol):
     from sklearn.linear_model import MultiTaskLasso
 
-    from skmtl.linear import L21Regressor
-    from skmtl.linear import l21_alpha_max
+    from skmtl.linear import L21Regressor, l21_alpha_max
 
     try:
         import skglm

@@ -34,7 +34,6 @@ from sklearn.linear_model import LassoCV, RidgeCV
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import print_report  # noqa: E402
-
 from skmtl.bayes import BayesianMultiTaskRegressor, MultiTaskARDRegressor  # noqa: E402
 from skmtl.datasets import make_multitask_regression  # noqa: E402
 from skmtl.linear import (  # noqa: E402

@@ -8,6 +8,7 @@ process module is loaded on first use.
 
 import importlib
 
+from ._data import TaskColumnWarning
 from .baselines import IndependentClassifier, IndependentRegressor, PooledRegressor
 
 __version__ = "0.1.0.dev0"
@@ -27,6 +28,7 @@ __all__ = [
     "IndependentRegressor",
     "IndependentClassifier",
     "PooledRegressor",
+    "TaskColumnWarning",
     *sorted(_SUBMODULES),
 ]
 

@@ -13,8 +13,15 @@ Both become a :class:`MultiTaskData`: the feature matrix, and for every task
 the rows of ``X`` it observes with their targets and sample weights, stored
 task after task (a CSR-like layout over tasks). Solvers work on that form
 only, so wide and long input of the same data give the same fit.
+
+DataFrames: the task names of a wide ``Y`` DataFrame with string columns
+become ``tasks_``; pandas nullable targets (``Float64``, ``Int64``,
+``boolean`` with ``pd.NA``) and polars nulls are missing targets, like NaN;
+polars frames are read column by column (``to_numpy``, no pyarrow needed)
+and polars is never imported here.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +29,22 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
-__all__ = ["MultiTaskData", "validate_fit_data", "validate_predict_data"]
+__all__ = ["MultiTaskData", "TaskColumnWarning", "validate_fit_data", "validate_predict_data"]
+
+
+class TaskColumnWarning(UserWarning):
+    """A column of ``X`` looks like the task identifier of long-format data.
+
+    Emitted by ``fit`` when no ``task_column`` is set, the targets are 1-D and
+    a column of dense ``X`` is coded like a task label: its values are exactly
+    the consecutive integers ``0 .. k-1`` or ``1 .. k`` (every one present)
+    with ``k >= 3`` and ``k`` at most 5% of the rows, or it is a pandas
+    ``category`` column. The estimator then fits that column as a numeric
+    feature and sees a single task. Pass ``task_column`` if the column
+    identifies the task; silence the warning
+    (``warnings.filterwarnings("ignore", category=TaskColumnWarning)``) if it
+    is a genuine feature.
+    """
 
 
 def _take_rows(X, rows):
@@ -183,6 +205,58 @@ def _is_dataframe(X):
     return hasattr(X, "columns") and hasattr(X, "iloc")
 
 
+def _is_polars(obj):
+    """True for a polars DataFrame or Series (checked by module: polars is never imported)."""
+    return type(obj).__module__.split(".", 1)[0] == "polars"
+
+
+def _from_polars(X):
+    """A polars DataFrame as a pandas DataFrame with the same column names.
+
+    Read column by column with ``Series.to_numpy`` (``DataFrame.to_pandas``
+    needs pyarrow); nulls of numeric columns become NaN. Any other input, or
+    a polars frame when pandas is absent (then scikit-learn reads it as an
+    array with its column names), is returned unchanged.
+    """
+    if not (_is_polars(X) and hasattr(X, "get_column")):
+        return X
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is installed with every extra
+        return X
+    return pd.DataFrame({name: X.get_column(name).to_numpy() for name in X.columns})
+
+
+def _targets_to_numpy(y):
+    """Targets as a numpy array, and the task names of a wide DataFrame ``y``.
+
+    pandas nullable columns (``Float64``, ``Int64``, ``boolean``, ...) become
+    their numpy dtype, or float64 with NaN where they hold ``pd.NA``: a missing
+    target, like NaN. polars Series and DataFrames go through ``to_numpy``
+    (nulls of numeric columns become NaN). ``names`` is the list of column
+    names of a 2-D DataFrame whose names are all strings, else None (the
+    scikit-learn rule for ``feature_names_in_``).
+    """
+    names = None
+    cols = getattr(y, "columns", None)
+    if cols is not None and getattr(y, "ndim", 2) == 2:
+        cols = list(cols)
+        if cols and all(isinstance(c, str) for c in cols):
+            names = cols
+    if not hasattr(y, "to_numpy"):
+        return np.asarray(y), names
+    if _is_polars(y):
+        return np.asarray(y.to_numpy()), names
+    dtypes = list(y.dtypes) if hasattr(y, "dtypes") and getattr(y, "ndim", 1) == 2 else [y.dtype]
+    masked = [dt for dt in dtypes if not isinstance(dt, np.dtype) and getattr(dt, "kind", "O") in "biuf"]
+    if masked and all(getattr(dt, "kind", "O") in "biuf" for dt in dtypes):
+        if np.asarray(y.isna()).any():
+            return y.to_numpy(dtype=np.float64, na_value=np.nan), names
+        numpy_dtypes = [getattr(dt, "numpy_dtype", dt) for dt in dtypes]
+        return y.to_numpy(dtype=np.result_type(*numpy_dtypes)), names
+    return y.to_numpy(), names
+
+
 def split_task_column(X, task_column):
     """Separate the task column from the features.
 
@@ -193,6 +267,7 @@ def split_task_column(X, task_column):
     labels : ndarray of shape (n_samples,)
         Task label of each row.
     """
+    X = _from_polars(X)
     if _is_dataframe(X):
         if task_column in X.columns:
             name = task_column
@@ -207,7 +282,7 @@ def split_task_column(X, task_column):
     if not isinstance(task_column, (int, np.integer)) or isinstance(task_column, bool):
         raise ValueError(
             f"task_column={task_column!r}: for an array X the task column must be an "
-            f"integer position; column names need a pandas DataFrame."
+            f"integer position; column names need a pandas or polars DataFrame."
         )
     if sp.issparse(X):
         X = sp.csc_matrix(X)
@@ -239,7 +314,7 @@ def _check_labels(labels):
     if labels.dtype.kind == "f" and np.any(np.isnan(labels)):
         raise ValueError("The task column contains missing labels (NaN); every row needs a task.")
     if labels.dtype == object:
-        if any(lab is None or (isinstance(lab, float) and np.isnan(lab)) for lab in labels):
+        if any(_is_missing_value(lab) for lab in labels):
             raise ValueError("The task column contains missing labels (None/NaN); every row needs a task.")
     return labels
 
@@ -272,32 +347,84 @@ def _non_numeric_columns(X):
     return out
 
 
-def _check_feature_dtype(X):
+def _non_numeric_positions(X):
+    """Positions of the columns of a 2-D array that do not convert to float."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.dtype.kind not in "OUS":
+        return []
+    out = []
+    for j in range(X.shape[1]):
+        try:
+            X[:, j].astype(np.float64)
+        except (TypeError, ValueError):
+            out.append(j)
+    return out
+
+
+def _task_column_hint(cols):
+    """The sentence that points at ``task_column`` for non-numeric columns ``cols``."""
+    if not cols:
+        return ""
+    which = "this column identifies" if len(cols) == 1 else "one of these columns identifies"
+    return f" If {which} the task, pass task_column={cols[0]!r}."
+
+
+def _check_feature_dtype(X, hint=False):
+    """Raise on feature dtypes that are never numeric; ``hint`` adds the task_column advice."""
     if _is_dataframe(X):
         bad = {name: _BAD_KINDS[dt.kind] for name, dt in X.dtypes.items() if getattr(dt, "kind", "O") in _BAD_KINDS}
         if bad:
             shown = ", ".join(f"{name!r} ({kind})" for name, kind in bad.items())
             prefix = "Complex data not supported: " if "complex" in bad.values() else ""
+            advice = _task_column_hint([n for n, k in bad.items() if k in ("string", "bytes")]) if hint else ""
             raise ValueError(
                 f"{prefix}X must contain only real numeric features; column(s) {shown} are not. Encode "
-                f"or convert them before fitting."
+                f"or convert them before fitting.{advice}"
             )
         return
     kind = getattr(getattr(X, "dtype", None), "kind", None)
     if kind in _BAD_KINDS:
         # scikit-learn's wording for complex input, which its estimator checks match
         prefix = "Complex data not supported: " if kind == "c" else ""
+        advice = _task_column_hint(_non_numeric_positions(X)) if hint and kind in "US" else ""
         raise ValueError(
             f"{prefix}X must contain only real numeric features; got an array of "
-            f"{_BAD_KINDS[kind]} dtype ({X.dtype}). Convert it to float before fitting."
+            f"{_BAD_KINDS[kind]} dtype ({X.dtype}). Convert it to float before fitting.{advice}"
         )
 
 
-def _check_features(estimator, X, *, reset, accept_sparse, dtype):
+def _check_nullable_features(estimator, X):
+    """Raise naming the estimator and the columns when pandas nullable features hold ``pd.NA``.
+
+    Nullable columns without missing values (``Int64``, ``boolean``, ``Float64``)
+    are converted to float by ``validate_data`` like any numeric column.
+    """
+    bad = [
+        (name, dt) for name, dt in X.dtypes.items()
+        if not isinstance(dt, np.dtype) and getattr(dt, "kind", "O") in "biuf" and bool(X[name].isna().any())
+    ]
+    if bad:
+        shown = ", ".join(f"{name!r} ({dt})" for name, dt in bad)
+        raise ValueError(
+            f"{type(estimator).__name__} does not accept missing values in X: nullable column(s) "
+            f"{shown} contain pd.NA. Impute or drop them before fitting (missing values are "
+            f"allowed in the targets only)."
+        )
+
+
+def _check_features(estimator, X, *, reset, accept_sparse, dtype, task_hint=False):
+    """Validate the feature matrix (DataFrame, polars DataFrame, array or sparse).
+
+    ``task_hint`` (fit without ``task_column``): errors about non-numeric
+    columns also say to pass ``task_column`` if such a column is the task.
+    """
+    X = _from_polars(X)
     names = list(X.columns) if _is_dataframe(X) else None
-    _check_feature_dtype(X)
+    _check_feature_dtype(X, hint=task_hint)
+    if names is not None:
+        _check_nullable_features(estimator, X)
     try:
-        X = validate_data(
+        Xv = validate_data(
             estimator,
             X,
             reset=reset,
@@ -309,15 +436,16 @@ def _check_features(estimator, X, *, reset, accept_sparse, dtype):
     except ValueError as exc:
         msg = str(exc)
         if "could not convert" in msg or "Unable to convert" in msg or "dtype" in msg.lower() and "object" in msg.lower():
-            cols = _non_numeric_columns(X) if names is not None else []
+            cols = _non_numeric_columns(X) if names is not None else _non_numeric_positions(X)
             where = f" (non-numeric column(s) {cols})" if cols else ""
+            advice = _task_column_hint(cols) if task_hint else ""
             raise ValueError(
                 f"X must contain only numeric features{where}; {msg}. Encode categorical "
-                f"columns (e.g. with OneHotEncoder) before fitting."
+                f"columns (e.g. with OneHotEncoder) before fitting.{advice}"
             ) from exc
         raise
-    _check_finite_features(X, names)
-    return X
+    _check_finite_features(Xv, names)
+    return Xv
 
 
 def _check_finite_features(X, names=None):
@@ -352,13 +480,16 @@ def _check_finite_features(X, names=None):
 # --------------------------------------------------------------------------
 
 
+def _is_missing_value(v):
+    """None, NaN or pandas' ``pd.NA`` (recognised by type name: pandas is optional)."""
+    return v is None or (isinstance(v, float) and np.isnan(v)) or type(v).__name__ == "NAType"
+
+
 def _missing_mask(Y):
     if Y.dtype.kind == "f":
         return np.isnan(Y)
     if Y.dtype == object:
-        return np.vectorize(
-            lambda v: v is None or (isinstance(v, float) and np.isnan(v)), otypes=[bool]
-        )(Y) if Y.size else np.zeros(Y.shape, dtype=bool)
+        return np.vectorize(_is_missing_value, otypes=[bool])(Y) if Y.size else np.zeros(Y.shape, dtype=bool)
     return np.zeros(Y.shape, dtype=bool)
 
 
@@ -409,28 +540,45 @@ def validate_fit_data(
     (``classification=True``) the returned ``y`` holds integer class codes per
     task and ``classes_`` is set (an array for one task, a list for several).
 
+    ``tasks_`` holds the task labels: the sorted labels of the task column for
+    long input; for wide input the column names of a ``Y`` DataFrame whose
+    names are all strings (an object array, in column order), else
+    ``0 .. n_tasks - 1``.
+
+    Long data passed without ``task_column`` is pointed out: a non-numeric
+    column in ``X`` raises an error that names it and suggests
+    ``task_column``, and a :class:`TaskColumnWarning` is emitted when the
+    targets are 1-D and a column of dense ``X`` looks like an integer task
+    identifier. The rule is conservative, so ordinary features (continuous
+    values, 0/1 dummies, counts starting above 1, rare levels) stay quiet: a
+    column warns when its values are exactly the consecutive integers
+    ``0 .. k-1`` or ``1 .. k`` (every one present) with ``k >= 3`` and
+    ``k <= 5%`` of the rows (at least 20 rows per value on average), or when
+    it is a pandas ``category`` column. Only the first such column is named.
+
     The caller's arrays are never modified.
     """
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
     dtype = list(dtype)
     if task_column is None:
-        features, labels = X, None
+        features, labels = _from_polars(X), None
     else:
         if _is_dataframe(X) or sp.issparse(X):
             features, labels = split_task_column(X, task_column)
         else:
             features, labels = split_task_column(np.asarray(X, dtype=object) if _has_strings(X) else X, task_column)
-    Xv = _check_features(estimator, features, reset=True, accept_sparse=accept_sparse, dtype=dtype)
+    hint = task_column is None and _has_task_column_param(estimator)
+    Xv = _check_features(estimator, features, reset=True, accept_sparse=accept_sparse, dtype=dtype, task_hint=hint)
     n = Xv.shape[0]
-    if hasattr(y, "to_numpy"):
-        y = y.to_numpy()
-    Y = np.asarray(y)
+    Y, task_names = _targets_to_numpy(y)
     if Y.shape[0] != n if Y.ndim else True:
         raise ValueError(
             f"X has {n} rows but y has {Y.shape[0] if Y.ndim else 0}; they must be equal."
         )
     sw = _check_sample_weight(sample_weight, n)
+    if hint and Y.ndim == 1:
+        _warn_task_like_column(estimator, features, Xv)
 
     if labels is None:
         if Y.ndim == 1:
@@ -451,7 +599,7 @@ def validate_fit_data(
                 f"Task(s) {empty.tolist()} have no observed target (every entry of their "
                 f"column in Y is NaN); drop them or provide targets."
             )
-        tasks = np.arange(Y.shape[1])
+        tasks = np.array(task_names, dtype=object) if task_names is not None else np.arange(Y.shape[1])
         obs_t, obs_i = np.nonzero(observed.T)  # task-major
         values = Y.T[observed.T]
         rows = obs_i.astype(np.int64)
@@ -504,6 +652,72 @@ def validate_fit_data(
         tasks=tasks,
         layout=layout,
         complete=complete,
+    )
+
+
+def _has_task_column_param(estimator):
+    get_params = getattr(estimator, "get_params", None)
+    return get_params is not None and "task_column" in get_params(deep=False)
+
+
+#: A column warns as a task identifier only with at least this many distinct values ...
+_TASK_LIKE_MIN_VALUES = 3
+#: ... and at most this fraction of the rows as distinct values.
+_TASK_LIKE_MAX_FRACTION = 0.05
+
+
+def _task_like_columns(X):
+    """Positions of the columns of dense ``X`` whose values are exactly ``0..k-1``
+    or ``1..k``, with ``3 <= k <= 5%`` of the rows (the rule of
+    :func:`validate_fit_data`). Min and max screen every column without a copy;
+    only the few candidates are checked value by value."""
+    if sp.issparse(X) or not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[0] == 0:
+        return []
+    n = X.shape[0]
+    k_max = int(_TASK_LIKE_MAX_FRACTION * n)
+    if k_max < _TASK_LIKE_MIN_VALUES:
+        return []
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = hi - lo + 1
+    cand = np.flatnonzero(((lo == 0) | (lo == 1)) & (span >= _TASK_LIKE_MIN_VALUES) & (span <= k_max))
+    out = []
+    for j in cand:
+        col = X[:, j]
+        if not np.all(col == np.round(col)):
+            continue
+        if len(np.unique(col)) == int(span[j]):  # every integer of lo..hi present
+            out.append(int(j))
+    return out
+
+
+def _warn_task_like_column(estimator, features, Xv):
+    """Emit :class:`TaskColumnWarning` for the first column that looks like a task id."""
+    names = list(features.columns) if _is_dataframe(features) else None
+    if names is not None:
+        categorical = [name for name, dt in features.dtypes.items() if str(dt) == "category"]
+        if categorical:
+            name = categorical[0]
+            warnings.warn(
+                f"Column {name!r} of X is categorical and y is 1-D: {type(estimator).__name__} fits its "
+                f"codes as a numeric feature. If it identifies the task of each row (long-format "
+                f"data), pass task_column={name!r}; otherwise one-hot encode it.",
+                TaskColumnWarning,
+                stacklevel=5,
+            )
+            return
+    cols = _task_like_columns(Xv)
+    if not cols:
+        return
+    j = cols[0]
+    col = names[j] if names is not None and len(names) == Xv.shape[1] else j
+    lo, hi = int(Xv[:, j].min()), int(Xv[:, j].max())
+    warnings.warn(
+        f"Column {col!r} of X looks like a task identifier: it takes only the consecutive "
+        f"integers {lo}..{hi} ({hi - lo + 1} values over {Xv.shape[0]} rows) and y is 1-D, so "
+        f"{type(estimator).__name__} fits it as a numeric feature of a single task. If it "
+        f"identifies the task of each row (long-format data), pass task_column={col!r}.",
+        TaskColumnWarning,
+        stacklevel=5,
     )
 
 

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import validate_fit_data, validate_predict_data
+from ._data import _targets_to_numpy, validate_fit_data, validate_predict_data
 from .metrics import per_task_accuracy, per_task_r2
 
 __all__ = [
@@ -64,9 +64,7 @@ class MultiTaskMixin:
 
     def _task_targets(self, y, task_codes):
         """Targets as given at score time, checked against the fitted shape."""
-        if hasattr(y, "to_numpy"):
-            y = y.to_numpy()
-        y = np.asarray(y)
+        y, _ = _targets_to_numpy(y)  # pandas nullable: pd.NA -> NaN, a missing target
         if task_codes is None:
             if y.ndim == 1 and not self._single_output and self.n_tasks_ != 1:
                 raise ValueError(f"y must have shape (n_samples, {self.n_tasks_}); got {y.shape}.")
@@ -157,7 +155,19 @@ class MultiTaskClassifierMixin(MultiTaskMixin, ClassifierMixin):
             return out
 
     def predict(self, X):
-        """Predict a class label per task (wide) or per row's task (long)."""
+        """Predict a class label per task (wide) or per row's task (long).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            With the task column when the model was fitted on long input.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+            Labels in each task's ``classes_``: one column per task (wide input;
+            1-D when a 1-D ``y`` was fitted) or one label per row (long input).
+        """
         X, codes = self._validate_predict(X)
         return self._decode(self._predict_codes(X, codes), codes)
 

@@ -64,6 +64,15 @@ class IndependentRegressor(_IndependentMixin, MultiTaskRegressorMixin, BaseEstim
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X has string column names.
+
+    Examples
+    --------
+    >>> from skmtl import IndependentRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = IndependentRegressor().fit(X, Y)
+    >>> len(model.estimators_), model.predict(X[:2]).shape
+    (4, (2, 4))
     """
 
     def __init__(self, estimator=None, *, task_column=None):
@@ -71,7 +80,23 @@ class IndependentRegressor(_IndependentMixin, MultiTaskRegressorMixin, BaseEstim
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
-        """Fit one clone of ``estimator`` per task on its observed targets."""
+        """Fit one clone of ``estimator`` per task on its observed targets.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         data = self._validate_fit(X, y, sample_weight)
         self._fit_tasks(data, Ridge())
         return self
@@ -89,6 +114,17 @@ class IndependentClassifier(_IndependentMixin, MultiTaskClassifierMixin, BaseEst
         Fitted once per task; ``LogisticRegression()`` when None.
     task_column : str or int, default=None
         Column of ``X`` holding task labels (long input); None for wide input.
+
+    Examples
+    --------
+    >>> from skmtl import IndependentClassifier
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> model = IndependentClassifier().fit(X, Y)
+    >>> model.predict(X[:2]).shape, len(model.predict_proba(X[:2]))
+    ((2, 3), 3)
     """
 
     def __init__(self, estimator=None, *, task_column=None):
@@ -96,7 +132,23 @@ class IndependentClassifier(_IndependentMixin, MultiTaskClassifierMixin, BaseEst
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
-        """Fit one clone of ``estimator`` per task on its observed labels."""
+        """Fit one clone of ``estimator`` per task on its observed labels.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Labels: one column per task (wide; NaN or None marks a missing label)
+            or one label per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         data = self._validate_fit(X, y, sample_weight)
         self._fit_tasks(data, LogisticRegression())
         return self
@@ -108,10 +160,18 @@ class IndependentClassifier(_IndependentMixin, MultiTaskClassifierMixin, BaseEst
     def predict_proba(self, X):
         """Class probabilities: an array per task (wide) or per row's task (long).
 
-        Returns an (n_samples, n_classes) array for a single task, a list of
-        such arrays for wide input with several tasks, and for long input an
-        object array holding each row's probability vector when tasks differ
-        in their classes (a 2-D array when they all have the same number).
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            With the task column when the model was fitted on long input.
+
+        Returns
+        -------
+        proba : ndarray or list of ndarray
+            An (n_samples, n_classes) array for a single task, a list of such
+            arrays for wide input with several tasks, and for long input an
+            object array holding each row's probability vector when tasks differ
+            in their classes (a 2-D array when they all have the same number).
         """
         X, codes = self._validate_predict(X)
         if codes is None:
@@ -157,6 +217,20 @@ class PooledRegressor(MultiTaskRegressorMixin, BaseEstimator):
         Per-task feature means (zeros when ``task_intercept=False``).
     task_y_mean_ : ndarray of shape (n_tasks,)
         Per-task target means (zeros when ``task_intercept=False``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import PooledRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> task = np.repeat([0, 1], 30)
+    >>> X = np.column_stack([rng.standard_normal((60, 2)), task])  # long input: the task in column 2
+    >>> y = X[:, 0] - X[:, 1] + 2.0 + 3.0 * task + 0.1 * rng.standard_normal(60)
+    >>> model = PooledRegressor(task_column=2).fit(X, y)
+    >>> model.task_y_mean_.round()  # each task's own offset
+    array([2., 5.])
+    >>> model.predict(X[:3]).shape
+    (3,)
     """
 
     _accept_sparse = True
@@ -168,7 +242,23 @@ class PooledRegressor(MultiTaskRegressorMixin, BaseEstimator):
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
-        """Fit one model on the observations of all tasks stacked."""
+        """Fit one model on the observations of all tasks stacked.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         data = self._validate_fit(X, y, sample_weight)
         T, p = data.n_tasks, data.n_features
         Xs = data.X[data.rows]

@@ -70,6 +70,22 @@ def per_task_r2(y_true, y_pred, task=None, sample_weight=None):
     ``sample_weight`` (one weight per row) weights the sums of squares. A task
     whose observed targets are constant scores 1.0 when predicted exactly and
     0.0 otherwise (the scikit-learn convention).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        True targets: wide (NaN marks an unobserved entry) or long with ``task``.
+    y_pred : array-like of the shape of ``y_true``
+        Predictions.
+    task : array-like of shape (n_samples,), default=None
+        Task label of each row (long input); None for wide input.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row.
+
+    Returns
+    -------
+    r2 : ndarray of shape (n_tasks,)
+        R^2 of each task, NaN for a task without observed entries.
     """
     yt, yp, t, T = _long_form(y_true, y_pred, task)
     yt = yt.astype(np.float64)
@@ -88,7 +104,22 @@ def per_task_r2(y_true, y_pred, task=None, sample_weight=None):
 
 
 def task_averaged_r2(y_true, y_pred, task=None):
-    """Mean over tasks of the per-task R^2 on observed entries."""
+    """Mean over tasks of the per-task R^2 on observed entries.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        True targets: wide (NaN marks an unobserved entry) or long with ``task``.
+    y_pred : array-like of the shape of ``y_true``
+        Predictions.
+    task : array-like of shape (n_samples,), default=None
+        Task label of each row (long input); None for wide input.
+
+    Returns
+    -------
+    score : float
+        Mean of :func:`per_task_r2` over tasks with observed entries.
+    """
     return float(np.nanmean(per_task_r2(y_true, y_pred, task)))
 
 
@@ -97,6 +128,20 @@ def explained_variance_pooled(y_true, y_pred, task=None):
 
     The measure used with the School data (Bakker & Heskes 2003; Argyriou et
     al. 2008), reported there as a percentage.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        True targets: wide (NaN marks an unobserved entry) or long with ``task``.
+    y_pred : array-like of the shape of ``y_true``
+        Predictions.
+    task : array-like of shape (n_samples,), default=None
+        Task label of each row (long input); None for wide input.
+
+    Returns
+    -------
+    score : float
+        Pooled explained variance (1 is a perfect fit).
     """
     yt, yp, _, _ = _long_form(y_true, y_pred, task)
     yt = yt.astype(np.float64)
@@ -108,6 +153,20 @@ def normalized_mse(y_true, y_pred, task=None):
 
     This is MALSAR's ``nMSE``; lower is better and a constant prediction of each
     task's mean scores 1.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        True targets: wide (NaN marks an unobserved entry) or long with ``task``.
+    y_pred : array-like of the shape of ``y_true``
+        Predictions.
+    task : array-like of shape (n_samples,), default=None
+        Task label of each row (long input); None for wide input.
+
+    Returns
+    -------
+    nmse : float
+        The normalized mean squared error.
     """
     yt, yp, t, T = _long_form(y_true, y_pred, task)
     yt = yt.astype(np.float64)
@@ -126,6 +185,23 @@ def arrmse(y_true, y_pred, task=None, y_train_mean=None):
     where ``ybar_t`` is the training mean of task ``t`` when ``y_train_mean``
     is given (the MULAN protocol) and the mean of ``y_true`` otherwise.
     Lower is better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        True targets: wide (NaN marks an unobserved entry) or long with ``task``.
+    y_pred : array-like of the shape of ``y_true``
+        Predictions.
+    task : array-like of shape (n_samples,), default=None
+        Task label of each row (long input); None for wide input.
+    y_train_mean : array-like of shape (n_tasks,), default=None
+        Training mean of each task, in the order of the sorted task labels (or
+        of the columns); None uses the mean of ``y_true``.
+
+    Returns
+    -------
+    score : float
+        The average relative root mean squared error.
     """
     yt, yp, t, T = _long_form(y_true, y_pred, task)
     yt = yt.astype(np.float64)
@@ -145,6 +221,22 @@ def per_task_accuracy(y_true, y_pred, task=None, sample_weight=None):
 
     ``sample_weight`` (one weight per row) makes it the weighted share of
     correct labels of each task.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        True labels: wide (NaN marks an unobserved entry) or long with ``task``.
+    y_pred : array-like of the shape of ``y_true``
+        Predicted labels.
+    task : array-like of shape (n_samples,), default=None
+        Task label of each row (long input); None for wide input.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row.
+
+    Returns
+    -------
+    accuracy : ndarray of shape (n_tasks,)
+        Accuracy of each task, NaN for a task without observed entries.
     """
     yt, yp, t, T = _long_form(y_true, y_pred, task)
     hit = np.array([a == b for a, b in zip(yt, yp)], dtype=np.float64)

@@ -4,9 +4,9 @@ import cvxpy as cp
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from test_trace_norm import N, P, T, cvx_loss, make_problem, raw_loss, solve
 
 from skmtl.linear._composite import DirtyRegressor, SparseLowRankRegressor
+from test_trace_norm import N, P, T, cvx_loss, make_problem, raw_loss, solve
 
 
 def l1inf(W):

@@ -14,10 +14,9 @@ import joblib  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from skmtl import PooledRegressor  # noqa: E402
+from skmtl.linear import L21ClassifierCV, L21Regressor, L21RegressorCV, TraceNormRegressorCV  # noqa: E402
 from skmtl.model_selection._pareto import pareto_front  # noqa: E402
 from skmtl.model_selection._transfer import transfer_report  # noqa: E402
-
-from skmtl.linear import L21ClassifierCV, L21Regressor, L21RegressorCV, TraceNormRegressorCV  # noqa: E402
 
 
 @pytest.fixture(scope="module")

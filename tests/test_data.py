@@ -160,7 +160,8 @@ def test_one_dimensional_y_is_one_task(wide):
         (lambda X, Y: (X[:, :0], Y), r"Found array with 0 feature\(s\)"),
         (lambda X, Y: (X, None), "requires y to be passed"),
         (lambda X, Y: (np.where(np.arange(5) == 0, "x", X.astype(str)).astype(object), Y),
-         "X must contain only numeric features; could not convert string to float: 'x'"),
+         r"X must contain only numeric features \(non-numeric column\(s\) \[0\]\); could not convert "
+         r"string to float: 'x'.*If this column identifies the task, pass task_column=0"),
         (lambda X, Y: (X + 1j, Y), r"Complex data not supported: X must contain only real numeric features; got an array of complex dtype \(complex128\)"),
         (lambda X, Y: (X.astype(str), Y), r"real numeric features; got an array of string dtype \(<U"),
         (lambda X, Y: (X.astype("datetime64[D]"), Y), "real numeric features; got an array of datetime dtype"),

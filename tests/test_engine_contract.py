@@ -11,10 +11,10 @@ from sklearn.base import BaseEstimator
 import skmtl.linear
 from skmtl._data import validate_fit_data
 from skmtl.linear import L1, Datafit, Penalty, Ridge, SplitPenalty, SquaredLoss, TraceNorm, fista
+from skmtl.linear._classifiers import FISTA_CV_DATAFIT_REQUIRED, FISTA_CV_PENALTY_REQUIRED
 from skmtl.linear._contract import check_parts
 from skmtl.linear._datafits import SplitDatafit, make_squared_loss
 from skmtl.linear._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista_path
-from skmtl.linear._classifiers import FISTA_CV_DATAFIT_REQUIRED, FISTA_CV_PENALTY_REQUIRED
 
 #: modules that hold the parts of the FISTA engine, and their helpers that are not parts
 PART_MODULES = ["skmtl.linear._datafits", "skmtl.linear._penalties", "skmtl.linear._relationship_penalties"]

@@ -11,8 +11,8 @@ _CV_FOLDS = "CV folds differ between weights and repeated rows"
 
 
 @parametrize_with_checks(
-    [L21Regressor(alpha=0.1), L21RegressorCV(n_alphas=5, cv=3),
-     L21Regressor(alpha=0.1, penalty="group_mcp"), SparseGroupRegressor(alpha=0.05, beta=0.05),
+    [L21Regressor(), L21RegressorCV(n_alphas=5, cv=3),
+     L21Regressor(alpha=0.1, penalty="group_mcp"), SparseGroupRegressor(),
      SparseGroupRegressorCV(l1_ratio=[0.3, 0.7], n_alphas=5, cv=3)],
     expected_failed_checks=lambda est: (
         {"check_sample_weight_equivalence_on_dense_data": _CV_FOLDS,

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 
-from skmtl._param_validation import InvalidParameterError, Interval, StrOptions, validate_params
+from skmtl._param_validation import Interval, InvalidParameterError, StrOptions, validate_params
 
 
 class _Est(BaseEstimator):
@@ -103,7 +103,7 @@ def test_estimators_raise_it_from_fit():
 
     X, Y = np.random.default_rng(0).standard_normal((2, 10, 3))
     with pytest.raises(ValueError, match=re.escape(
-            "The 'alpha' parameter of L21Regressor must be a float in the range [0, inf). Got -1 instead.")):
+            "The 'alpha' parameter of L21Regressor must be None or a float in the range [0, inf). Got -1 instead.")):
         L21Regressor(alpha=-1).fit(X, Y)
     with pytest.raises(ValueError, match=r"'svd_solver' parameter of SoftImputer .* Got 'lu' instead"):
         SoftImputer(svd_solver="lu").fit(X)

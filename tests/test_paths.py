@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from skmtl.linear import (TraceNormRegressor, TraceNormRegressorCV, l21_alpha_max, l21_path, trace_norm_alpha_max,
-                          trace_norm_path)
+from skmtl.linear import (
+    TraceNormRegressor,
+    TraceNormRegressorCV,
+    l21_alpha_max,
+    l21_path,
+    trace_norm_alpha_max,
+    trace_norm_path,
+)
 
 
 def _problem(seed=0, n=60, p=8, T=4, nan_frac=0.2):

@@ -41,8 +41,7 @@ def _cls_data():
 def _estimators():
     from skmtl.bayes import BayesianMultiTaskRegressor
     from skmtl.factorization import ReducedRankRegressorCV
-    from skmtl.linear import (L21ClassifierCV, L21RegressorCV, TraceNormClassifierCV,
-                              TraceNormRegressorCV)
+    from skmtl.linear import L21ClassifierCV, L21RegressorCV, TraceNormClassifierCV, TraceNormRegressorCV
 
     return [
         (lambda v: L21RegressorCV(n_alphas=4, cv=3, verbose=v), _reg_data, "L21RegressorCV"),

@@ -13,8 +13,14 @@ from numba import njit
 
 from skmtl.linear import L21Solver
 from skmtl.linear._row_penalties import ROW_PENALTIES, RowPenalty, make_row_penalty
-from skmtl.linear._row_penalties._base import (row_distance, row_dual_scale, row_margin,
-                                               row_penalized, row_prox, row_value)
+from skmtl.linear._row_penalties._base import (
+    row_distance,
+    row_dual_scale,
+    row_margin,
+    row_penalized,
+    row_prox,
+    row_value,
+)
 
 
 @njit

@@ -121,6 +121,15 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
     inclusion_scores_ : ndarray of shape (n_features,)
         Posterior inclusion probability of each feature.
     n_iter_ : int
+
+    Examples
+    --------
+    >>> from skmtl.bayes import MultiTaskARDRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, n_informative=3, noise=0.1, random_state=0)
+    >>> model = MultiTaskARDRegressor().fit(X, Y)
+    >>> model.coef_.shape, int(model.support_.sum())
+    ((4, 10), 3)
     """
 
     _parameter_constraints = {
@@ -144,9 +153,16 @@ class MultiTaskARDRegressor(_PredictiveRegressorMixin, LinearModelMixin, MultiTa
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column when ``task_column`` is set.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets; NaN marks a missing target in wide input.
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
         validate_params(self)
         data = self._validate_fit(X, y, sample_weight)

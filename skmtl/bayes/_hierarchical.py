@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from joblib import effective_n_jobs
 from scipy.special import digamma, gammaln, logsumexp, multigammaln, polygamma
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -510,7 +510,22 @@ def _single_task_em(A, c, yy, W, sum_log_w, mu, Sigma, s2, max_iter=500, tol=1e-
 class TaskPosterior:
     """Posterior of one new task under the prior a :class:`BayesianMultiTaskRegressor` learned.
 
-    Returned by :meth:`BayesianMultiTaskRegressor.fit_new_task`.
+    Returned by :meth:`BayesianMultiTaskRegressor.fit_new_task`, not built by hand.
+
+    Parameters
+    ----------
+    parent : BayesianMultiTaskRegressor
+        The fitted model whose prior this posterior is under.
+    coef, intercept : ndarray of shape (n_features,), float
+        Posterior means, stored as ``coef_`` and ``intercept_``.
+    cov : ndarray of shape (n_features + 1, n_features + 1)
+        Posterior covariance, stored as ``coef_covariance_``.
+    noise : float
+        Noise variance, stored as ``noise_variance_``.
+    log_evidence : float
+        Log marginal likelihood, stored as ``log_evidence_``.
+    inflation : float, default=1.0
+        Factor on the noise variance in predictions (the heavier tails of a learned noise prior).
 
     Attributes
     ----------
@@ -771,6 +786,15 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
         ``min(min_ess_bulk, min_ess_tail) < 400``, the thresholds of Vehtari et al.
         (2021) (see the user guide); with one chain R-hat is NaN and only the
         effective sample sizes are checked.
+
+    Examples
+    --------
+    >>> from skmtl.bayes import BayesianMultiTaskRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(40, 3, 5, structure="mean", noise=0.1, random_state=0)
+    >>> model = BayesianMultiTaskRegressor().fit(X, Y)
+    >>> model.coef_.shape, model.prior_mean_.shape  # the prior covers the intercept too
+    ((5, 3), (4,))
     """
 
     _allow_unseen_tasks = True
@@ -861,6 +885,11 @@ class BayesianMultiTaskRegressor(_PredictiveRegressorMixin, LinearModelMixin, Mu
             NaN marks a missing target in wide input.
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
         validate_params(self)
         if self.method == "gibbs" and self.covariance != "full":

@@ -115,6 +115,15 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
         Only with ``row_column``.
     n_iter_ : int
     objective_path_ : list of float
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.factorization import FactorizedRegressor
+    >>> X, Y, coef = make_multitask_regression(80, 10, 6, structure="low_rank", rank=2, noise=0.1, random_state=0)
+    >>> model = FactorizedRegressor(rank=2, random_state=0).fit(X, Y)
+    >>> model.coef_.shape, model.task_embedding_.shape
+    ((6, 10), (6, 2))
     """
 
     _accept_sparse = True
@@ -198,7 +207,23 @@ class FactorizedRegressor(MultiTaskRegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the factorized model by alternating least squares on the observed targets."""
+        """Fit the factorized model by alternating least squares on the observed targets.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         if self.row_column is not None:

@@ -207,6 +207,15 @@ class ReducedRankRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
     n_iter_ : int
     objective_path_ : list of float
         Objective after each EM iteration (one entry for the closed form).
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.factorization import ReducedRankRegressor
+    >>> X, Y, coef = make_multitask_regression(80, 10, 6, structure="low_rank", rank=2, noise=0.1, random_state=0)
+    >>> model = ReducedRankRegressor(rank=2).fit(X, Y)
+    >>> model.coef_.shape, model.rank_
+    ((6, 10), 2)
     """
 
     _parameter_constraints = {
@@ -227,7 +236,23 @@ class ReducedRankRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the reduced-rank model on the observed targets."""
+        """Fit the reduced-rank model on the observed targets.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         validate_params(self)
         data = self._validate_fit(X, y, sample_weight)
         Xd = np.asarray(data.X, dtype=np.float64)
@@ -322,6 +347,15 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         Mean held-out relative squared error (lower is better).
     coef_, intercept_, task_components_, n_iter_, objective_path_
         Of the final fit on all data.
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.factorization import ReducedRankRegressorCV
+    >>> X, Y, coef = make_multitask_regression(80, 10, 6, structure="low_rank", rank=2, noise=0.1, random_state=0)
+    >>> model = ReducedRankRegressorCV(cv=3).fit(X, Y)
+    >>> model.rank_
+    2
     """
 
     _parameter_constraints = {

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, svds
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -189,6 +189,8 @@ def soft_impute(S, shrinkage, *, init=None, max_rank=None, max_iter=100, tol=1e-
         Warm start ``Z = U diag(d) V^T``.
     max_rank, max_iter, tol, svd_solver, random_state
         See :class:`SoftImputer`.
+    accelerate : bool, default=True
+        Take Nesterov-extrapolated steps, restarted when the objective would increase.
     allow_dense : bool, default=True
         Whether ``svd_solver="auto"`` may pick ``"full"`` (the dense filled
         matrix); False (sparse input) picks ``"truncated"`` instead.
@@ -287,7 +289,31 @@ def soft_impute_als(S, shrinkage, rank, *, init=None, max_iter=100, tol=1e-3, ra
     the filled matrix is mostly the previous iterate. The objective (factored
     form, ``objectives``) decreases at every half-step.
 
-    Returns ``U, d, V, n_iter, objectives, converged`` with ``Z = U diag(d) V^T``.
+    Parameters
+    ----------
+    S : scipy.sparse.csr_matrix of shape (n, m)
+        Observed entries of ``X`` (its stored entries; it is not modified).
+    shrinkage : float
+        The nuclear-norm strength ``lambda``.
+    rank : int
+        Number of columns of the factors ``A`` and ``B``.
+    init : tuple (U, d, V), default=None
+        Warm start: ``B`` starts from ``V diag(d)^(1/2)``.
+    max_iter : int, default=100
+        Maximum number of alternating sweeps.
+    tol : float, default=1e-3
+        Stop when a sweep decreases the objective by less than ``tol`` times its value.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random start of ``B``.
+
+    Returns
+    -------
+    U : ndarray (n, r), d : ndarray (r,), V : ndarray (m, r)
+        ``Z = U diag(d) V^T`` with ``r <= rank``.
+    n_iter : int
+    objectives : list of float
+        Objective (factored form) at the start and after each sweep.
+    converged : bool
     """
     rng = check_random_state(random_state)
     n, m = S.shape
@@ -329,7 +355,7 @@ def soft_impute_als(S, shrinkage, rank, *, init=None, max_iter=100, tol=1e-3, ra
     return Qa @ W[:, keep], d[keep], Qb @ Xt.T[:, keep], it, objectives, converged
 
 
-class SoftImputer(TransformerMixin, BaseEstimator):
+class SoftImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Low-rank completion of a matrix with missing entries (Soft-Impute).
 
     Solves (Mazumder, Hastie & Tibshirani 2010, "Spectral regularization
@@ -358,6 +384,10 @@ class SoftImputer(TransformerMixin, BaseEstimator):
       because a dense ``n x m`` result may not fit in memory; use
       :meth:`predict_entries` (or :meth:`inverse_transform` on a few rows) for
       completed values.
+
+    A DataFrame in gives, with scikit-learn's ``set_output(transform="pandas")``
+    (or ``"polars"``), a DataFrame out with the same columns and index:
+    :meth:`get_feature_names_out` returns the input columns (the tasks).
 
     ``transform`` on new rows folds them in with the columns fixed: each row's
     factor is the ridge solution ``a = argmin 1/2 ||x_O - a B_O^T||^2 +
@@ -422,6 +452,19 @@ class SoftImputer(TransformerMixin, BaseEstimator):
     objective_path_ : list of float
         Objective along the iterations at the final ``lambda``.
     n_features_in_ : int
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Column names of ``X`` when it is a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.factorization import SoftImputer
+    >>> rng = np.random.default_rng(0)
+    >>> M = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 8))  # rank 2
+    >>> X = np.where(rng.random(M.shape) < 0.3, np.nan, M)  # 30% missing
+    >>> filled = SoftImputer(random_state=0).fit_transform(X)
+    >>> filled.shape, bool(np.isnan(filled).any())
+    ((30, 8), False)
     """
 
     _parameter_constraints = {
@@ -517,12 +560,50 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.objective_path_ = objs
         self._row_factors = U * np.sqrt(d)
+        self._sparse_fit = sp.issparse(Xv)
         return Xv, S
 
     def fit(self, X, y=None):
-        """Complete ``X`` (dense with NaN, or sparse of observed entries); ``y`` is ignored."""
+        """Complete ``X`` (dense with NaN, or sparse of observed entries).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The matrix to complete: dense with NaN for the missing entries, or
+            sparse holding the observed entries.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         self._fit(X)
         return self
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns that ``transform`` returns.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input column names; checked against ``feature_names_in_`` when
+            that is set, else used as given (``x0, x1, ...`` when None).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The input columns (the completed matrix has the columns of ``X``);
+            after a fit on sparse input, where ``transform`` returns the row
+            factors, ``softimputer0 .. softimputer{rank_ - 1}``.
+        """
+        check_is_fitted(self, "components_")
+        names = super().get_feature_names_out(input_features)
+        if getattr(self, "_sparse_fit", False):
+            prefix = type(self).__name__.lower()
+            return np.asarray([f"{prefix}{i}" for i in range(self.rank_)], dtype=object)
+        return names
 
     def _col_factors(self):
         return np.ascontiguousarray(self.components_.T * np.sqrt(self.singular_values_))
@@ -539,15 +620,39 @@ class SoftImputer(TransformerMixin, BaseEstimator):
         return out
 
     def fit_transform(self, X, y=None):
-        """Fit and return the completed matrix (dense input) or the row factors (sparse input)."""
+        """Fit and return the completed matrix (dense input) or the row factors (sparse input).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The matrix to complete: dense with NaN for the missing entries, or
+            sparse holding the observed entries.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features) or (n_samples, rank_)
+            The completed matrix (dense input; observed entries kept) or the row
+            factors (sparse input).
+        """
         Xv, S = self._fit(X)
         return self._output(Xv, S, self._row_factors)
 
     def transform(self, X):
         """Fold the rows of ``X`` into the fitted column space.
 
-        Returns the completed matrix for dense input (NaN replaced, observed
-        entries kept) and the row factors (n_samples, ``rank_``) for sparse input.
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``: dense with NaN for the missing
+            entries, or sparse holding the observed entries.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features) or (n_samples, rank_)
+            The completed matrix for dense input (NaN replaced, observed entries
+            kept) and the row factors for sparse input.
         """
         check_is_fitted(self, "components_")
         Xv = self._check(X, reset=False)

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from .._progress import progress
+from ._base import GPBase, torch_device, torch_dtype
 from ._exact import (
     ExactParams,
     NotPositiveDefiniteError,
@@ -20,7 +21,6 @@ from ._exact import (
     kronecker_nlml_grads,
     kronecker_state,
 )
-from ._base import GPBase, torch_device, torch_dtype
 from ._kernels import init_kernel, make_kernel
 
 __all__ = ["MultiTaskGPRegressor"]
@@ -121,6 +121,18 @@ class MultiTaskGPRegressor(GPBase):
     method_ : {"kronecker", "masked"}
     n_iter_ : int
         L-BFGS iterations of the best start.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.gaussian_process import MultiTaskGPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(30, 1))
+    >>> Y = np.column_stack([np.sin(X[:, 0]), np.sin(X[:, 0]) + 0.5]) + 0.05 * rng.standard_normal((30, 2))
+    >>> model = MultiTaskGPRegressor(random_state=0).fit(X, Y)
+    >>> mean, std = model.predict(X[:3], return_std=True)
+    >>> mean.shape, std.shape
+    ((3, 2), (3, 2))
     """
 
     def __init__(
@@ -309,8 +321,21 @@ class MultiTaskGPRegressor(GPBase):
     def fit(self, X, y, sample_weight=None):
         """Fit the hyperparameters by maximizing the exact marginal likelihood.
 
-        ``sample_weight`` scales each observation's noise variance by ``1 / w``
-        (zero weights drop the observation); it selects the masked path.
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training inputs, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Scales each observation's noise variance by ``1 / w`` (zero weights
+            drop the observation); it selects the masked path.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
         data = self._validate_fit(X, y, sample_weight)
         dev = torch_device(self.device)

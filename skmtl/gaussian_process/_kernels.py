@@ -6,9 +6,9 @@ so the input kernels here are unscaled: ``k(x, x) = 1`` for the stationary ones.
 
 import copy
 
+import gpytorch
 import numpy as np
 import torch
-import gpytorch
 
 __all__ = ["KERNELS", "make_kernel", "init_kernel"]
 

@@ -17,9 +17,9 @@ import copy
 import math
 import sys
 
+import gpytorch
 import numpy as np
 import torch
-import gpytorch
 from sklearn.utils import check_random_state
 
 from .._progress import progress
@@ -115,6 +115,17 @@ class SparseMultiTaskGPRegressor(GPBase):
         Negative ELBO per observation, one value per epoch.
     task_covariance_, task_correlation_, noise_variance_, noise_covariance_
     model_ : the fitted GPyTorch model (on CPU)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.gaussian_process import SparseMultiTaskGPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(200, 1))
+    >>> Y = np.column_stack([np.sin(X[:, 0]), np.cos(X[:, 0])]) + 0.05 * rng.standard_normal((200, 2))
+    >>> model = SparseMultiTaskGPRegressor(n_inducing=16, batch_size=64, n_epochs=2, random_state=0).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -156,8 +167,23 @@ class SparseMultiTaskGPRegressor(GPBase):
         return torch.exp(model.log_noise) + self.noise_floor
 
     def fit(self, X, y, sample_weight=None):
-        """Maximize the ELBO by mini-batch Adam. ``sample_weight`` scales each
-        observation's log-likelihood term."""
+        """Maximize the ELBO by mini-batch Adam.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training inputs, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Scales each observation's log-likelihood term.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []

@@ -27,6 +27,7 @@ Paths: :func:`l21_path`, :func:`trace_norm_path` with :func:`l21_alpha_max`,
 :func:`trace_norm_alpha_max` and :func:`alpha_grid`.
 """
 
+from ._base import ZeroModelWarning
 from ._bcd import L21Solver
 from ._classifiers import L21Classifier, L21ClassifierCV, TraceNormClassifier, TraceNormClassifierCV
 from ._clustered import ClusteredRegressor
@@ -35,7 +36,6 @@ from ._contract import Datafit, Penalty
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import FistaResult, fista
 from ._l21 import L21Regressor, L21RegressorCV
-from ._sparse_group import SparseGroupRegressor, SparseGroupRegressorCV
 from ._path import alpha_grid, l21_alpha_max, l21_path, trace_norm_alpha_max, trace_norm_path
 from ._penalties import L1, L21, L1Inf, Ridge, SplitPenalty, TraceNorm, WeightedL21
 from ._relationship import (
@@ -47,6 +47,7 @@ from ._relationship import (
     TaskRelationshipRegressor,
 )
 from ._robust import RobustMultiTaskRegressor
+from ._sparse_group import SparseGroupRegressor, SparseGroupRegressorCV
 from ._trace import TraceNormRegressor, TraceNormRegressorCV
 
 __all__ = [
@@ -71,6 +72,8 @@ __all__ = [
     "TaskRelationshipRegressor",
     "TaskRelationshipClassifier",
     "RobustMultiTaskRegressor",
+    # warnings
+    "ZeroModelWarning",
     # paths
     "l21_path",
     "l21_alpha_max",

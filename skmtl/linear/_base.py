@@ -18,7 +18,62 @@ from ._row_penalties import ROW_PENALTIES
 __all__ = ["alpha_grid", "descending_alphas", "check_strength", "check_solver_params", "numerical_rank",
            "check_penalty_factor", "check_l1_ratios", "check_penalty",
            "fit_block_solver",
-           "store_fista_result"]
+           "store_fista_result", "DEFAULT_ALPHA_RATIO", "ZeroModelWarning", "resolve_alpha",
+           "warn_if_zero_model"]
+
+#: ``alpha=None`` fits at this fraction of ``alpha_max`` (the smallest strength that
+#: zeroes every penalized coefficient): a model in the middle of glmnet's path,
+#: sparse but not empty, on any scaling of the data.
+DEFAULT_ALPHA_RATIO = 0.1
+
+
+class ZeroModelWarning(UserWarning):
+    """A fit learned nothing: every coefficient is zero, the model predicts its intercepts."""
+
+
+def resolve_alpha(est, alpha, alpha_max):
+    """The strength to fit, stored as ``est.alpha_``.
+
+    ``alpha=None`` is ``DEFAULT_ALPHA_RATIO * alpha_max()`` (``alpha_max`` a
+    callable, evaluated only then); a number is checked and used as given.
+    """
+    if alpha is None:
+        amax = float(alpha_max())
+        value = DEFAULT_ALPHA_RATIO * amax if np.isfinite(amax) and amax > 0 else 0.0
+    else:
+        value = check_strength(alpha, "alpha")
+    est.alpha_ = value
+    return value
+
+
+def warn_if_zero_model(est, coef, strength, alpha_max=None):
+    """Warn (:class:`ZeroModelWarning`) when every entry of ``coef`` is zero, saying why.
+
+    ``strength`` is the text of the strengths used (``"alpha=0.5"``);
+    ``alpha_max`` (float or callable), when known, is quoted.
+    """
+    if np.any(np.asarray(coef) != 0):
+        return
+    name = type(est).__name__
+    if callable(alpha_max):
+        try:
+            alpha_max = alpha_max()
+        except ValueError:  # infinite (a pure ridge): nothing to quote
+            alpha_max = None
+    why = f"the penalty ({strength}) zeroes every coefficient on this data"
+    if alpha_max is not None and np.isfinite(alpha_max):
+        why += f": alpha_max={alpha_max:.4g} is the smallest alpha that does"
+    if hasattr(est, "alphas_"):
+        advice = ("No strength of the grid scored better on held-out data than this empty model: the "
+                  "features may not predict the targets, or the grid (alphas, eps) is too coarse")
+    else:
+        advice = "Use a smaller alpha, alpha=None (a tenth of alpha_max), or the cross-validated estimator"
+    warnings.warn(
+        f"{name} learned nothing: every coefficient is zero and the model predicts the intercepts "
+        f"only; {why}. {advice}.",
+        ZeroModelWarning,
+        stacklevel=3,
+    )
 
 
 def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
@@ -26,6 +81,19 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
 
     ``alpha_max <= 0`` (nothing to select: the null model is optimal everywhere)
     gives ``n_alphas`` copies of machine epsilon.
+
+    Parameters
+    ----------
+    alpha_max : float
+        The largest strength, first in the grid.
+    n_alphas : int, default=100
+        Number of strengths.
+    eps : float, default=1e-3
+        Ratio of the smallest to the largest strength.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
     """
     if alpha_max <= 0:
         return np.full(n_alphas, np.finfo(float).eps)
@@ -159,16 +227,18 @@ def fit_block_solver(est, solver, alpha, prev=None):
     est.intercept_ = solver.intercept.copy()
     est.dual_gap_ = float(gap)
     est.n_iter_ = int(n_iter)
+    warn_if_zero_model(est, est.coef_, f"alpha={alpha:.4g}", solver.alpha_max)
     return est
 
 
-def store_fista_result(est, res, W=None):
+def store_fista_result(est, res, W=None, strength=None):
     """Store a :func:`~skmtl.linear.fista` result on ``est``: the fitted attributes of every FISTA model.
 
     Sets ``coef_`` (n_columns, n_features) from ``W`` (default ``res.coef``;
     the split models pass the sum of their parts), ``intercept_`` (zeros
     without ``fit_intercept``), ``n_iter_``, ``dual_gap_`` (None where the
-    solver stopped on the KKT residual) and ``objective_``.
+    solver stopped on the KKT residual) and ``objective_``. With ``strength``
+    (the text of the strengths, ``"alpha=0.1"``), an all-zero fit warns.
     """
     W = res.coef if W is None else W
     est.coef_ = np.ascontiguousarray(W.T)
@@ -176,4 +246,6 @@ def store_fista_result(est, res, W=None):
     est.n_iter_ = res.n_iter
     est.dual_gap_ = res.dual_gap
     est.objective_ = res.objective
+    if strength is not None:
+        warn_if_zero_model(est, est.coef_, strength)
     return est

@@ -57,10 +57,23 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._bcd_kernels import (Gram, ObsDense, ObsSparse, SharedDense, SharedSparse, _full_grad_shared_dense,
-                           _kkt_scores, _moments_obs_dense, _moments_obs_sparse,
-                           _moments_shared_dense, _moments_shared_sparse, _penalty, _row_norms,
-                           _select_ws, _solve_ws)
+from ._bcd_kernels import (
+    Gram,
+    ObsDense,
+    ObsSparse,
+    SharedDense,
+    SharedSparse,
+    _full_grad_shared_dense,
+    _kkt_scores,
+    _moments_obs_dense,
+    _moments_obs_sparse,
+    _moments_shared_dense,
+    _moments_shared_sparse,
+    _penalty,
+    _row_norms,
+    _select_ws,
+    _solve_ws,
+)
 from ._row_penalties import make_row_penalty
 from ._row_penalties.group_lasso import GroupLasso
 

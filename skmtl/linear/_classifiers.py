@@ -28,8 +28,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiTaskClassifierMixin
-from ._base import (check_l1_ratios, check_penalty, check_penalty_factor, check_solver_params, check_strength, numerical_rank,
-                    store_fista_result)
+from ._base import (
+    check_l1_ratios,
+    check_penalty,
+    check_penalty_factor,
+    check_solver_params,
+    numerical_rank,
+    resolve_alpha,
+    store_fista_result,
+    warn_if_zero_model,
+)
 from ._contract import check_parts
 from ._cv import PathCVMixin
 from ._datafits import LogisticLoss, MultinomialLoss
@@ -118,6 +126,12 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
             return LogisticLoss(data, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
         return MultinomialLoss(data, K, task_weight=self.task_weight, fit_intercept=self.fit_intercept)
 
+    def _alpha_max_params(self):
+        n_features = self.n_features_in_
+        return {"make_datafit": self._make_datafit, "make_penalty": self._penalty_factory(n_features),
+                "max_iter": self.max_iter, "tol": self.tol, "newton": self._newton_options(n_features),
+                "owner": type(self).__name__}
+
     def _set_result(self, res, datafit):
         store_fista_result(self, res)
         self.coef_ptr_ = datafit.design.col_ptr.copy()
@@ -144,8 +158,8 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         return None
 
     def _fit_one(self, data):
-        alpha = check_strength(self.alpha, "alpha")
         check_solver_params(self)
+        alpha = resolve_alpha(self, self.alpha, lambda: _classifier_alpha_max(data, **self._alpha_max_params()))
         datafit = self._make_datafit(data)
         newton = self._newton_options(data.n_features)
         if newton is not None:
@@ -154,7 +168,9 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         else:
             make_penalty = self._penalty_factory(data.n_features)
             res = fista(datafit, make_penalty(alpha), max_iter=self.max_iter, tol=self.tol)
-        return self._set_result(res, datafit)
+        self._set_result(res, datafit)
+        warn_if_zero_model(self, self.coef_, f"alpha={alpha:.4g}")
+        return self
 
     # ---------------------------------------------------------------- scores
     def _task_scores(self, X, t):
@@ -214,9 +230,17 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities.
 
-        Wide input: a list with one (n_samples, n_classes_t) array per task (one
-        array for a single task). Long input: (n_samples, max_t n_classes_t),
-        row ``i`` over its own task's classes, zero beyond them.
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column when the model was fitted on long input.
+
+        Returns
+        -------
+        proba : list of ndarray or ndarray
+            Wide input: a list with one (n_samples, n_classes_t) array per task (one
+            array for a single task). Long input: (n_samples, max_t n_classes_t),
+            row ``i`` over its own task's classes, zero beyond them.
         """
         check_is_fitted(self, "coef_")
         Xv, codes = self._validate_predict(X)
@@ -232,10 +256,18 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Linear scores.
 
-        Wide input: (n_samples, n_tasks) when every task is binary, else a list
-        with one array per task ((n_samples,) for binary, (n_samples, K_t)
-        otherwise); one array for a single task. Long input: (n_samples,) when
-        every task is binary, else (n_samples, max K_t) padded with -inf.
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column when the model was fitted on long input.
+
+        Returns
+        -------
+        scores : ndarray or list of ndarray
+            Wide input: (n_samples, n_tasks) when every task is binary, else a list
+            with one array per task ((n_samples,) for binary, (n_samples, K_t)
+            otherwise); one array for a single task. Long input: (n_samples,) when
+            every task is binary, else (n_samples, max K_t) padded with -inf.
         """
         check_is_fitted(self, "coef_")
         Xv, codes = self._validate_predict(X)
@@ -272,7 +304,11 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or None, default=None
+        Strength of the penalty. None: a tenth of ``alpha_max`` (the smallest
+        strength that zeroes every penalized coefficient, from the gradient of
+        the log-loss at the intercept-only model) on the training data, stored
+        as ``alpha_``: a sparse, non-empty default at any scaling of the data.
     l1_ratio : float in [0, 1], default=1.0
         Mixing of the L2,1 norm (1) and the squared Frobenius norm (0).
     penalty_factor : array-like of shape (n_features,), default=None
@@ -306,11 +342,24 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
         No duality gap is computed for the classification losses (the stop is
         the KKT residual).
     objective_ : float
+
+    Examples
+    --------
+    >>> from skmtl.linear import L21Classifier
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = L21Classifier(alpha=0.1).fit(X, Y)
+    >>> clf.coef_.shape, clf.predict(X[:2]).shape
+    ((3, 6), (2, 3))
+    >>> np.flatnonzero(np.any(clf.coef_ != 0, axis=0)).tolist()  # features 0 and 1 carry the signal
+    [0, 1]
     """
 
     _penalty_class = WeightedL21
 
-    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
+    def __init__(self, alpha=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
                  fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -324,7 +373,23 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on wide (labels per task column, NaN/None for missing) or long input."""
+        """Fit on wide (labels per task column, NaN/None for missing) or long input.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Labels: one column per task (wide; NaN or None marks a missing label)
+            or one label per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         data = self._validate_fit(X, y, sample_weight)
         return self._fit_one(data)
 
@@ -334,12 +399,39 @@ class TraceNormClassifier(_ProxLinearClassifier):
 
     Minimizes ``sum_i omega_i l_t(y_i, x_i W_t + b_t) + alpha ||W||_*`` over the
     stacked per-task coefficient columns (Ji & Ye 2009, Pong et al. 2010).
-    Parameters and attributes as :class:`L21Classifier`, plus ``rank_``.
+    Attributes as :class:`L21Classifier`, plus ``rank_``.
+
+    Parameters
+    ----------
+    alpha : float or None, default=None
+        Strength of the penalty. None: a tenth of ``alpha_max`` on the training
+        data, stored as ``alpha_`` (as :class:`L21Classifier`).
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task (and class column).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit.
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+
+    Examples
+    --------
+    >>> from skmtl.linear import TraceNormClassifier
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = TraceNormClassifier().fit(X, Y)
+    >>> clf.coef_.shape, clf.predict(X[:2]).shape
+    ((3, 6), (2, 3))
     """
 
     _penalty_class = TraceNorm
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alpha=None, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
@@ -348,7 +440,23 @@ class TraceNormClassifier(_ProxLinearClassifier):
         self.task_column = task_column
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on wide or long input."""
+        """Fit on wide or long input; also sets ``rank_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Labels: one column per task (wide; NaN or None marks a missing label)
+            or one label per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         data = self._validate_fit(X, y, sample_weight)
         self._fit_one(data)
         self.rank_ = numerical_rank(self.coef_)
@@ -382,10 +490,7 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
 
     def _path_params(self):
         check_solver_params(self)
-        n_features = self.n_features_in_
-        return {"make_datafit": self._make_datafit, "make_penalty": self._penalty_factory(n_features),
-                "max_iter": self.max_iter, "tol": self.tol, "newton": self._newton_options(n_features),
-                "owner": type(self).__name__}
+        return self._alpha_max_params()
 
     def _store_refit(self, out, data):
         coefs, intercepts, n_iters = out
@@ -431,6 +536,51 @@ class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
     :class:`L21Classifier`; with unpenalized features the grid starts at the
     model fitted on them alone. ``penalty`` and ``gamma`` as in
     :class:`L21Classifier` (group MCP/SCAD: proximal Newton along the path).
+
+    Parameters
+    ----------
+    alphas : array-like, default=None
+        Grid; default ``n_alphas`` values from ``alpha_max`` to ``eps * alpha_max``.
+    l1_ratio : float in [0, 1], default=1.0
+        Mixing of the L2,1 norm (1) and the squared Frobenius norm (0); one value.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative factor of each feature's penalty (see :class:`L21Classifier`).
+    penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
+        The row penalty (see :class:`L21Classifier`).
+    gamma : float, default=None
+        Concavity of MCP (default 3) and SCAD (default 3.7).
+    n_alphas : int, default=20
+        Number of strengths of the default grid.
+    eps : float, default=1e-2
+        Ratio of the smallest to the largest strength of the default grid.
+    cv : int, splitter or iterable of (train, test) rows, default=5
+        Wide input: ``KFold`` over rows; long input: every task's rows split
+        into ``cv`` blocks. A splitter's ``split`` gets the ``groups`` given to ``fit``.
+    n_jobs : int, default=None
+        Folds fitted in parallel.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task (and class column).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit.
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+    verbose : int, default=0
+        Progress bar over the folds when positive.
+
+    Examples
+    --------
+    >>> from skmtl.linear import L21ClassifierCV
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = L21ClassifierCV(n_alphas=5, cv=3).fit(X, Y)
+    >>> clf.alphas_.shape, clf.predict(X[:2]).shape
+    ((5,), (2, 3))
     """
 
     _penalty_class = WeightedL21
@@ -450,13 +600,69 @@ class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
 class TraceNormClassifierCV(_ClassifierCV):
     """:class:`TraceNormClassifier` with ``alpha`` chosen by cross-validation.
 
-    As :class:`L21ClassifierCV`, with the trace norm.
+    As :class:`L21ClassifierCV`, with the trace norm; also sets ``rank_``.
+
+    Parameters
+    ----------
+    alphas : array-like, default=None
+        Grid; default ``n_alphas`` values from ``alpha_max`` to ``eps * alpha_max``.
+    n_alphas : int, default=20
+        Number of strengths of the default grid.
+    eps : float, default=1e-2
+        Ratio of the smallest to the largest strength of the default grid.
+    cv : int, splitter or iterable of (train, test) rows, default=5
+        Wide input: ``KFold`` over rows; long input: every task's rows split
+        into ``cv`` blocks. A splitter's ``split`` gets the ``groups`` given to ``fit``.
+    n_jobs : int, default=None
+        Folds fitted in parallel.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task (and class column).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit.
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+    verbose : int, default=0
+        Progress bar over the folds when positive.
+
+    Examples
+    --------
+    >>> from skmtl.linear import TraceNormClassifierCV
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = TraceNormClassifierCV(n_alphas=5, cv=3).fit(X, Y)
+    >>> clf.alphas_.shape, clf.predict(X[:2]).shape
+    ((5,), (2, 3))
     """
 
     _penalty_class = TraceNorm
 
     def fit(self, X, y, sample_weight=None, groups=None):
-        """As :meth:`L21ClassifierCV.fit`; also sets ``rank_``."""
+        """Cross-validate ``alpha`` (held-out log-loss), refit on all the data and set ``rank_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Labels: one column per task (wide; NaN or None marks a missing label)
+            or one label per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row, passed to the ``split`` of a splitter
+            ``cv`` (``GroupKFold``); ignored for an int ``cv``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         super().fit(X, y, sample_weight, groups)
         self.rank_ = numerical_rank(self.coef_)
         return self

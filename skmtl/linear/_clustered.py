@@ -133,6 +133,16 @@ class ClusteredRegressor(_RegressorShell):
     objective_path_ : ndarray of shape (``n_iter_``,)
     n_iter_ : int
     tasks_, n_tasks_, n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.linear import ClusteredRegressor
+    >>> X, Y, coef = make_multitask_regression(80, 5, 6, structure="clustered", n_clusters=2, task_std=0.05,
+    ...                                        noise=0.1, random_state=0)
+    >>> model = ClusteredRegressor(n_clusters=2, random_state=0).fit(X, Y)
+    >>> model.coef_.shape, model.task_clusters_.shape
+    ((6, 5), (6,))
     """
 
     def __init__(self, n_clusters=2, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None,

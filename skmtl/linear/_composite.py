@@ -10,10 +10,10 @@ problem in ``W`` with the infimal-convolution penalty, whose dual norm is
 
 import numpy as np
 
+from ._base import check_solver_params, check_strength, numerical_rank, store_fista_result
 from ._datafits import SplitDatafit
 from ._fista import fista
 from ._penalties import L1, L1Inf, SplitPenalty, TraceNorm
-from ._base import check_solver_params, check_strength, numerical_rank, store_fista_result
 from ._trace import _ProxLinearRegressor
 
 __all__ = ["DirtyRegressor", "SparseLowRankRegressor"]
@@ -29,7 +29,7 @@ class _SplitRegressor(_ProxLinearRegressor):
         datafit = SplitDatafit(self._make_datafit(data))
         res = fista(datafit, pen, max_iter=self.max_iter, tol=self.tol)
         V = res.coef
-        store_fista_result(self, res, V[0] + V[1])
+        store_fista_result(self, res, V[0] + V[1], strength=f"alpha={alpha:.4g}, beta={beta:.4g}")
         return V
 
 
@@ -71,6 +71,15 @@ class DirtyRegressor(_SplitRegressor):
     coef_specific_ : ndarray of shape (n_tasks, n_features)
         ``Q^T``.
     intercept_, n_iter_, dual_gap_, objective_
+
+    Examples
+    --------
+    >>> from skmtl.linear import DirtyRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = DirtyRegressor(alpha=1.0, beta=1.0).fit(X, Y)
+    >>> model.coef_shared_.shape, model.coef_specific_.shape
+    ((4, 10), (4, 10))
     """
 
     def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
@@ -87,7 +96,23 @@ class DirtyRegressor(_SplitRegressor):
         return SplitPenalty(L1Inf(alpha), L1(beta))
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on wide or long input."""
+        """Fit on wide or long input.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         V = self._fit_split(X, y, sample_weight)
         self.coef_shared_ = np.ascontiguousarray(V[0].T)
         self.coef_specific_ = np.ascontiguousarray(V[1].T)
@@ -127,6 +152,15 @@ class SparseLowRankRegressor(_SplitRegressor):
     rank_ : int
         Rank of ``coef_lowrank_``.
     intercept_, n_iter_, dual_gap_, objective_
+
+    Examples
+    --------
+    >>> from skmtl.linear import SparseLowRankRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = SparseLowRankRegressor(alpha=1.0, beta=1.0).fit(X, Y)
+    >>> model.coef_lowrank_.shape, model.coef_sparse_.shape
+    ((4, 10), (4, 10))
     """
 
     def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
@@ -143,7 +177,23 @@ class SparseLowRankRegressor(_SplitRegressor):
         return SplitPenalty(TraceNorm(alpha), L1(beta))
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on wide or long input."""
+        """Fit on wide or long input.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         V = self._fit_split(X, y, sample_weight)
         self.coef_lowrank_ = np.ascontiguousarray(V[0].T)
         self.coef_sparse_ = np.ascontiguousarray(V[1].T)

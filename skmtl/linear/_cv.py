@@ -54,9 +54,9 @@ from joblib import delayed
 from .._progress import parallel_progress
 from ..model_selection._scorers import check_cv_scoring
 from ..model_selection._split import check_cv_splits
+from ._base import alpha_grid, descending_alphas, warn_if_zero_model
 from ._bcd import _blas_single_thread
 from ._bcd_kernels import _row_support
-from ._base import alpha_grid, descending_alphas
 
 __all__ = ["PathCVMixin", "path_cv_splits"]
 
@@ -234,4 +234,5 @@ class PathCVMixin:
         if "warn" in inspect.signature(path_func).parameters:
             refit_params["warn"] = True  # the final model warns when it did not converge
         self._store_refit(path_func(data, refit_alphas, **refit_params), data)
+        warn_if_zero_model(self, self.coef_, f"alpha_={self.alpha_:.4g}")
         return self

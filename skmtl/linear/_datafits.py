@@ -255,6 +255,15 @@ class SquaredLoss(_Datafit):
     """``f = 1/2 sum_i omega_i (y_i - x_i w_t - b_t)^2``.
 
     On complete wide input without weights this is ``1/(2n) ||Y - XW - 1b^T||_F^2``.
+
+    Parameters
+    ----------
+    data : MultiTaskData
+        The validated observations (:class:`~skmtl._data.MultiTaskData`).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task's loss, folded into the observation weights ``omega``.
+    fit_intercept : bool, default=True
+        Whether each task's columns have an intercept.
     """
 
     curvature = 1.0
@@ -316,6 +325,15 @@ class LogisticLoss(_Datafit):
     """Binary logistic loss per task, ``l = log(1 + exp(-s z))`` with ``s = +-1``.
 
     ``y`` holds class codes 0/1 per task (column ``t`` of ``W`` scores class 1).
+
+    Parameters
+    ----------
+    data : MultiTaskData
+        The validated observations (:class:`~skmtl._data.MultiTaskData`).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task's loss, folded into the observation weights ``omega``.
+    fit_intercept : bool, default=True
+        Whether each task's columns have an intercept.
     """
 
     curvature = 0.25
@@ -353,6 +371,17 @@ class MultinomialLoss(_Datafit):
     columns and the multinomial (softmax cross-entropy) loss
     ``l = logsumexp(z) - z_y`` when ``K_t >= 3``, none when the task has one
     class. ``y`` holds class codes per task.
+
+    Parameters
+    ----------
+    data : MultiTaskData
+        The validated observations (:class:`~skmtl._data.MultiTaskData`).
+    n_classes : array-like of int of shape (n_tasks,)
+        Number of classes of each task.
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task's loss, folded into the observation weights ``omega``.
+    fit_intercept : bool, default=True
+        Whether each task's columns have an intercept.
     """
 
     curvature = 0.5

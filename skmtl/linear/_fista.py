@@ -47,7 +47,25 @@ FISTA_PENALTY_REQUIRED = ("value", "prox")
 
 @dataclass
 class FistaResult:
-    """Solution and diagnostics of :func:`fista`."""
+    """Solution and diagnostics of :func:`fista`.
+
+    Parameters
+    ----------
+    coef : ndarray of shape (n_features, n_columns)
+        Coefficients at the last iterate.
+    intercept : ndarray of shape (n_columns,)
+        Intercepts at the last iterate.
+    n_iter : int
+        Number of iterations run.
+    dual_gap : float or None
+        Final duality gap; None when the penalty has no dual norm.
+    converged : bool
+        Whether the stopping criterion was met within ``max_iter``.
+    lipschitz : float
+        Final Lipschitz estimate of the datafit gradient.
+    objective : float
+        Objective value at the last iterate.
+    """
 
     coef: np.ndarray
     intercept: np.ndarray

@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator
 from .._new_task import _SupportTransferMixin
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty, check_penalty_factor, fit_block_solver
+from ._base import check_l1_ratios, check_penalty, check_penalty_factor, fit_block_solver, resolve_alpha
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._path import _l21_path_data, _l21_path_predictions
@@ -70,9 +70,13 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or None, default=None
         Strength of the penalty. For ``alpha >= l21_alpha_max(X, Y)`` (with the
-        same ``l1_ratio`` and ``penalty_factor``) all penalized coefficients are zero.
+        same ``l1_ratio`` and ``penalty_factor``) all penalized coefficients are
+        zero (a :class:`ZeroModelWarning` says so when every coefficient is).
+        None: a tenth of that ``alpha_max`` on the training data (stored as
+        ``alpha_``), a sparse, non-empty model at any scaling of the data;
+        give a number for scikit-learn's ``MultiTaskLasso``/``MultiTaskElasticNet``.
     l1_ratio : float in [0, 1], default=1.0
         Mixing of the L2,1 norm (1: group lasso) and the squared Frobenius norm
         (0: ridge). On complete wide input ``L21Regressor(alpha, l1_ratio=r)`` is
@@ -119,6 +123,8 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
+    alpha_ : float
+        The strength fitted (``alpha``, or a tenth of ``alpha_max`` for ``alpha=None``).
     dual_gap_ : float
         Final duality gap (absolute).
     n_iter_ : int
@@ -132,13 +138,25 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
     Dense or sparse (CSC/CSR) ``X``, float64 or float32 (kept as float32, sums
     accumulated in float64). Intercepts come from implicit weighted centering:
     a sparse ``X`` is never densified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear import L21Regressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, n_informative=3, noise=0.1, random_state=0)
+    >>> model = L21Regressor(alpha=0.1).fit(X, Y)
+    >>> model.coef_.shape
+    (4, 10)
+    >>> np.array_equal(np.any(model.coef_ != 0, axis=0), np.any(coef != 0, axis=0))  # the true support
+    True
     """
 
     _accept_sparse = True
     _fit_dtypes = (np.float64, np.float32)
 
     _parameter_constraints = {
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [None, Interval(numbers.Real, 0, None, closed="left")],
         "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
         "penalty_factor": [None, "array-like"],
         "penalty": [StrOptions({"group_lasso", "group_mcp", "group_scad"})],
@@ -152,7 +170,7 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         "verbose": ["verbose"],
     }
 
-    def __init__(self, alpha=1.0, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
+    def __init__(self, alpha=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
                  gamma=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4,
                  warm_start=False, task_column=None, verbose=0):
         self.alpha = alpha
@@ -191,7 +209,8 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            l1_ratio=self.l1_ratio, penalty_factor=f,
                            **check_penalty(self.penalty, self.gamma, name))
-        return fit_block_solver(self, solver, self.alpha, prev)
+        alpha = resolve_alpha(self, self.alpha, solver.alpha_max)
+        return fit_block_solver(self, solver, alpha, prev)
 
 
 class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -254,6 +273,15 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         Held-out scores (higher is better) and, with ``scoring=None``, mean squared errors.
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> from skmtl.linear import L21RegressorCV
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = L21RegressorCV(n_alphas=10, cv=3).fit(X, Y)
+    >>> model.alphas_.shape, model.coef_.shape
+    ((10,), (4, 10))
     """
 
     _accept_sparse = True

@@ -62,7 +62,31 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
     weights ``omega``, over the penalized features; with unpenalized features
     (``penalty_factor`` 0) the residual is that of the model fitted on them alone.
 
-    ``X`` may be a :class:`~skmtl._data.MultiTaskData` (then ``Y`` is ignored).
+    Parameters
+    ----------
+    X : array-like, sparse matrix or MultiTaskData
+        Features, wide or long (with ``task_column``); or already validated data.
+    Y : array-like, default=None
+        Targets (wide: (n_samples, n_tasks) with NaN for missing; long: 1-D);
+        ignored when ``X`` is a :class:`~skmtl._data.MultiTaskData`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row.
+    fit_intercept : bool, default=True
+        Whether the model has per-task intercepts (then ``X`` and ``Y`` are
+        centered per task).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task's loss.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input).
+    l1_ratio : float in (0, 1], default=1.0
+        Mixing between the L2,1 norm (1) and the squared Frobenius norm.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative factor ``f_j`` of each feature's penalty, 0 for an
+        unpenalized feature; rescaled to sum to ``n_features``.
+
+    Returns
+    -------
+    alpha_max : float
     """
     data = _as_data(X, Y, sample_weight, task_column)
     f = check_penalty_factor(penalty_factor, data.n_features, "l21_alpha_max")
@@ -181,6 +205,8 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         Maximum number of coordinate descent epochs per ``alpha``.
     coef_init : array of shape (n_tasks, n_features), optional
         Start of the first fit.
+    return_intercept, return_n_iter : bool, default=False
+        Also return the intercepts, the numbers of epochs.
     verbose : int, default=0
         Progress bar over the grid when positive.
 
@@ -213,7 +239,28 @@ def trace_norm_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, t
     """Smallest ``alpha`` for which the trace-norm model is ``W = 0``.
 
     The spectral norm of the datafit gradient at ``W = 0`` with optimal
-    intercepts. ``X`` may be a :class:`~skmtl._data.MultiTaskData` (then ``Y`` is ignored).
+    intercepts.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or MultiTaskData
+        Features, wide or long (with ``task_column``); or already validated data.
+    Y : array-like, default=None
+        Targets (wide: (n_samples, n_tasks) with NaN for missing; long: 1-D);
+        ignored when ``X`` is a :class:`~skmtl._data.MultiTaskData`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row.
+    fit_intercept : bool, default=True
+        Whether the model has per-task intercepts (then ``X`` and ``Y`` are
+        centered per task).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task's loss.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input).
+
+    Returns
+    -------
+    alpha_max : float
     """
     data = _as_data(X, Y, sample_weight, task_column)
     df = make_squared_loss(data, task_weight=task_weight, fit_intercept=fit_intercept)

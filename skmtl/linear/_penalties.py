@@ -35,7 +35,13 @@ __all__ = ["L1", "L21", "WeightedL21", "L1Inf", "TraceNorm", "Ridge", "SplitPena
 
 
 class L1(Penalty):
-    """``alpha * sum_jk |W_jk|``; prox is soft-thresholding."""
+    """``alpha * sum_jk |W_jk|``; prox is soft-thresholding.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty (non-negative).
+    """
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
@@ -58,7 +64,13 @@ class L1(Penalty):
 
 
 class L21(Penalty):
-    """``alpha * sum_j ||W_j.||_2`` over rows (features); prox is row shrinkage."""
+    """``alpha * sum_j ||W_j.||_2`` over rows (features); prox is row shrinkage.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty (non-negative).
+    """
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
@@ -165,6 +177,11 @@ class L1Inf(Penalty):
     """``alpha * sum_j max_k |W_jk|`` over rows (Jalali et al. 2010, block part).
 
     Prox by Moreau: ``W - proj_{L1 ball of radius step*alpha}(W)`` row by row.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty (non-negative).
     """
 
     def __init__(self, alpha):
@@ -191,7 +208,13 @@ class L1Inf(Penalty):
 
 
 class TraceNorm(Penalty):
-    """``alpha * ||W||_*``; prox is singular value soft-thresholding."""
+    """``alpha * ||W||_*``; prox is singular value soft-thresholding.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty (non-negative).
+    """
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
@@ -248,7 +271,13 @@ class TraceNorm(Penalty):
 
 
 class Ridge(Penalty):
-    """``alpha / 2 * ||W||_F^2``; prox is a rescaling. No ``alpha_max``."""
+    """``alpha / 2 * ||W||_F^2``; prox is a rescaling. No ``alpha_max``.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty (non-negative).
+    """
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
@@ -269,6 +298,13 @@ class SplitPenalty(Penalty):
     When both parts are norms, the dual norm of the infimal convolution is
     ``max(N_P*(G) / alpha_P, N_Q*(G) / alpha_Q)``, which gives the duality gap;
     ``W = 0`` is optimal iff both strengths reach their own ``alpha_max``.
+
+    Parameters
+    ----------
+    pen_p : Penalty
+        Penalty of the first block ``P``.
+    pen_q : Penalty
+        Penalty of the second block ``Q``.
     """
 
     def __init__(self, pen_p, pen_q):

@@ -73,7 +73,7 @@ def _column_problem(datafit):
             obs.append(idx)
             kap.append(np.full(len(idx), k))
             ptr.append(ptr[-1] + len(idx))
-    cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+    cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))  # noqa: E731
     rows, obs, kap = cat(rows, np.int64), cat(obs, np.int64), cat(kap, np.int64)
     sub = MultiTaskData(X=data.X, y=np.zeros(len(rows)), rows=rows, task_ptr=np.asarray(ptr, dtype=np.int64),
                         sample_weight=np.ones(len(rows)), tasks=np.arange(d.n_columns), layout="long",

@@ -394,9 +394,37 @@ class MeanRegularizedClassifier(_MeanMixin, _ClassifierShell):
 
     The penalty of :class:`MeanRegularizedRegressor` with the logistic loss
     (multinomial for ``K >= 3`` classes, the penalty acting class by class).
-    Parameters and attributes as there, plus ``classes_`` and ``coef_ptr_``;
+    Attributes as there, plus ``classes_`` and ``coef_ptr_``;
     ``predict_proba`` and ``decision_function`` as in
     :class:`~skmtl.linear._classifiers.L21Classifier`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength on the deviations ``w_t - w_bar``.
+    beta : float, default=0.1
+        Strength on the shared mean ``w_bar``.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task (and class column).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit.
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+
+    Examples
+    --------
+    >>> from skmtl.linear import MeanRegularizedClassifier
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = MeanRegularizedClassifier(alpha=1.0, beta=0.1).fit(X, Y)
+    >>> clf.coef_.shape, clf.predict(X[:2]).shape
+    ((3, 6), (2, 3))
     """
 
     def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
@@ -466,6 +494,17 @@ class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
     n_iter_ : int
     objective_ : float
     tasks_, n_tasks_, n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear import GraphRegularizedRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> chain = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)  # tasks 0 - 1 - 2 - 3
+    >>> model = GraphRegularizedRegressor(chain, alpha=1.0).fit(X, Y)
+    >>> model.coef_.shape, model.laplacian_.shape
+    ((4, 10), (4, 4))
     """
 
     def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
@@ -486,8 +525,41 @@ class GraphRegularizedClassifier(_GraphMixin, _ClassifierShell):
     """Multi-task logistic regression with a task-graph penalty.
 
     The penalty of :class:`GraphRegularizedRegressor` with the logistic loss
-    (multinomial for ``K >= 3`` classes). Parameters and attributes as there,
-    plus ``classes_`` and ``coef_ptr_``.
+    (multinomial for ``K >= 3`` classes). Attributes as there, plus
+    ``classes_`` and ``coef_ptr_``.
+
+    Parameters
+    ----------
+    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
+        Adjacency or Laplacian of the task graph, in the order of ``tasks_``
+        (see :class:`GraphRegularizedRegressor`); None links every pair of tasks.
+    alpha : float, default=1.0
+        Strength of the graph penalty.
+    beta : float, default=1e-3
+        Ridge strength on every task.
+    l1 : float, default=0.0
+        Lasso strength.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task (and class column).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit.
+    max_iter : int, default=1000
+        Maximum number of FISTA iterations.
+    tol : float, default=1e-6
+        Tolerance on the KKT residual relative to the gradient at ``W = 0``.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+
+    Examples
+    --------
+    >>> from skmtl.linear import GraphRegularizedClassifier
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = GraphRegularizedClassifier(alpha=1.0).fit(X, Y)
+    >>> clf.coef_.shape, clf.predict(X[:2]).shape
+    ((3, 6), (2, 3))
     """
 
     def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
@@ -656,6 +728,15 @@ class TaskRelationshipRegressor(_MeanTransferMixin, _TaskRelationshipMixin, _Reg
     n_iter_ : int
         Number of alternations.
     tasks_, n_tasks_, n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> from skmtl.linear import TaskRelationshipRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = TaskRelationshipRegressor(alpha=1.0, beta=0.1).fit(X, Y)
+    >>> model.coef_.shape, model.task_covariance_.shape
+    ((4, 10), (4, 4))
     """
 
     def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
@@ -677,7 +758,40 @@ class TaskRelationshipClassifier(_TaskRelationshipMixin, _ClassifierShell):
 
     The model of :class:`TaskRelationshipRegressor` with the logistic loss
     (multinomial for ``K >= 3`` classes, ``W^T W`` summed over class columns).
-    Parameters and attributes as there, plus ``classes_`` and ``coef_ptr_``.
+    Attributes as there, plus ``classes_`` and ``coef_ptr_``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the task-relationship term ``tr(W Omega^{-1} W^T)``.
+    beta : float, default=0.1
+        Ridge strength ``||W||_F^2``.
+    eps : float, default=1e-6
+        Smoothing ``W^T W + eps I`` of the covariance step.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task (and class column).
+    task_weight : None, "balanced" or array of shape (n_tasks,), default=None
+        Weight of each task in the datafit.
+    max_iter : int, default=100
+        Maximum number of alternations (weights, covariance).
+    max_inner_iter : int, default=1000
+        Maximum number of FISTA iterations of each weight step.
+    tol : float, default=1e-6
+        Relative decrease of the objective that stops the alternation; also
+        the KKT tolerance of each weight step.
+    task_column : str or int, default=None
+        Column of ``X`` holding each row's task (long input); None for wide input.
+
+    Examples
+    --------
+    >>> from skmtl.linear import TaskRelationshipClassifier
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> Y = (X[:, :2] @ np.array([[1.0, 2.0, -1.0], [1.0, -1.0, 2.0]]) > 0).astype(int)
+    >>> clf = TaskRelationshipClassifier(alpha=1.0, beta=0.1).fit(X, Y)
+    >>> clf.coef_.shape, clf.task_covariance_.shape
+    ((3, 6), (3, 3))
     """
 
     def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,

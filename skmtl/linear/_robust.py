@@ -18,12 +18,12 @@ column-group proxes and a duality-gap stop.
 
 import numpy as np
 
+from ._base import numerical_rank, store_fista_result
 from ._datafits import SplitDatafit
 from ._fista import fista
 from ._penalties import SplitPenalty, TraceNorm
 from ._relationship import _check_int, _check_nonneg, _check_tol, _RegressorShell, _warn_fista
 from ._relationship_penalties import ColumnL21
-from ._base import numerical_rank, store_fista_result
 
 __all__ = ["RobustMultiTaskRegressor"]
 
@@ -68,6 +68,15 @@ class RobustMultiTaskRegressor(_RegressorShell):
     n_iter_ : int
     objective_ : float
     tasks_, n_tasks_, n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> from skmtl.linear import RobustMultiTaskRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = RobustMultiTaskRegressor(alpha=1.0, beta=1.0).fit(X, Y)
+    >>> model.shared_coef_.shape, model.outlier_coef_.shape
+    ((4, 10), (4, 10))
     """
 
     def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=2000,
@@ -105,7 +114,7 @@ class RobustMultiTaskRegressor(_RegressorShell):
         if not res.converged:
             _warn_fista("RobustMultiTaskRegressor", res, self.max_iter, self.tol)
         L, S = res.coef
-        store_fista_result(self, res, L + S)
+        store_fista_result(self, res, L + S, strength=f"alpha={alpha:.4g}, beta={beta:.4g}")
         self.shared_coef_ = np.ascontiguousarray(L.T)
         self.outlier_coef_ = np.ascontiguousarray(S.T)
         norms = np.sqrt((S**2).sum(axis=0))

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator
 
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty_factor, fit_block_solver
+from ._base import check_l1_ratios, check_penalty_factor, fit_block_solver, resolve_alpha
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._l21 import _l21_cv_alpha_max, _l21_cv_path
@@ -47,10 +47,14 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or None, default=None
         Strength of the L2,1 (row) penalty.
-    beta : float, default=1.0
-        Strength of the entrywise L1 penalty.
+    beta : float or None, default=None
+        Strength of the entrywise L1 penalty. One of them None: equal to the
+        other. Both None: ``alpha = beta`` with ``alpha + beta`` a tenth of the
+        smallest total strength that zeroes every penalized coefficient on the
+        training data (``alpha_``, ``beta_``): a sparse, non-empty default at
+        any scaling of the data.
     penalty_factor : array-like of shape (n_features,), default=None
         Non-negative factor ``f_j`` of both penalties of each feature, 0 for an
         unpenalized feature; rescaled to sum to ``n_features`` (glmnet's
@@ -70,6 +74,8 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
+    alpha_, beta_ : float
+        The strengths fitted.
     dual_gap_ : float
     n_iter_ : int
     n_features_in_, feature_names_in_, tasks_, n_tasks_
@@ -90,8 +96,8 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
     _fit_dtypes = (np.float64, np.float32)
 
     _parameter_constraints = {
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
-        "beta": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [None, Interval(numbers.Real, 0, None, closed="left")],
+        "beta": [None, Interval(numbers.Real, 0, None, closed="left")],
         "penalty_factor": [None, "array-like"],
         "fit_intercept": ["boolean"],
         "task_weight": [None, StrOptions({"balanced"}), "array-like"],
@@ -102,7 +108,7 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         "verbose": ["verbose"],
     }
 
-    def __init__(self, alpha=1.0, beta=1.0, *, penalty_factor=None, fit_intercept=True, task_weight=None,
+    def __init__(self, alpha=None, beta=None, *, penalty_factor=None, fit_intercept=True, task_weight=None,
                  max_iter=1000, tol=1e-4, warm_start=False, task_column=None, verbose=0):
         self.alpha = alpha
         self.beta = beta
@@ -135,9 +141,13 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         data = self._validate_fit(X, y, sample_weight)
         name = type(self).__name__
         f = check_penalty_factor(self.penalty_factor, data.n_features, name)
-        total, share = _split(self.alpha, self.beta)
+        alpha = self.beta if self.alpha is None else self.alpha  # one None: equal to the other
+        beta = alpha if self.beta is None else self.beta
+        total, share = (None, 0.5) if alpha is None else _split(alpha, beta)
         solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            penalty_factor=f, penalty="sparse_group", l1_share=share)
+        total = resolve_alpha(self, total, solver.alpha_max)
+        self.alpha_, self.beta_ = total * (1.0 - share), total * share
         return fit_block_solver(self, solver, total, prev)
 
 
@@ -207,6 +217,15 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
     score_path_, mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> from skmtl.linear import SparseGroupRegressorCV
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = SparseGroupRegressorCV(n_alphas=10, cv=3).fit(X, Y)
+    >>> model.alphas_.shape, model.coef_.shape
+    ((10,), (4, 10))
     """
 
     _accept_sparse = True

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator
 
 from .._new_task import _SubspaceTransferMixin
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_solver_params, check_strength, numerical_rank, store_fista_result
+from ._base import check_solver_params, numerical_rank, resolve_alpha, store_fista_result
 from ._cv import PathCVMixin
 from ._datafits import make_squared_loss
 from ._fista import fista
@@ -60,8 +60,10 @@ class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or None, default=None
         Strength of the trace norm.
+        None: a tenth of ``alpha_max`` on the training data (stored as
+        ``alpha_``), a low-rank, non-zero model at any scaling of the data.
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task.
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
@@ -77,15 +79,26 @@ class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
+    alpha_ : float
+        The strength fitted.
     rank_ : int
         Numerical rank of ``coef_``.
     n_iter_ : int
     dual_gap_ : float
         Duality gap at the solution.
     objective_ : float
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.linear import TraceNormRegressor
+    >>> X, Y, coef = make_multitask_regression(80, 10, 6, structure="low_rank", rank=1, noise=0.1, random_state=0)
+    >>> model = TraceNormRegressor(alpha=1.0).fit(X, Y)
+    >>> model.coef_.shape, model.rank_
+    ((6, 10), 1)
     """
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alpha=None, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
@@ -96,12 +109,29 @@ class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
     _penalty_class = TraceNorm
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on wide (``Y`` with NaN for missing) or long (``task_column``) input."""
+        """Fit on wide (``Y`` with NaN for missing) or long (``task_column``) input.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         data = self._validate_fit(X, y, sample_weight)
-        alpha = check_strength(self.alpha, "alpha")
+        alpha = resolve_alpha(self, self.alpha, lambda: trace_norm_alpha_max(
+            data, fit_intercept=self.fit_intercept, task_weight=self.task_weight))
         check_solver_params(self)
         res = fista(self._make_datafit(data), TraceNorm(alpha), max_iter=self.max_iter, tol=self.tol)
-        self._set_result(res)
+        store_fista_result(self, res, strength=f"alpha={alpha:.4g}")
         self.rank_ = numerical_rank(self.coef_)
         return self
 
@@ -151,6 +181,15 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
     mse_path_ : ndarray of shape (n_alphas, n_folds)
         With ``scoring=None``.
     coef_, intercept_, rank_, n_iter_
+
+    Examples
+    --------
+    >>> from skmtl.linear import TraceNormRegressorCV
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.1, random_state=0)
+    >>> model = TraceNormRegressorCV(n_alphas=10, cv=3).fit(X, Y)
+    >>> model.alphas_.shape, model.coef_.shape
+    ((10,), (4, 10))
     """
 
     _path_func = staticmethod(_trace_norm_path_data)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._data import _targets_to_numpy
 from ..metrics import _long_form, per_task_r2
 from ._scorers import _task_labels
 
@@ -60,8 +61,9 @@ def per_task_scores(estimator, X, y, metrics=("r2", "mse", "rmse", "mae"), *, as
     Returns
     -------
     scores : DataFrame or dict
-        One row per task: index ``task`` (the task labels; columns of ``y``
-        for wide input, the sorted labels present in ``X`` for long input),
+        One row per task: index ``task`` (the task labels; for wide input the
+        string columns of a ``y`` DataFrame, else the estimator's ``tasks_``;
+        the sorted labels present in ``X`` for long input),
         column ``n_obs`` (observed targets) and one column per metric. A task
         without observed targets has NaN scores. As a dict: key ``"task"``
         holds the labels and every other key a column.
@@ -70,16 +72,22 @@ def per_task_scores(estimator, X, y, metrics=("r2", "mse", "rmse", "mae"), *, as
         metrics = (metrics,)
     task = _task_labels(estimator, X, "auto")
     y_pred = np.asarray(estimator.predict(X), dtype=np.float64)
-    if hasattr(y, "to_numpy"):
-        y = y.to_numpy()
-    y_true = np.asarray(y, dtype=np.float64)
+    y_true, names = _targets_to_numpy(y)
+    y_true = np.asarray(y_true, dtype=np.float64)
     if task is not None:
         y_true = y_true.ravel() if y_true.ndim == 2 and y_true.shape[1] == 1 else y_true
         labels = np.unique(task)
     else:
         if y_true.ndim == 2 and y_pred.ndim == 1:
             y_pred = y_pred[:, None]
-        labels = np.arange(y_true.shape[1] if y_true.ndim == 2 else 1)
+        T = y_true.shape[1] if y_true.ndim == 2 else 1
+        fitted = getattr(estimator, "tasks_", None)
+        if names is not None:
+            labels = np.array(names, dtype=object)
+        elif fitted is not None and getattr(estimator, "_layout", "wide") == "wide" and len(fitted) == T:
+            labels = np.asarray(fitted)
+        else:
+            labels = np.arange(T)
     yt, yp, t, T = _long_form(y_true, y_pred, task)
     n_obs = np.bincount(t, minlength=T)
     builtin = _per_task_metrics(yt, yp, t, T)

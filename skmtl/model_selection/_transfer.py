@@ -20,7 +20,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .._data import split_task_column
+from .._data import _targets_to_numpy, split_task_column
 from .._progress import progress
 from ..baselines import IndependentRegressor, PooledRegressor
 
@@ -86,8 +86,9 @@ class _Problem:
         self.task_column = task_column
         if task_column is None:
             self.labels = None
+            Yv, _ = _targets_to_numpy(Y)
             names = list(Y.columns) if hasattr(Y, "columns") else None
-            Yv = np.asarray(Y.to_numpy() if hasattr(Y, "to_numpy") else Y, dtype=np.float64)
+            Yv = np.asarray(Yv, dtype=np.float64)
             self.single = Yv.ndim == 1
             if self.single:
                 Yv = Yv[:, None]
@@ -99,7 +100,7 @@ class _Problem:
         else:
             _, labels = split_task_column(X, task_column)
             self.labels = np.asarray(labels)
-            yv = np.asarray(Y.to_numpy() if hasattr(Y, "to_numpy") else Y, dtype=np.float64).ravel()
+            yv = np.asarray(_targets_to_numpy(Y)[0], dtype=np.float64).ravel()
             self.Y = yv
             self.single = False
             self.tasks, codes = np.unique(self.labels, return_inverse=True)

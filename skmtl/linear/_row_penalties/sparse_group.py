@@ -12,8 +12,17 @@ from typing import NamedTuple
 import numpy as np
 from numba.extending import overload
 
-from ._base import (RowPenalty, is_rows, row_distance, row_dual_scale, row_margin, row_norms,
-                    row_penalized, row_prox, row_value)
+from ._base import (
+    RowPenalty,
+    is_rows,
+    row_distance,
+    row_dual_scale,
+    row_margin,
+    row_norms,
+    row_penalized,
+    row_prox,
+    row_value,
+)
 
 
 class SparseGroupRows(NamedTuple):
