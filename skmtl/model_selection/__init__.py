@@ -6,6 +6,7 @@ with a task column). ``transfer_report`` and ``pareto_front`` compare
 multi-task models with the per-task and pooled baselines.
 """
 
+from ._grouping import TaskGroupingRegressor
 from ._pareto import is_pareto_efficient, pareto_front
 from ._report import per_task_scores
 from ._scorers import (
@@ -21,6 +22,7 @@ from ._split import LeaveTasksOut, TaskStratifiedKFold
 from ._transfer import transfer_report
 
 __all__ = [
+    "TaskGroupingRegressor",
     "TaskStratifiedKFold",
     "LeaveTasksOut",
     "make_task_scorer",

@@ -1,0 +1,291 @@
+r"""TaskGroupingRegressor: share only where cross-validation says sharing helps.
+
+A multi-task model fitted on every task can help some tasks and hurt others
+(negative transfer). The grouping model decides, on the training data only,
+which tasks to fit together:
+
+1. every task's cross-validated mean squared error under the no-sharing
+   baseline (one model per task, ``RidgeCV`` by default): ``e_t^ind``;
+2. the multi-task estimator on a candidate group ``G`` (all tasks by default),
+   cross-validated on the same folds: ``e_t^G`` for ``t`` in ``G``;
+3. the tasks with ``e_t^G > e_t^ind`` (sharing lowered their score) leave the
+   group, and steps 2-3 repeat on the smaller group until no member loses
+   (each round drops at least one task, so at most ``|G|`` rounds).
+
+The final model fits the multi-task estimator on each surviving group (at
+least two tasks) and the baseline on every other task. By construction, no
+task is shared unless its cross-validated error under sharing, in the
+last round that decided the group, is at most its error alone.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import RidgeCV
+
+from .._param_validation import Interval, StrOptions, validate_params
+from ..base import MultiTaskRegressorMixin
+from ._split import check_cv_splits
+
+__all__ = ["TaskGroupingRegressor"]
+
+
+class TaskGroupingRegressor(MultiTaskRegressorMixin, BaseEstimator):
+    """Fit a multi-task regressor only on the tasks it helps, chosen by cross-validation.
+
+    See the module docstring for the procedure. Works on wide input (``Y`` with
+    NaN for missing targets) and long input (``task_column``).
+
+    Parameters
+    ----------
+    estimator : multi-task regressor
+        Fitted (as clones) on groups of tasks, e.g. ``L21RegressorCV()``.
+    baseline : regressor, default=None
+        Single-task regressor fitted per task where sharing does not help;
+        ``RidgeCV(alphas=np.logspace(-3, 3, 13))`` when None.
+    groups : "auto" or list of lists of task labels, default="auto"
+        Candidate groups. ``"auto"``: one candidate, all tasks, pruned as in the
+        module docstring. A list: each candidate is pruned the same way (a task
+        in several candidates stays in the first one that keeps it).
+    cv : int, splitter or iterable of (train, test) rows, default=5
+        Folds over rows, shared by every comparison (see
+        :func:`~skmtl.linear.L21RegressorCV`'s ``cv``).
+    tol : float, default=0.0
+        A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind``.
+    max_rounds : int, default=10
+        Pruning rounds per candidate; a candidate still losing tasks after them
+        is dropped (its tasks are fitted alone) with a warning.
+    task_column : str or int, default=None
+        Task column of long input.
+
+    Attributes
+    ----------
+    task_groups_ : list of ndarray
+        The groups fitted jointly (labels from ``tasks_``), at least two tasks each.
+    independent_tasks_ : ndarray
+        The tasks fitted alone.
+    cv_results_ : dict of ndarray
+        Per task (in ``tasks_`` order): ``"task"``, ``"mse_independent"``,
+        ``"mse_shared"`` (cross-validated error in the last group the task was
+        evaluated in; NaN if never), ``"shared"`` (bool).
+    estimators_ : list
+        One fitted estimator per group, then one baseline per independent task.
+    tasks_, n_tasks_, n_features_in_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear import L21Regressor
+    >>> from skmtl.model_selection import TaskGroupingRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 6))
+    >>> W = np.column_stack([np.r_[1.0, 1.0, 0, 0, 0, 0]] * 3 + [rng.standard_normal(6)])
+    >>> Y = X @ W + 0.3 * rng.standard_normal((80, 4))
+    >>> model = TaskGroupingRegressor(L21Regressor(alpha=0.01), cv=3).fit(X, Y)
+    >>> model.predict(X).shape
+    (80, 4)
+    """
+
+    _accept_sparse = True
+    _fit_dtypes = (np.float64, np.float32)
+
+    _parameter_constraints = {
+        "estimator": [object],
+        "baseline": [None, object],
+        "groups": [StrOptions({"auto"}), list],
+        "cv": ["cv_object", "array-like"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
+        "task_column": [None, str, numbers.Integral],
+    }
+
+    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, max_rounds=10, task_column=None):
+        self.estimator = estimator
+        self.baseline = baseline
+        self.groups = groups
+        self.cv = cv
+        self.tol = tol
+        self.max_rounds = max_rounds
+        self.task_column = task_column
+
+    # ------------------------------------------------------------- sub-fits
+    def _sub_input(self, data, rows, tasks):
+        """``(X, y)`` of the given rows restricted to ``tasks``, in the layout of the fit.
+
+        Wide: features of the rows and the (n_rows, n_sub) target matrix with NaN
+        for the missing entries. Long: the observations of those tasks among the
+        rows, features with the task code as a last column.
+        """
+        if data.layout == "wide":
+            return data.X[rows], self._wide[np.ix_(rows, tasks)]
+        keep = np.isin(self._obs_row, rows) & np.isin(data.task_of_obs, tasks)
+        X = data.X[self._obs_row[keep]]
+        codes = data.task_of_obs[keep].astype(np.float64)
+        if hasattr(X, "tocsr"):
+            import scipy.sparse as sp
+
+            X = sp.hstack([X, sp.csr_matrix(codes[:, None])]).tocsr()
+        else:
+            X = np.column_stack([X, codes])
+        return X, data.y[keep]
+
+    def _fit_sub(self, est, data, rows, tasks):
+        """A clone of ``est`` fitted on ``rows`` and ``tasks``; in long layout, with the task
+        code as the last column of ``X`` when ``est`` takes a ``task_column`` (a
+        single-task baseline gets the features only)."""
+        est = clone(est)
+        X, y = self._sub_input(data, rows, tasks)
+        if data.layout == "long":
+            if "task_column" in est.get_params(deep=False):
+                est.set_params(task_column=data.n_features)
+            else:
+                X = X[:, :-1]
+        if data.layout == "wide" and len(tasks) == 1:
+            y = y[:, 0]
+        return est.fit(X, y)
+
+    @staticmethod
+    def _sub_predict(est, X_rows, task_codes, n_sub):
+        """Predictions of a sub-model (wide: (n, n_sub); long: one per row, of its task)."""
+        if task_codes is None:
+            return np.asarray(est.predict(X_rows), dtype=np.float64).reshape(X_rows.shape[0], n_sub)
+        if _has_task_column(est):
+            dense = X_rows.toarray() if hasattr(X_rows, "toarray") else X_rows
+            X_rows = np.column_stack([dense, np.asarray(task_codes, dtype=np.float64)])
+        return np.asarray(est.predict(X_rows), dtype=np.float64).ravel()
+
+    def _fold_mse(self, est, data, folds, tasks, per_task_baseline=False):
+        """Cross-validated mean squared error of each task in ``tasks``, shape (len(tasks),)."""
+        sse = np.zeros(len(tasks))
+        cnt = np.zeros(len(tasks))
+        for train, test in folds:
+            if per_task_baseline:
+                models = [(self._fit_sub(est, data, train, [t]), [t]) for t in tasks]
+            else:
+                models = [(self._fit_sub(est, data, train, tasks), list(tasks))]
+            for model, sub in models:
+                if data.layout == "wide":
+                    P = self._sub_predict(model, data.X[test], None, len(sub))
+                    Yte = self._wide[np.ix_(test, sub)]
+                    obs = ~np.isnan(Yte)
+                    err = np.where(obs, (Yte - P) ** 2, 0.0)
+                    idx = [tasks.index(t) for t in sub]
+                    sse[idx] += err.sum(0)
+                    cnt[idx] += obs.sum(0)
+                else:
+                    keep = np.isin(self._obs_row, test) & np.isin(data.task_of_obs, sub)
+                    if not keep.any():
+                        continue
+                    codes = data.task_of_obs[keep]
+                    pred = self._sub_predict(model, data.X[self._obs_row[keep]], codes, len(sub))
+                    err = (data.y[keep] - pred) ** 2
+                    for t in np.unique(codes):
+                        m = codes == t
+                        i = tasks.index(int(t))
+                        sse[i] += err[m].sum()
+                        cnt[i] += m.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return sse / cnt
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X, y, groups=None):
+        """Choose the groups by cross-validation, then fit them and the independent tasks.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Wide targets (NaN marks a missing target) or long targets.
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row for a splitter ``cv`` (``GroupKFold``).
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        name = type(self).__name__
+        data = self._validate_fit(X, y)
+        T = data.n_tasks
+        self._obs_row = data.rows
+        if data.layout == "wide":
+            self._wide = np.full((data.n_samples, T), np.nan)
+            self._wide[data.rows, data.task_of_obs] = data.y
+        baseline = RidgeCV(alphas=np.logspace(-3, 3, 13)) if self.baseline is None else self.baseline
+        folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
+        all_tasks = list(range(T))
+        mse_ind = self._fold_mse(baseline, data, folds, all_tasks, per_task_baseline=True)
+        mse_shared = np.full(T, np.nan)
+        candidates = [all_tasks] if isinstance(self.groups, str) else [self._codes(g, name) for g in self.groups]
+        taken = np.zeros(T, dtype=bool)
+        chosen = []
+        for cand in candidates:
+            members = [t for t in cand if not taken[t]]
+            for _ in range(self.max_rounds):
+                if len(members) < 2:
+                    members = []
+                    break
+                mse = self._fold_mse(self.estimator, data, folds, members)
+                mse_shared[members] = mse
+                ok = np.isfinite(mse) & (mse <= (1.0 + self.tol) * mse_ind[members])
+                if ok.all():
+                    break
+                members = [t for t, keep in zip(members, ok) if keep]
+            else:
+                warnings.warn(
+                    f"{name}: the candidate group {cand} still lost tasks after max_rounds={self.max_rounds} "
+                    f"pruning rounds; its tasks are fitted alone. Increase max_rounds.",
+                    UserWarning,
+                )
+                members = []
+            if members:
+                chosen.append(members)
+                taken[members] = True
+        all_rows = np.arange(data.n_samples)
+        self._groups_codes = chosen
+        self._alone_codes = [t for t in all_tasks if not taken[t]]
+        self.estimators_ = [self._fit_sub(self.estimator, data, all_rows, g) for g in chosen]
+        self.estimators_ += [self._fit_sub(baseline, data, all_rows, [t]) for t in self._alone_codes]
+        self.task_groups_ = [self.tasks_[g] for g in chosen]
+        self.independent_tasks_ = self.tasks_[self._alone_codes]
+        self.cv_results_ = {
+            "task": self.tasks_.copy(),
+            "mse_independent": mse_ind,
+            "mse_shared": mse_shared,
+            "shared": taken.copy(),
+        }
+        self._layout_fit = data.layout
+        del self._obs_row
+        self.__dict__.pop("_wide", None)
+        return self
+
+    def _codes(self, group, name):
+        labels = list(self.tasks_)
+        try:
+            return [labels.index(t) for t in group]
+        except ValueError:
+            raise ValueError(f"{name}: groups must list task labels among {labels}; got {group!r}.") from None
+
+    # ----------------------------------------------------------------- predict
+    def _predict_tasks(self, X, task_codes):
+        T = self.n_tasks_
+        plans = [(est, list(g)) for est, g in zip(self.estimators_, self._groups_codes)]
+        plans += [(est, [t]) for est, t in zip(self.estimators_[len(self._groups_codes):], self._alone_codes)]
+        if task_codes is None:
+            out = np.empty((X.shape[0], T))
+            for est, g in plans:
+                out[:, g] = self._sub_predict(est, X, None, len(g))
+            return out
+        out = np.full(len(task_codes), np.nan)
+        for est, g in plans:
+            rows = np.flatnonzero(np.isin(task_codes, g))
+            if rows.size:
+                out[rows] = self._sub_predict(est, X[rows], task_codes[rows], len(g))
+        return out
+
+
+def _has_task_column(est):
+    return getattr(est, "task_column", None) is not None

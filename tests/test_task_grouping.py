@@ -1,0 +1,106 @@
+"""TaskGroupingRegressor: groups chosen by cross-validation never lower a task's CV score."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import KFold
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmtl.linear import L21Regressor
+from skmtl.model_selection import TaskGroupingRegressor
+
+
+def make_data(n=60, seed=0):
+    """Tasks 0-3 share a sparse support (sharing helps); tasks 4-5 are dense and unrelated."""
+    rng = np.random.default_rng(seed)
+    p = 40
+    X = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:3] = [1.5, -1.0, 1.0]
+    W = np.column_stack([w + 0.05 * rng.standard_normal(p) for _ in range(4)]
+                        + [rng.standard_normal(p) for _ in range(2)])
+    Y = X @ W + 1.0 * rng.standard_normal((n, 6))
+    return X, Y
+
+
+def cv_mse(make, X, Y, folds):
+    """Per-task CV mean squared error of a model fitted on the columns of Y together."""
+    sse = np.zeros(Y.shape[1])
+    for tr, te in folds:
+        P = np.asarray(make().fit(X[tr], Y[tr] if Y.shape[1] > 1 else Y[tr, 0]).predict(X[te]))
+        sse += ((Y[te] - P.reshape(len(te), -1)) ** 2).sum(0)
+    return sse / len(X)
+
+
+def test_groups_never_lower_a_tasks_cv_score_recomputed_independently():
+    X, Y = make_data()
+    est = L21Regressor(alpha=0.2)
+    model = TaskGroupingRegressor(est, cv=3).fit(X, Y)
+    folds = list(KFold(3).split(X))
+    res = model.cv_results_
+    baseline = lambda: RidgeCV(alphas=np.logspace(-3, 3, 13))  # noqa: E731
+    ind = np.array([cv_mse(baseline, X, Y[:, [t]], folds)[0] for t in range(6)])
+    np.testing.assert_allclose(res["mse_independent"], ind, rtol=1e-10)
+    assert len(model.task_groups_) == 1
+    group = list(model.task_groups_[0])
+    shared = cv_mse(lambda: clone(est), X, Y[:, group], folds)
+    np.testing.assert_allclose(res["mse_shared"][group], shared, rtol=1e-10)
+    assert np.all(shared <= ind[group])  # the guarantee, on numbers computed here
+    assert set(group) == {0, 1, 2, 3}  # the related tasks are pooled, the unrelated ones are not
+    assert set(model.independent_tasks_) == {4, 5}
+
+
+def test_predictions_are_those_of_the_group_model_and_the_baselines():
+    X, Y = make_data()
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=3).fit(X, Y)
+    group = list(model.task_groups_[0])
+    P = model.predict(X)
+    joint = L21Regressor(alpha=0.2).fit(X, Y[:, group])
+    np.testing.assert_allclose(P[:, group], joint.predict(X), rtol=1e-10)
+    for t in model.independent_tasks_:
+        alone = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, Y[:, t])
+        np.testing.assert_allclose(P[:, t], alone.predict(X), rtol=1e-10)
+
+
+def test_never_worse_than_independent_on_held_out_data_when_sharing_hurts():
+    # every task unrelated: the grouping model must fall back to the baseline everywhere
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((100, 8))
+    Y = X @ rng.standard_normal((8, 4)) * 3 + 0.1 * rng.standard_normal((100, 4))
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.5), cv=3).fit(X, Y)
+    assert model.task_groups_ == []
+    assert list(model.independent_tasks_) == [0, 1, 2, 3]
+
+
+def test_long_input_matches_wide():
+    X, Y = make_data()
+    T = Y.shape[1]
+    XL = np.column_stack([np.tile(X, (T, 1)), np.repeat(np.arange(T), len(X))])
+    yL = Y.T.ravel()
+    wide = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=3).fit(X, Y)
+    folds = list(KFold(3).split(X))
+    long_folds = [(np.concatenate([tr + t * len(X) for t in range(T)]),
+                   np.concatenate([te + t * len(X) for t in range(T)])) for tr, te in folds]
+    long = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=long_folds, task_column=-1).fit(XL, yL)
+    assert [list(g) for g in long.task_groups_] == [[float(t) for t in g] for g in wide.task_groups_]
+    np.testing.assert_allclose(long.cv_results_["mse_independent"], wide.cv_results_["mse_independent"], rtol=1e-8)
+    np.testing.assert_allclose(long.predict(XL), wide.predict(X).T.ravel(), rtol=1e-6, atol=1e-8)
+
+
+def test_explicit_candidate_groups_and_bad_labels():
+    X, Y = make_data()
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.2), groups=[[0, 1], [4, 5]], cv=3).fit(X, Y)
+    assert all(set(g) <= {0, 1} or set(g) <= {4, 5} for g in model.task_groups_)
+    assert set(model.independent_tasks_) >= {2, 3}
+    with pytest.raises(ValueError, match="TaskGroupingRegressor: groups must list task labels"):
+        TaskGroupingRegressor(L21Regressor(), groups=[[0, 9]]).fit(X, Y)
+
+
+@parametrize_with_checks([TaskGroupingRegressor(L21Regressor(alpha=0.1), cv=2)])
+def test_sklearn_contract(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
