@@ -33,10 +33,11 @@ def test_bench_real_quick_with_data(capsys):
     assert "## enb:" in out and "## slump:" in out
     assert "| Independent(Ridge) |" in out and "| TaskRelationship (ours) |" in out
     assert "## summary" in out
-    # every skmtl model on every data set: 5 ours rows per table
+    # every skmtl model on every data set: 6 ours rows per table
     for name in ["parkinsons", "parkinsons_15pct", "computer_survey", "enb", "slump"]:
         table = out.split(f"## {name}:")[1].split("Best skmtl model")[0]
-        assert table.count("(ours)") == 5, name
+        assert table.count("(ours)") == 6, name
+        assert "| TaskGrouping(L21RegressorCV) (ours) |" in table
         assert "| GraphRegularized" in table and "| Clustered (ours)" in table
     assert "n_clusters=1" in out.split("## enb:")[1].split("## slump:")[0]
     assert "(target-correlation graph)" in out
