@@ -104,3 +104,31 @@ def test_sklearn_contract(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+def test_classifier_groups_related_tasks_and_predicts_labels():
+    from sklearn.linear_model import LogisticRegression
+
+    from skmtl.linear import L21Classifier
+    from skmtl.model_selection import TaskGroupingClassifier
+
+    X, Y = make_data(n=120)
+    labels = np.where(Y > 0, "up", "down")
+    model = TaskGroupingClassifier(L21Classifier(alpha=0.02), cv=3).fit(X, labels)
+    res = model.cv_results_
+    shared = res["shared"]
+    assert np.all(res["error_shared"][shared] <= res["error_independent"][shared])
+    P = model.predict(X)
+    assert P.shape == labels.shape and set(np.unique(P)) <= {"up", "down"}
+    for t in model.independent_tasks_:
+        alone = LogisticRegression(max_iter=1000).fit(X, labels[:, t])
+        np.testing.assert_array_equal(P[:, t], alone.predict(X))
+    assert model.score(X, labels) > 0.7
+
+
+@parametrize_with_checks([__import__("skmtl.model_selection", fromlist=["x"]).TaskGroupingClassifier(
+    __import__("skmtl.linear", fromlist=["x"]).L21Classifier(alpha=0.1), cv=2)])
+def test_sklearn_contract_classifier(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)

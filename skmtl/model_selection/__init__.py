@@ -6,7 +6,7 @@ with a task column). ``transfer_report`` and ``pareto_front`` compare
 multi-task models with the per-task and pooled baselines.
 """
 
-from ._grouping import TaskGroupingRegressor
+from ._grouping import TaskGroupingClassifier, TaskGroupingRegressor
 from ._pareto import is_pareto_efficient, pareto_front
 from ._report import per_task_scores
 from ._scorers import (
@@ -23,6 +23,7 @@ from ._transfer import transfer_report
 
 __all__ = [
     "TaskGroupingRegressor",
+    "TaskGroupingClassifier",
     "TaskStratifiedKFold",
     "LeaveTasksOut",
     "make_task_scorer",

@@ -1,4 +1,4 @@
-r"""TaskGroupingRegressor: share only where cross-validation says sharing helps.
+r"""TaskGroupingRegressor and TaskGroupingClassifier: share only where cross-validation says sharing helps.
 
 A multi-task model fitted on every task can help some tasks and hurt others
 (negative transfer). The grouping model decides, on the training data only,
@@ -15,7 +15,8 @@ which tasks to fit together:
 The final model fits the multi-task estimator on each surviving group (at
 least two tasks) and the baseline on every other task. By construction, no
 task is shared unless its cross-validated error under sharing, in the
-last round that decided the group, is at most its error alone.
+last round that decided the group, is at most its error alone. The
+classifier does the same with the misclassification rate.
 """
 
 import numbers
@@ -23,16 +24,225 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.linear_model import RidgeCV
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression, RidgeCV
 
 from .._param_validation import Interval, StrOptions, validate_params
-from ..base import MultiTaskRegressorMixin
+from ..base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from ._split import check_cv_splits
 
-__all__ = ["TaskGroupingRegressor"]
+__all__ = ["TaskGroupingRegressor", "TaskGroupingClassifier"]
 
 
-class TaskGroupingRegressor(MultiTaskRegressorMixin, BaseEstimator):
+class _TaskGroupingBase(BaseEstimator):
+    """The grouping procedure; subclasses give ``_loss``, ``_default_baseline`` and the output."""
+
+    _accept_sparse = True
+    _fit_dtypes = (np.float64, np.float32)
+
+    _parameter_constraints = {
+        "estimator": [object],
+        "baseline": [None, object],
+        "groups": [StrOptions({"auto"}), list],
+        "cv": ["cv_object", "array-like"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
+        "task_column": [None, str, numbers.Integral],
+    }
+
+    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, max_rounds=10, task_column=None):
+        self.estimator = estimator
+        self.baseline = baseline
+        self.groups = groups
+        self.cv = cv
+        self.tol = tol
+        self.max_rounds = max_rounds
+        self.task_column = task_column
+
+    def _plans(self):
+        plans = [(est, list(g)) for est, g in zip(self.estimators_, self._groups_codes)]
+        plans += [(est, [t]) for est, t in zip(self.estimators_[len(self._groups_codes):], self._alone_codes)]
+        return plans
+
+    def _predict_all(self, X, task_codes):
+        """Sub-model outputs assembled: (n_samples, n_tasks) for wide input, one per row for long."""
+        if task_codes is None:
+            out = np.empty((X.shape[0], self.n_tasks_))
+            for est, g in self._plans():
+                out[:, g] = self._sub_predict(est, X, None, len(g))
+            return out
+        out = np.full(len(task_codes), np.nan)
+        for est, g in self._plans():
+            rows = np.flatnonzero(np.isin(task_codes, g))
+            if rows.size:
+                out[rows] = self._sub_predict(est, X[rows], task_codes[rows], len(g))
+        return out
+
+    # ------------------------------------------------------------- sub-fits
+    def _sub_input(self, data, rows, tasks):
+        """``(X, y)`` of the given rows restricted to ``tasks``, in the layout of the fit.
+
+        Wide: features of the rows and the (n_rows, n_sub) target matrix with NaN
+        for the missing entries. Long: the observations of those tasks among the
+        rows, features with the task code as a last column.
+        """
+        if data.layout == "wide":
+            return data.X[rows], self._wide[np.ix_(rows, tasks)]
+        keep = np.isin(self._obs_row, rows) & np.isin(data.task_of_obs, tasks)
+        X = data.X[self._obs_row[keep]]
+        codes = data.task_of_obs[keep].astype(np.float64)
+        if hasattr(X, "tocsr"):
+            import scipy.sparse as sp
+
+            X = sp.hstack([X, sp.csr_matrix(codes[:, None])]).tocsr()
+        else:
+            X = np.column_stack([X, codes])
+        return X, data.y[keep]
+
+    def _fit_sub(self, est, data, rows, tasks):
+        """A clone of ``est`` fitted on ``rows`` and ``tasks``; in long layout, with the task
+        code as the last column of ``X`` when ``est`` takes a ``task_column`` (a
+        single-task baseline gets the features only)."""
+        est = clone(est)
+        X, y = self._sub_input(data, rows, tasks)
+        if data.layout == "long":
+            if "task_column" in est.get_params(deep=False):
+                est.set_params(task_column=data.n_features)
+            else:
+                X = X[:, :-1]
+        if data.layout == "wide" and len(tasks) == 1:
+            y = y[:, 0]
+        if self._classification and y.ndim == 1 and np.unique(y[~np.isnan(y)]).size < 2:
+            # one class seen: a single-task classifier cannot fit; predict that class
+            est, X = DummyClassifier(strategy="most_frequent"), X[:, :-1] if _has_task_column(est) else X
+        return est.fit(X, y)
+
+    @staticmethod
+    def _sub_predict(est, X_rows, task_codes, n_sub):
+        """Predictions of a sub-model (wide: (n, n_sub); long: one per row, of its task)."""
+        if task_codes is None:
+            return np.asarray(est.predict(X_rows), dtype=np.float64).reshape(X_rows.shape[0], n_sub)
+        if _has_task_column(est):
+            dense = X_rows.toarray() if hasattr(X_rows, "toarray") else X_rows
+            X_rows = np.column_stack([dense, np.asarray(task_codes, dtype=np.float64)])
+        return np.asarray(est.predict(X_rows), dtype=np.float64).ravel()
+
+    def _fold_mse(self, est, data, folds, tasks, per_task_baseline=False):
+        """Cross-validated mean loss (``_loss``) of each task in ``tasks``, shape (len(tasks),)."""
+        sse = np.zeros(len(tasks))
+        cnt = np.zeros(len(tasks))
+        for train, test in folds:
+            if per_task_baseline:
+                models = [(self._fit_sub(est, data, train, [t]), [t]) for t in tasks]
+            else:
+                models = [(self._fit_sub(est, data, train, tasks), list(tasks))]
+            for model, sub in models:
+                if data.layout == "wide":
+                    P = self._sub_predict(model, data.X[test], None, len(sub))
+                    Yte = self._wide[np.ix_(test, sub)]
+                    obs = ~np.isnan(Yte)
+                    err = np.where(obs, self._loss(Yte, P), 0.0)
+                    idx = [tasks.index(t) for t in sub]
+                    sse[idx] += err.sum(0)
+                    cnt[idx] += obs.sum(0)
+                else:
+                    keep = np.isin(self._obs_row, test) & np.isin(data.task_of_obs, sub)
+                    if not keep.any():
+                        continue
+                    codes = data.task_of_obs[keep]
+                    pred = self._sub_predict(model, data.X[self._obs_row[keep]], codes, len(sub))
+                    err = self._loss(data.y[keep], pred)
+                    for t in np.unique(codes):
+                        m = codes == t
+                        i = tasks.index(int(t))
+                        sse[i] += err[m].sum()
+                        cnt[i] += m.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return sse / cnt
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X, y, groups=None):
+        """Choose the groups by cross-validation, then fit them and the independent tasks.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            With the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Wide targets (NaN marks a missing target) or long targets.
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each row for a splitter ``cv`` (``GroupKFold``).
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        name = type(self).__name__
+        data = self._validate_fit(X, y)
+        T = data.n_tasks
+        self._obs_row = data.rows
+        if data.layout == "wide":
+            self._wide = np.full((data.n_samples, T), np.nan)
+            self._wide[data.rows, data.task_of_obs] = data.y
+        baseline = self._default_baseline() if self.baseline is None else self.baseline
+        folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
+        all_tasks = list(range(T))
+        mse_ind = self._fold_mse(baseline, data, folds, all_tasks, per_task_baseline=True)
+        mse_shared = np.full(T, np.nan)
+        candidates = [all_tasks] if isinstance(self.groups, str) else [self._codes(g, name) for g in self.groups]
+        taken = np.zeros(T, dtype=bool)
+        chosen = []
+        for cand in candidates:
+            members = [t for t in cand if not taken[t]]
+            for _ in range(self.max_rounds):
+                if len(members) < 2:
+                    members = []
+                    break
+                mse = self._fold_mse(self.estimator, data, folds, members)
+                mse_shared[members] = mse
+                ok = np.isfinite(mse) & (mse <= (1.0 + self.tol) * mse_ind[members])
+                if ok.all():
+                    break
+                members = [t for t, keep in zip(members, ok) if keep]
+            else:
+                warnings.warn(
+                    f"{name}: the candidate group {cand} still lost tasks after max_rounds={self.max_rounds} "
+                    f"pruning rounds; its tasks are fitted alone. Increase max_rounds.",
+                    UserWarning,
+                )
+                members = []
+            if members:
+                chosen.append(members)
+                taken[members] = True
+        all_rows = np.arange(data.n_samples)
+        self._groups_codes = chosen
+        self._alone_codes = [t for t in all_tasks if not taken[t]]
+        self.estimators_ = [self._fit_sub(self.estimator, data, all_rows, g) for g in chosen]
+        self.estimators_ += [self._fit_sub(baseline, data, all_rows, [t]) for t in self._alone_codes]
+        self.task_groups_ = [self.tasks_[g] for g in chosen]
+        self.independent_tasks_ = self.tasks_[self._alone_codes]
+        metric = getattr(self, "_metric", "mse")
+        self.cv_results_ = {
+            "task": self.tasks_.copy(),
+            f"{metric}_independent": mse_ind,
+            f"{metric}_shared": mse_shared,
+            "shared": taken.copy(),
+        }
+        self._layout_fit = data.layout
+        del self._obs_row
+        self.__dict__.pop("_wide", None)
+        return self
+
+    def _codes(self, group, name):
+        labels = list(self.tasks_)
+        try:
+            return [labels.index(t) for t in group]
+        except ValueError:
+            raise ValueError(f"{name}: groups must list task labels among {labels}; got {group!r}.") from None
+
+
+class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
     """Fit a multi-task regressor only on the tasks it helps, chosen by cross-validation.
 
     See the module docstring for the procedure. Works on wide input (``Y`` with
@@ -88,203 +298,52 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, BaseEstimator):
     (80, 4)
     """
 
-    _accept_sparse = True
-    _fit_dtypes = (np.float64, np.float32)
-
-    _parameter_constraints = {
-        "estimator": [object],
-        "baseline": [None, object],
-        "groups": [StrOptions({"auto"}), list],
-        "cv": ["cv_object", "array-like"],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "max_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
-        "task_column": [None, str, numbers.Integral],
-    }
-
-    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, max_rounds=10, task_column=None):
-        self.estimator = estimator
-        self.baseline = baseline
-        self.groups = groups
-        self.cv = cv
-        self.tol = tol
-        self.max_rounds = max_rounds
-        self.task_column = task_column
-
-    # ------------------------------------------------------------- sub-fits
-    def _sub_input(self, data, rows, tasks):
-        """``(X, y)`` of the given rows restricted to ``tasks``, in the layout of the fit.
-
-        Wide: features of the rows and the (n_rows, n_sub) target matrix with NaN
-        for the missing entries. Long: the observations of those tasks among the
-        rows, features with the task code as a last column.
-        """
-        if data.layout == "wide":
-            return data.X[rows], self._wide[np.ix_(rows, tasks)]
-        keep = np.isin(self._obs_row, rows) & np.isin(data.task_of_obs, tasks)
-        X = data.X[self._obs_row[keep]]
-        codes = data.task_of_obs[keep].astype(np.float64)
-        if hasattr(X, "tocsr"):
-            import scipy.sparse as sp
-
-            X = sp.hstack([X, sp.csr_matrix(codes[:, None])]).tocsr()
-        else:
-            X = np.column_stack([X, codes])
-        return X, data.y[keep]
-
-    def _fit_sub(self, est, data, rows, tasks):
-        """A clone of ``est`` fitted on ``rows`` and ``tasks``; in long layout, with the task
-        code as the last column of ``X`` when ``est`` takes a ``task_column`` (a
-        single-task baseline gets the features only)."""
-        est = clone(est)
-        X, y = self._sub_input(data, rows, tasks)
-        if data.layout == "long":
-            if "task_column" in est.get_params(deep=False):
-                est.set_params(task_column=data.n_features)
-            else:
-                X = X[:, :-1]
-        if data.layout == "wide" and len(tasks) == 1:
-            y = y[:, 0]
-        return est.fit(X, y)
+    @staticmethod
+    def _loss(y_true, y_pred):
+        return (y_true - y_pred) ** 2
 
     @staticmethod
-    def _sub_predict(est, X_rows, task_codes, n_sub):
-        """Predictions of a sub-model (wide: (n, n_sub); long: one per row, of its task)."""
-        if task_codes is None:
-            return np.asarray(est.predict(X_rows), dtype=np.float64).reshape(X_rows.shape[0], n_sub)
-        if _has_task_column(est):
-            dense = X_rows.toarray() if hasattr(X_rows, "toarray") else X_rows
-            X_rows = np.column_stack([dense, np.asarray(task_codes, dtype=np.float64)])
-        return np.asarray(est.predict(X_rows), dtype=np.float64).ravel()
+    def _default_baseline():
+        return RidgeCV(alphas=np.logspace(-3, 3, 13))
 
-    def _fold_mse(self, est, data, folds, tasks, per_task_baseline=False):
-        """Cross-validated mean squared error of each task in ``tasks``, shape (len(tasks),)."""
-        sse = np.zeros(len(tasks))
-        cnt = np.zeros(len(tasks))
-        for train, test in folds:
-            if per_task_baseline:
-                models = [(self._fit_sub(est, data, train, [t]), [t]) for t in tasks]
-            else:
-                models = [(self._fit_sub(est, data, train, tasks), list(tasks))]
-            for model, sub in models:
-                if data.layout == "wide":
-                    P = self._sub_predict(model, data.X[test], None, len(sub))
-                    Yte = self._wide[np.ix_(test, sub)]
-                    obs = ~np.isnan(Yte)
-                    err = np.where(obs, (Yte - P) ** 2, 0.0)
-                    idx = [tasks.index(t) for t in sub]
-                    sse[idx] += err.sum(0)
-                    cnt[idx] += obs.sum(0)
-                else:
-                    keep = np.isin(self._obs_row, test) & np.isin(data.task_of_obs, sub)
-                    if not keep.any():
-                        continue
-                    codes = data.task_of_obs[keep]
-                    pred = self._sub_predict(model, data.X[self._obs_row[keep]], codes, len(sub))
-                    err = (data.y[keep] - pred) ** 2
-                    for t in np.unique(codes):
-                        m = codes == t
-                        i = tasks.index(int(t))
-                        sse[i] += err[m].sum()
-                        cnt[i] += m.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return sse / cnt
-
-    # --------------------------------------------------------------------- fit
-    def fit(self, X, y, groups=None):
-        """Choose the groups by cross-validation, then fit them and the independent tasks.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-            With the task column for long input.
-        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Wide targets (NaN marks a missing target) or long targets.
-        groups : array-like of shape (n_samples,), default=None
-            Group label of each row for a splitter ``cv`` (``GroupKFold``).
-
-        Returns
-        -------
-        self
-        """
-        validate_params(self)
-        name = type(self).__name__
-        data = self._validate_fit(X, y)
-        T = data.n_tasks
-        self._obs_row = data.rows
-        if data.layout == "wide":
-            self._wide = np.full((data.n_samples, T), np.nan)
-            self._wide[data.rows, data.task_of_obs] = data.y
-        baseline = RidgeCV(alphas=np.logspace(-3, 3, 13)) if self.baseline is None else self.baseline
-        folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
-        all_tasks = list(range(T))
-        mse_ind = self._fold_mse(baseline, data, folds, all_tasks, per_task_baseline=True)
-        mse_shared = np.full(T, np.nan)
-        candidates = [all_tasks] if isinstance(self.groups, str) else [self._codes(g, name) for g in self.groups]
-        taken = np.zeros(T, dtype=bool)
-        chosen = []
-        for cand in candidates:
-            members = [t for t in cand if not taken[t]]
-            for _ in range(self.max_rounds):
-                if len(members) < 2:
-                    members = []
-                    break
-                mse = self._fold_mse(self.estimator, data, folds, members)
-                mse_shared[members] = mse
-                ok = np.isfinite(mse) & (mse <= (1.0 + self.tol) * mse_ind[members])
-                if ok.all():
-                    break
-                members = [t for t, keep in zip(members, ok) if keep]
-            else:
-                warnings.warn(
-                    f"{name}: the candidate group {cand} still lost tasks after max_rounds={self.max_rounds} "
-                    f"pruning rounds; its tasks are fitted alone. Increase max_rounds.",
-                    UserWarning,
-                )
-                members = []
-            if members:
-                chosen.append(members)
-                taken[members] = True
-        all_rows = np.arange(data.n_samples)
-        self._groups_codes = chosen
-        self._alone_codes = [t for t in all_tasks if not taken[t]]
-        self.estimators_ = [self._fit_sub(self.estimator, data, all_rows, g) for g in chosen]
-        self.estimators_ += [self._fit_sub(baseline, data, all_rows, [t]) for t in self._alone_codes]
-        self.task_groups_ = [self.tasks_[g] for g in chosen]
-        self.independent_tasks_ = self.tasks_[self._alone_codes]
-        self.cv_results_ = {
-            "task": self.tasks_.copy(),
-            "mse_independent": mse_ind,
-            "mse_shared": mse_shared,
-            "shared": taken.copy(),
-        }
-        self._layout_fit = data.layout
-        del self._obs_row
-        self.__dict__.pop("_wide", None)
-        return self
-
-    def _codes(self, group, name):
-        labels = list(self.tasks_)
-        try:
-            return [labels.index(t) for t in group]
-        except ValueError:
-            raise ValueError(f"{name}: groups must list task labels among {labels}; got {group!r}.") from None
-
-    # ----------------------------------------------------------------- predict
     def _predict_tasks(self, X, task_codes):
-        T = self.n_tasks_
-        plans = [(est, list(g)) for est, g in zip(self.estimators_, self._groups_codes)]
-        plans += [(est, [t]) for est, t in zip(self.estimators_[len(self._groups_codes):], self._alone_codes)]
-        if task_codes is None:
-            out = np.empty((X.shape[0], T))
-            for est, g in plans:
-                out[:, g] = self._sub_predict(est, X, None, len(g))
-            return out
-        out = np.full(len(task_codes), np.nan)
-        for est, g in plans:
-            rows = np.flatnonzero(np.isin(task_codes, g))
-            if rows.size:
-                out[rows] = self._sub_predict(est, X[rows], task_codes[rows], len(g))
-        return out
+        return self._predict_all(X, task_codes)
+
+
+class TaskGroupingClassifier(MultiTaskClassifierMixin, _TaskGroupingBase):
+    """Fit a multi-task classifier only on the tasks it helps, chosen by cross-validation.
+
+    :class:`TaskGroupingRegressor` for classification: the per-task loss is the
+    cross-validated misclassification rate, the default baseline
+    ``LogisticRegression(max_iter=1000)`` per task. Parameters and attributes
+    as :class:`TaskGroupingRegressor` (``cv_results_`` holds
+    ``"error_independent"`` and ``"error_shared"``), plus ``classes_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.linear import L21Classifier
+    >>> from skmtl.model_selection import TaskGroupingClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((90, 5))
+    >>> Y = (X[:, :2] @ np.ones((2, 3)) + 0.5 * rng.standard_normal((90, 3)) > 0).astype(int)
+    >>> model = TaskGroupingClassifier(L21Classifier(alpha=0.01), cv=3).fit(X, Y)
+    >>> model.predict(X[:2]).shape
+    (2, 3)
+    """
+
+    _metric = "error"
+
+    @staticmethod
+    def _loss(y_true, y_pred):
+        return (y_true != y_pred).astype(np.float64)
+
+    @staticmethod
+    def _default_baseline():
+        return LogisticRegression(max_iter=1000)
+
+    def _predict_codes(self, X, task_codes):
+        return self._predict_all(X, task_codes).astype(np.int64)
 
 
 def _has_task_column(est):
