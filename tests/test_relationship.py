@@ -412,3 +412,24 @@ _XFAIL = {"check_classifier_multioutput": "classes_ is a list of per-task arrays
 ], expected_failed_checks=lambda est: _XFAIL if "Classifier" in type(est).__name__ else {})
 def test_sklearn_contract(estimator, check):
     check(estimator)
+
+
+def test_conjugate_gradient_weight_step_matches_fista_on_many_tasks():
+    # n_features * n_tasks = 1800 > 1500: the direct solver runs conjugate gradients
+    rng = np.random.default_rng(5)
+    T, p, n_per = 60, 30, 15
+    X = rng.standard_normal((T * n_per, p))
+    task = np.repeat(np.arange(T), n_per)
+    W = rng.standard_normal(p)[:, None] + 0.3 * rng.standard_normal((p, T))
+    y = np.einsum("ij,ji->i", X, W[:, task]) + rng.standard_normal(T * n_per)
+    XL = np.column_stack([X, task])
+    for Model, kw in [(MeanRegularizedRegressor, {}), (TaskRelationshipRegressor, {"max_iter": 5, "tol": 1e-12})]:
+        a = Model(alpha=1.0, beta=0.1, solver="direct", task_column=-1, **kw)
+        b = Model(alpha=1.0, beta=0.1, solver="fista", task_column=-1, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            a.fit(XL, y)
+            b.set_params(max_inner_iter=100000) if "max_iter" in kw else b.set_params(max_iter=100000, tol=1e-12)
+            b.fit(XL, y)
+        np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
+        np.testing.assert_allclose(a.intercept_, b.intercept_, atol=1e-6)

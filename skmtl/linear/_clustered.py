@@ -117,7 +117,7 @@ class ClusteredRegressor(_RegressorShell):
     solver : {"auto", "direct", "fista"}, default="auto"
         Weight step: exact normal equations (``"direct"``, see
         :class:`~skmtl.linear._relationship.QuadraticSystem`) or FISTA;
-        ``"auto"`` is direct when ``n_features * n_tasks <= 4000`` or the
+        ``"auto"`` is direct when ``n_tasks * n_features**2 <= 2e7`` or the
         input is complete wide.
     task_column : str or int, default=None
 

@@ -138,14 +138,16 @@ class QuadraticSystem:
       eigendecompositions of ``Sigma`` and ``M`` (``O(p^3 + T^3)``);
     * otherwise by block-preconditioned conjugate gradients on the
       (n_features * n_tasks) system, warm-started from the previous solve, to a
-      residual of ``1e-12`` relative (:meth:`_solve_pcg`; one dense Cholesky
-      when it fails).
+      residual of ``1e-12`` relative (:meth:`_solve_pcg`), or one dense
+      Cholesky for small systems (``n_features * n_tasks <= 1500``) and when it fails.
 
     Used by the estimators with ``solver="direct"`` (or ``"auto"`` when
     :meth:`applies`); the alternating models call it once per alternation.
     """
 
-    max_dense = 4000
+    min_pcg = 1500  # below, one dense Cholesky is faster than the iterations
+    max_dense = 4000  # the dense fallback of the conjugate gradients: (p T)^2 entries
+    max_gram_entries = 20_000_000  # the per-task Gram matrices, T p^2 entries (160 MB)
 
     def __init__(self, data, task_weight=None, fit_intercept=True):
         X = data.X.toarray() if hasattr(data.X, "toarray") else np.asarray(data.X, dtype=np.float64)
@@ -229,9 +231,10 @@ class QuadraticSystem:
 
     @staticmethod
     def applies(data, task_weight=None):
-        """Whether the direct solve is cheap: a small dense system, or a shared design."""
+        """Whether the direct solve is cheap: a small system, per-task Grams that fit in memory
+        (conjugate gradients), or a shared design."""
         p, T = data.n_features, data.n_tasks
-        if p * T <= QuadraticSystem.max_dense:
+        if p * T <= QuadraticSystem.max_dense or T * p * p <= QuadraticSystem.max_gram_entries:
             return True
         equal = task_weight is None or isinstance(task_weight, str) or np.ptp(np.asarray(task_weight, float)) == 0
         return bool(data.complete and equal and p <= 2000)
@@ -247,7 +250,12 @@ class QuadraticSystem:
             Z = np.divide(self._UC @ V, den, out=np.zeros((p, T)), where=den > tiny)
             W = self._U @ Z @ V.T
         else:
-            W = self._solve_pcg(M)
+            W = self._solve_pcg(M) if p * T > self.min_pcg else None
+            if W is None and p * T > self.max_dense:
+                raise np.linalg.LinAlgError(
+                    f"The conjugate-gradient weight step did not converge on a {p * T}-unknown system "
+                    f"(too large for the dense fallback); use solver='fista' or a larger beta."
+                )
             if W is None:
                 A = np.kron(M, np.eye(p))
                 for t in range(T):
@@ -382,10 +390,10 @@ _COMMON_PARAMS = """    fit_intercept : bool, default=True
     solver : {"auto", "direct", "fista"}, default="auto"
         Regressors only. ``"direct"`` solves the normal equations exactly
         (:class:`QuadraticSystem`: a Sylvester equation on complete wide
-        input, else one dense (n_features * n_tasks) system); ``"fista"``
-        runs the FISTA engine; ``"auto"`` picks ``"direct"`` when
-        ``n_features * n_tasks <= 4000`` or the input is complete wide, and
-        always uses FISTA when ``l1 > 0``.
+        input, else conjugate gradients on the (n_features * n_tasks) system,
+        preconditioned per task); ``"fista"`` runs the FISTA engine; ``"auto"``
+        picks ``"direct"`` when ``n_tasks * n_features**2 <= 2e7`` or the input
+        is complete wide, and always uses FISTA when ``l1 > 0``.
 """
 
 
@@ -747,9 +755,10 @@ _MTRL_PARAMS = """    alpha : float, default=1.0
     solver : {"auto", "direct", "fista"}, default="auto"
         Regressors only. ``"direct"`` solves the normal equations exactly
         (:class:`QuadraticSystem`: a Sylvester equation on complete wide
-        input, else one dense (n_features * n_tasks) system); ``"fista"``
-        runs the FISTA engine; each weight step; ``"auto"`` picks ``"direct"`` when
-        ``n_features * n_tasks <= 4000`` or the input is complete wide.
+        input, else conjugate gradients on the (n_features * n_tasks) system,
+        preconditioned per task); ``"fista"`` runs the FISTA engine for each
+        weight step; ``"auto"`` picks ``"direct"`` when ``n_tasks *
+        n_features**2 <= 2e7`` or the input is complete wide.
 """
 
 
