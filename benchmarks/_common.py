@@ -97,3 +97,11 @@ def rss_mb():
 def maxrss_mb():
     """Peak resident set size of this process so far in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def n_alphas_kw(k):
+    """scikit-learn's grid-size argument: ``alphas=k`` from 1.7 (``n_alphas`` deprecated), ``n_alphas=k`` before."""
+    import sklearn
+    from packaging.version import Version
+
+    return {"alphas": k} if Version(sklearn.__version__) >= Version("1.7") else {"n_alphas": k}

@@ -39,7 +39,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import interleaved, print_report, run_python  # noqa: E402
+from _common import interleaved, n_alphas_kw, print_report, run_python  # noqa: E402
 
 PACKAGES = ["numpy", "scipy", "numba", "sklearn", "skglm", "adelie", "skmtl"]
 
@@ -145,7 +145,7 @@ def case_cv(quick, repeat):
         warnings.simplefilter("ignore")
         L21RegressorCV(n_alphas=3, cv=cv).fit(X[:30], Y[:30])
     fns = {"skmtl": lambda: L21RegressorCV(n_alphas=n_alphas, cv=cv).fit(X, Y),
-           "sklearn": lambda: MultiTaskLassoCV(alphas=n_alphas, cv=cv).fit(X, Y)}
+           "sklearn": lambda: MultiTaskLassoCV(cv=cv, **n_alphas_kw(n_alphas)).fit(X, Y)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = interleaved(fns, repeat)
@@ -176,7 +176,7 @@ def case_enet_cv(quick, repeat):
         warnings.simplefilter("ignore")
         L21RegressorCV(l1_ratio=[0.5, 1.0], n_alphas=3, cv=cv).fit(X[:30], Y[:30])
     fns = {"skmtl": lambda: L21RegressorCV(l1_ratio=ratios, n_alphas=n_alphas, cv=cv).fit(X, Y),
-           "sklearn": lambda: MultiTaskElasticNetCV(l1_ratio=ratios, alphas=n_alphas, cv=cv).fit(X, Y)}
+           "sklearn": lambda: MultiTaskElasticNetCV(l1_ratio=ratios, cv=cv, **n_alphas_kw(n_alphas)).fit(X, Y)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = interleaved(fns, repeat)

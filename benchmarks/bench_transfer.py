@@ -33,7 +33,7 @@ from sklearn.linear_model import LassoCV, RidgeCV
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import print_report  # noqa: E402
+from _common import n_alphas_kw, print_report  # noqa: E402
 from skmtl.bayes import BayesianMultiTaskRegressor, MultiTaskARDRegressor  # noqa: E402
 from skmtl.datasets import make_multitask_regression  # noqa: E402
 from skmtl.linear import (  # noqa: E402
@@ -59,7 +59,7 @@ def _rmse(pred, y):
 
 def _peers(Xn, yn, Xt, yt):
     ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(Xn, yn)
-    lasso = LassoCV(cv=min(5, len(yn)), alphas=30, max_iter=5000).fit(Xn, yn)
+    lasso = LassoCV(cv=min(5, len(yn)), max_iter=5000, **n_alphas_kw(30)).fit(Xn, yn)
     return _rmse(ridge.predict(Xt), yt), _rmse(lasso.predict(Xt), yt)
 
 

@@ -179,7 +179,7 @@ def test_bad_input_errors_name_the_problem(wide, make, match):
 def test_non_finite_features_are_named(wide):
     X, _ = wide
     Y = X @ np.ones((5, 2))
-    df = pd.DataFrame(X, columns=["age", "bmi", "bp", "s1", "s2"])
+    df = pd.DataFrame(X.copy(), columns=["age", "bmi", "bp", "s1", "s2"])  # pandas 2 shares X's memory
     df.loc[3, "age"] = np.nan
     df.loc[7, "s1"] = -np.inf
     with pytest.raises(ValueError, match=r"X contains NaN or infinity in column\(s\) \['age', 's1'\];"):

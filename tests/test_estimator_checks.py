@@ -126,6 +126,15 @@ def _checked_classes():
     return checked
 
 
+def _sklearn_before_1_7():
+    import sklearn
+    from packaging.version import Version
+
+    return Version(sklearn.__version__) < Version("1.7")
+
+
+@pytest.mark.skipif(_sklearn_before_1_7(), reason="scikit-learn 1.6's parametrize_with_checks hands pytest a "
+                    "generator, consumed at collection: the marks no longer list the estimators")
 def test_every_public_estimator_is_checked():
     public = _public_estimator_classes()
     assert len(public) >= 26  # the walk itself works

@@ -213,12 +213,20 @@ def test_path_equals_single_fits():
         np.testing.assert_allclose(intercepts[k], m.intercept_, atol=1e-6)
 
 
+def n_alphas_kw(k):
+    """scikit-learn's grid size: ``alphas=k`` from 1.7, ``n_alphas=k`` before."""
+    import sklearn
+    from packaging.version import Version
+
+    return {"alphas": k} if Version(sklearn.__version__) >= Version("1.7") else {"n_alphas": k}
+
+
 def test_cv_l1_ratio_grid_matches_multitask_elastic_net_cv():
     X, Y = _problem(9, n=90, p=40, T=4)
     folds = list(KFold(4).split(X))
     ratios = [0.3, 0.7, 1.0]
     ours = L21RegressorCV(l1_ratio=ratios, n_alphas=20, cv=folds, tol=1e-10, max_iter=100000).fit(X, Y)
-    ref = MultiTaskElasticNetCV(l1_ratio=ratios, alphas=20, cv=folds, tol=1e-10, max_iter=100000).fit(X, Y)
+    ref = MultiTaskElasticNetCV(l1_ratio=ratios, cv=folds, tol=1e-10, max_iter=100000, **n_alphas_kw(20)).fit(X, Y)
     assert ours.alphas_.shape == (3, 20) and ours.mse_path_.shape == (3, 20, 4)
     np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-10)
     np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-4)

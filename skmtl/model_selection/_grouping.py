@@ -315,9 +315,27 @@ class TaskGroupingClassifier(MultiTaskClassifierMixin, _TaskGroupingBase):
 
     :class:`TaskGroupingRegressor` for classification: the per-task loss is the
     cross-validated misclassification rate, the default baseline
-    ``LogisticRegression(max_iter=1000)`` per task. Parameters and attributes
-    as :class:`TaskGroupingRegressor` (``cv_results_`` holds
+    ``LogisticRegression(max_iter=1000)`` per task. Attributes as
+    :class:`TaskGroupingRegressor` (``cv_results_`` holds
     ``"error_independent"`` and ``"error_shared"``), plus ``classes_``.
+
+    Parameters
+    ----------
+    estimator : multi-task classifier
+        Fitted (as clones) on groups of tasks, e.g. ``L21ClassifierCV()``.
+    baseline : classifier, default=None
+        Single-task classifier fitted per task where sharing does not help;
+        ``LogisticRegression(max_iter=1000)`` when None.
+    groups : "auto" or list of lists of task labels, default="auto"
+        Candidate groups, pruned as in :class:`TaskGroupingRegressor`.
+    cv : int, splitter or iterable of (train, test) rows, default=5
+        Folds over rows, shared by every comparison.
+    tol : float, default=0.0
+        A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind``.
+    max_rounds : int, default=10
+        Pruning rounds per candidate.
+    task_column : str or int, default=None
+        Task column of long input.
 
     Examples
     --------
