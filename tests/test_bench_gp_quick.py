@@ -21,7 +21,7 @@ def test_bench_gp_quick():
     text = out.stdout
     assert "| case |" in text
     for part in ("a. synthetic", "c. exact Kronecker", "c. sparse variational", "d. ",
-                 "e. inverse-dynamics style", "f. OILMM Q=4, n=80, T=16", "f. ICM (Kronecker)"):
+                 "e. inverse-dynamics style", "f. OILMM Q=2, n=80, T=16", "f. ICM (Kronecker)"):
         assert part in text
     assert "skipped, no CUDA" in text or "d. exact Kronecker" in text
     assert "hyperparameters searched on" in text

@@ -261,7 +261,9 @@ class OILMMRegressor(GPBase):
         L-BFGS iteration limit per start (a ConvergenceWarning when reached).
     tol : float, default=1e-6
         Relative tolerance on the objective (L-BFGS-B ``ftol``; the objective is
-        the negative log marginal likelihood per observation).
+        the negative log marginal likelihood divided by ``n_samples (Q + 1)``,
+        the size of the Q latent problems and the remainder, so that the
+        tolerance on the latent hyperparameters does not loosen as outputs are added).
     noise_floor : float, default=1e-6
         Lower bound of each ``sigma_t^2`` (normalized scale).
     device : {"cpu", "cuda"} or torch.device, default="cpu"
@@ -455,7 +457,10 @@ class OILMMRegressor(GPBase):
             torch.as_tensor(miss_rows, device=dev),
             torch.as_tensor(miss_tasks, device=dev),
         )
-        n_obs = data.n_obs
+        # the objective's scale for L-BFGS's relative tolerance: the Q latent problems and the
+        # orthogonal remainder, n rows each (not n T observations, which would dilute the
+        # latent problems' share, and so the tolerance on their hyperparameters, as T grows)
+        n_obs = data.n_samples * (Q + (1 if Q < data.n_tasks else 0))
 
         best = None
         n_starts = 1 + (self.n_restarts_optimizer if self.optimizer is not None else 0)
