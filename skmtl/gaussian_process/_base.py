@@ -7,9 +7,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from ..base import MultiTaskRegressorMixin
-from ._exact import safe_cholesky
+from ._exact import NotPositiveDefiniteError, safe_cholesky
 
-__all__ = ["GPBase", "torch_dtype", "torch_device"]
+__all__ = ["GPBase", "torch_dtype", "torch_device", "lbfgs_objective"]
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -31,6 +31,42 @@ def torch_device(device):
             f"({torch.__version__}); use device='cpu' or install a CUDA build of torch."
         )
     return dev
+
+
+def lbfgs_objective(evaluate, plist, scale, owner, verbose=0, strict=False):
+    """``theta -> (value, gradient)`` for scipy's L-BFGS-B over the torch parameters ``plist``.
+
+    ``evaluate()`` returns ``(nlml, surrogate)`` at the current parameters, the
+    surrogate a scalar whose autograd gradient is that of the nlml (often the
+    nlml itself). Both are divided by ``scale``. A trial point where the
+    covariance is not positive definite (or the result not finite) returns
+    ``(1e10, 0)`` so that the line search backs off, unless ``strict``.
+    """
+    import numpy as np
+    import torch
+    from torch.nn.utils import vector_to_parameters
+
+    p0 = plist[0]
+
+    def fun(theta):
+        vector_to_parameters(torch.as_tensor(theta, dtype=p0.dtype, device=p0.device), plist)
+        try:
+            nlml, surrogate = evaluate()
+            grads = torch.autograd.grad(surrogate, plist, allow_unused=True)
+        except (NotPositiveDefiniteError, torch.linalg.LinAlgError, RuntimeError) as exc:
+            if strict:
+                raise
+            if verbose > 1:
+                print(f"[{owner}] objective failed at a trial point: {exc}")
+            return 1e10, np.zeros_like(theta)
+        g = torch.cat([(gr if gr is not None else torch.zeros_like(p)).reshape(-1) for gr, p in zip(grads, plist)])
+        val = float(nlml.detach()) / scale
+        g = g.detach().cpu().numpy().astype(np.float64) / scale
+        if not np.isfinite(val) or not np.all(np.isfinite(g)):
+            return 1e10, np.zeros_like(theta)
+        return val, g
+
+    return fun
 
 
 class GPBase(MultiTaskRegressorMixin, BaseEstimator):

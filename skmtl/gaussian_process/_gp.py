@@ -1,7 +1,6 @@
 """MultiTaskGPRegressor: exact ICM / LMC multi-task Gaussian processes on GPyTorch."""
 
 import copy
-import math
 import warnings
 
 import numpy as np
@@ -12,16 +11,15 @@ from sklearn.utils import check_random_state
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from .._progress import progress
-from ._base import GPBase, torch_device, torch_dtype
+from ._base import GPBase, lbfgs_objective, torch_device, torch_dtype
 from ._exact import (
     ExactParams,
-    NotPositiveDefiniteError,
     dense_covariance,
     dense_nlml,
     kronecker_nlml_grads,
     kronecker_state,
 )
-from ._kernels import init_kernel, make_kernel
+from ._kernels import latent_kernels
 
 __all__ = ["MultiTaskGPRegressor"]
 
@@ -199,20 +197,7 @@ class MultiTaskGPRegressor(GPBase):
 
     # --------------------------------------------------------------- building
     def _build(self, Xn, Q, rank, T, Yn_init, rng, restart):
-        kernels = []
-        custom = not isinstance(self.kernel, str)
-        for q in range(Q):
-            k = make_kernel(self.kernel, Xn.shape[1], self.ard)
-            if not custom:
-                scale = [1.0, 0.4, 2.5, 0.15][q % 4] * (1.0 + q // 4)
-                if restart:
-                    scale *= math.exp(rng.uniform(-1.5, 1.5))
-                init_kernel(k, Xn, scale)
-            elif restart:
-                with torch.no_grad():
-                    for p in k.parameters():
-                        p.add_(torch.as_tensor(rng.normal(0.0, 1.0, size=tuple(p.shape)), dtype=p.dtype))
-            kernels.append(k)
+        kernels = latent_kernels(self.kernel, Xn, Q, self.ard, (1.0, 0.4, 2.5, 0.15), rng, restart)
         params = ExactParams(kernels, T, rank, self.correlated_noise, self.noise_floor).double()
         C = Yn_init  # (T, T) empirical correlation, signal share 0.9
         w, E = np.linalg.eigh(0.9 * C)
@@ -266,39 +251,21 @@ class MultiTaskGPRegressor(GPBase):
     # -------------------------------------------------------------- objective
     def _objective(self, params, kind, tensors):
         plist = [p for p in params.parameters() if p.requires_grad]
-        N = tensors["n_obs"]
-        dev, dt = tensors["device"], tensors["dtype"]
 
-        def fun(theta):
-            vector_to_parameters(torch.as_tensor(theta, dtype=dt, device=dev), plist)
-            try:
-                if kind == "kronecker":
-                    Kx = params.kernels[0](tensors["X"]).to_dense()
-                    B = params.task_covariances()[0]
-                    S = params.noise_covariance()
-                    with torch.no_grad():
-                        nlml, GK, GB, GS = kronecker_nlml_grads(Kx.detach(), B.detach(), S.detach(), tensors["Y"])
-                    surrogate = (GK * Kx).sum() + (GB * B).sum() + (GS * S).sum()
-                else:
-                    K = dense_covariance(params, tensors["X"], tensors["rows"], tensors["tasks"], tensors["w"])
-                    nlml, _, _ = dense_nlml(K, tensors["y"])
-                    surrogate = nlml
-                grads = torch.autograd.grad(surrogate, plist, allow_unused=True)
-            except (NotPositiveDefiniteError, torch.linalg.LinAlgError, RuntimeError) as exc:
-                if tensors.get("strict"):
-                    raise
-                if self.verbose > 1:
-                    print(f"[MultiTaskGPRegressor] objective failed at a trial point: {exc}")
-                return 1e10, np.zeros_like(theta)
-            g = torch.cat([
-                (gr if gr is not None else torch.zeros_like(p)).reshape(-1) for gr, p in zip(grads, plist)
-            ])
-            val = float(nlml.detach()) / N
-            g = g.detach().cpu().numpy().astype(np.float64) / N
-            if not np.isfinite(val) or not np.all(np.isfinite(g)):
-                return 1e10, np.zeros_like(theta)
-            return val, g
+        def evaluate():
+            if kind == "kronecker":
+                Kx = params.kernels[0](tensors["X"]).to_dense()
+                B = params.task_covariances()[0]
+                S = params.noise_covariance()
+                with torch.no_grad():
+                    nlml, GK, GB, GS = kronecker_nlml_grads(Kx.detach(), B.detach(), S.detach(), tensors["Y"])
+                return nlml, (GK * Kx).sum() + (GB * B).sum() + (GS * S).sum()
+            K = dense_covariance(params, tensors["X"], tensors["rows"], tensors["tasks"], tensors["w"])
+            nlml, _, _ = dense_nlml(K, tensors["y"])
+            return nlml, nlml
 
+        fun = lbfgs_objective(evaluate, plist, tensors["n_obs"], "MultiTaskGPRegressor", self.verbose,
+                              strict=bool(tensors.get("strict")))
         return fun, plist
 
     def _tensors(self, data, yn, rows_subset, kind, dev, dt):

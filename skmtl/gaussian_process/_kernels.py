@@ -10,7 +10,7 @@ import gpytorch
 import numpy as np
 import torch
 
-__all__ = ["KERNELS", "make_kernel", "init_kernel"]
+__all__ = ["KERNELS", "make_kernel", "init_kernel", "latent_kernels"]
 
 KERNELS = ("rbf", "matern12", "matern32", "matern52", "linear", "periodic")
 
@@ -80,3 +80,30 @@ def init_kernel(kernel, X, scale=1.0):
         var = float(np.mean(std**2) * d)
         _set_if_present(kernel, "variance", torch.as_tensor(1.0 / max(var, 1e-12)))
     return kernel
+
+
+def latent_kernels(kernel, X, n_latent, ard, scales, rng=None, restart=False):
+    """One fresh kernel per latent process, started at different length-scales.
+
+    Named kernels start from :func:`init_kernel` with scale ``scales[q % len(scales)]
+    * (1 + q // len(scales))`` (latent processes of different smoothness), times a
+    random factor ``exp(U(-1.5, 1.5))`` on a restart; a given GPyTorch kernel is
+    copied and, on a restart, its raw parameters moved by standard normal noise.
+    """
+    import math
+
+    kernels = []
+    custom = not isinstance(kernel, str)
+    for q in range(n_latent):
+        k = make_kernel(kernel, X.shape[1], ard)
+        if not custom:
+            scale = scales[q % len(scales)] * (1.0 + q // len(scales))
+            if restart:
+                scale *= math.exp(rng.uniform(-1.5, 1.5))
+            init_kernel(k, X, scale)
+        elif restart:
+            with torch.no_grad():
+                for p in k.parameters():
+                    p.add_(torch.as_tensor(rng.normal(0.0, 1.0, size=tuple(p.shape)), dtype=p.dtype))
+        kernels.append(k)
+    return kernels

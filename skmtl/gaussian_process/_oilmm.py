@@ -54,9 +54,9 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from .._progress import progress
-from ._base import GPBase, torch_device, torch_dtype
-from ._exact import NotPositiveDefiniteError, safe_cholesky
-from ._kernels import init_kernel, make_kernel
+from ._base import GPBase, lbfgs_objective, torch_device, torch_dtype
+from ._exact import safe_cholesky
+from ._kernels import latent_kernels
 
 __all__ = ["OILMMRegressor", "OILMMParams", "oilmm_nlml", "oilmm_nlml_surrogate"]
 
@@ -380,20 +380,7 @@ class OILMMRegressor(GPBase):
         return int(min(len(w), np.searchsorted(share, 0.95 - 1e-12) + 1))
 
     def _build(self, Xn, Q, T, rng, restart):
-        kernels = []
-        custom = not isinstance(self.kernel, str)
-        for q in range(Q):
-            k = make_kernel(self.kernel, Xn.shape[1], self.ard)
-            if not custom:
-                scale = [1.0, 0.5, 2.0, 0.25][q % 4]
-                if restart:
-                    scale *= math.exp(rng.uniform(-1.5, 1.5))
-                init_kernel(k, Xn, scale)
-            elif restart:
-                with torch.no_grad():
-                    for p in k.parameters():
-                        p.add_(torch.as_tensor(rng.normal(0.0, 1.0, size=tuple(p.shape)), dtype=p.dtype))
-            kernels.append(k)
+        kernels = latent_kernels(self.kernel, Xn, Q, self.ard, (1.0, 0.5, 2.0, 0.25), rng, restart)
         params = OILMMParams(kernels, T, self.noise_floor).double()
         W, S = self._start
         noise = S.copy()
@@ -517,28 +504,13 @@ class OILMMRegressor(GPBase):
         return bounds
 
     def _objective(self, params, plist, tensors, n_obs, dev, dt):
-        def fun(theta):
-            vector_to_parameters(torch.as_tensor(theta, dtype=dt, device=dev), plist)
-            try:
-                if tensors[2].shape[0] == 0:  # complete targets: closed-form matrix gradients
-                    nlml, surrogate = oilmm_nlml_surrogate(params, tensors[0], tensors[1])
-                else:
-                    nlml = surrogate = oilmm_nlml(params, *tensors)
-                grads = torch.autograd.grad(surrogate, plist, allow_unused=True)
-            except (NotPositiveDefiniteError, torch.linalg.LinAlgError, RuntimeError) as exc:
-                if self.verbose > 1:
-                    print(f"[{type(self).__name__}] objective failed at a trial point: {exc}")
-                return 1e10, np.zeros_like(theta)
-            g = torch.cat([
-                (gr if gr is not None else torch.zeros_like(p)).reshape(-1) for gr, p in zip(grads, plist)
-            ])
-            val = float(nlml.detach()) / n_obs
-            g = g.detach().cpu().numpy().astype(np.float64) / n_obs
-            if not np.isfinite(val) or not np.all(np.isfinite(g)):
-                return 1e10, np.zeros_like(theta)
-            return val, g
+        def evaluate():
+            if tensors[2].shape[0] == 0:  # complete targets: closed-form matrix gradients
+                return oilmm_nlml_surrogate(params, tensors[0], tensors[1])
+            nlml = oilmm_nlml(params, *tensors)
+            return nlml, nlml
 
-        return fun
+        return lbfgs_objective(evaluate, plist, n_obs, type(self).__name__, self.verbose)
 
     # -------------------------------------------------------------- prediction
     def _latent_moments(self, Xs, x_idx, t_idx, want):
