@@ -632,7 +632,7 @@ class SoftImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features) or (n_samples, rank_)
+        X_out : ndarray of shape (n_samples, n_features) or (n_samples, ``rank_``)
             The completed matrix (dense input; observed entries kept) or the row
             factors (sparse input).
         """
@@ -650,7 +650,7 @@ class SoftImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features) or (n_samples, rank_)
+        X_out : ndarray of shape (n_samples, n_features) or (n_samples, ``rank_``)
             The completed matrix for dense input (NaN replaced, observed entries
             kept) and the row factors for sparse input.
         """
