@@ -167,3 +167,15 @@ def test_fit_does_not_modify_inputs():
     OILMMRegressor(n_latent=2, optimizer=None).fit(X, Y)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(Y, Y0)
+
+
+def test_more_bad_input_is_named():
+    X, Y = make_data(T=3)
+    for kw, what in [({"noise_floor": 0.0}, "noise_floor"), ({"tol": -1.0}, "tol"), ({"max_iter": -1}, "max_iter")]:
+        with pytest.raises(ValueError, match=f"OILMMRegressor: {what}"):
+            OILMMRegressor(**kw).fit(X, Y)
+    # each observation on its own row with 3 tasks of 3000 rows: 6000 missing entries > 4000
+    rng = np.random.default_rng(0)
+    X_long = np.column_stack([rng.standard_normal((3000, 2)), np.arange(3000) % 3])
+    with pytest.raises(ValueError, match="OILMMRegressor: 6000 .* entries are missing"):
+        OILMMRegressor(optimizer=None, task_column=-1).fit(X_long, rng.standard_normal(3000))

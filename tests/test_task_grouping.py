@@ -132,3 +132,10 @@ def test_sklearn_contract_classifier(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+def test_a_group_still_losing_tasks_after_max_rounds_warns_and_is_dropped():
+    X, Y = make_data()
+    with pytest.warns(UserWarning, match="TaskGroupingRegressor: the candidate group .* max_rounds=1"):
+        model = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=3, max_rounds=1).fit(X, Y)
+    assert model.task_groups_ == [] and len(model.independent_tasks_) == 6

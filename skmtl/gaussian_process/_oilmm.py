@@ -126,6 +126,23 @@ def _latent_cholesky(C):
     return torch.stack([safe_cholesky(C[q], what=f"covariance of latent process {q}")[0] for q in range(C.shape[0])])
 
 
+def _project(params, X, Y):
+    """The split of the model into latent problems (differentiable).
+
+    Returns ``U``, ``s``, the noise variances, the latent covariances ``C_q = s_q K_q + I``
+    (Q, n, n), the projections ``Yp = Y_w U`` (n, Q) and the remainder
+    ``R = Y_w - Yp U^T`` of the whitened targets ``Y_w = Y Sigma^{-1/2}``.
+    """
+    U = params.mixing_basis()
+    s = params.scales()
+    noise = params.noise()
+    Yw = Y / noise.sqrt()
+    eye = torch.eye(Y.shape[0], dtype=Y.dtype, device=Y.device)
+    C = s[:, None, None] * params.kernel_matrices(X) + eye
+    Yp = Yw @ U
+    return U, s, noise, C, Yp, Yw - Yp @ U.T
+
+
 def oilmm_nlml(params, X, Y, miss_rows, miss_tasks, state=False):
     """Negative log marginal likelihood of the observed entries of ``Y`` (differentiable).
 
@@ -139,16 +156,9 @@ def oilmm_nlml(params, X, Y, miss_rows, miss_tasks, state=False):
         Also return what prediction needs (detached).
     """
     n, T = Y.shape
-    U = params.mixing_basis()
-    s = params.scales()
-    noise = params.noise()
+    U, s, noise, C, Yp, R = _project(params, X, Y)
     Y = Y / noise.sqrt()  # whitened; the missing entries stay zero
-    Kq = params.kernel_matrices(X)
-    eye = torch.eye(n, dtype=Y.dtype, device=Y.device)
-    C = s[:, None, None] * Kq + eye
     L = _latent_cholesky(C)
-    Yp = Y @ U  # (n, Q)
-    R = Y - Yp @ U.T
     alpha = torch.cholesky_solve(Yp.T.unsqueeze(-1), L).squeeze(-1).T  # (n, Q): C_q^{-1} Y u_q
     quad = (R**2).sum() + (Yp * alpha).sum()
     n_per_task = torch.full((T,), float(n), dtype=Y.dtype, device=Y.device)
@@ -200,15 +210,7 @@ def oilmm_nlml_surrogate(params, X, Y):
     differentiating :func:`oilmm_nlml`).
     """
     n, T = Y.shape
-    U = params.mixing_basis()
-    s = params.scales()
-    noise = params.noise()
-    Yw = Y / noise.sqrt()
-    Kq = params.kernel_matrices(X)
-    eye = torch.eye(n, dtype=Y.dtype, device=Y.device)
-    C = s[:, None, None] * Kq + eye
-    Yp = Yw @ U
-    R = Yw - Yp @ U.T
+    U, s, noise, C, Yp, R = _project(params, X, Y)
     with torch.no_grad():
         L = _latent_cholesky(C)
         alpha = torch.cholesky_solve(Yp.T.unsqueeze(-1), L).squeeze(-1)  # (Q, n)
@@ -379,10 +381,10 @@ class OILMMRegressor(GPBase):
         share = np.cumsum(w) / max(w.sum(), 1e-300)
         return int(min(len(w), np.searchsorted(share, 0.95 - 1e-12) + 1))
 
-    def _build(self, Xn, Q, T, rng, restart):
+    def _build(self, Xn, Q, T, start, rng, restart):
         kernels = latent_kernels(self.kernel, Xn, Q, self.ard, (1.0, 0.5, 2.0, 0.25), rng, restart)
         params = OILMMParams(kernels, T, self.noise_floor).double()
-        W, S = self._start
+        W, S = start  # ((whitened eigenvalues, eigenvectors), each output's noise)
         noise = S.copy()
         if restart:
             noise *= np.exp(rng.uniform(-1.0, 1.0, size=T))
@@ -435,7 +437,7 @@ class OILMMRegressor(GPBase):
         R[miss_rows, miss_tasks] = 0.0
         n_seen = np.maximum(np.bincount(data.task_of_obs, minlength=data.n_tasks), 1)
         noise = np.clip((R**2).sum(0) / n_seen, 1e-3, 0.5)
-        self._start = (self._spectrum(Y / np.sqrt(noise), observed_share), noise)
+        start_values = (self._spectrum(Y / np.sqrt(noise), observed_share), noise)
         rng = check_random_state(self.random_state)
         Xn = np.asarray(data.X, dtype=np.float64)
         tensors = (
@@ -453,7 +455,7 @@ class OILMMRegressor(GPBase):
         n_starts = 1 + (self.n_restarts_optimizer if self.optimizer is not None else 0)
         starts = progress(range(n_starts), self.verbose, desc=name, unit="start")
         for start in starts:
-            params = self._build(Xn, Q, data.n_tasks, rng, restart=start > 0).to(device=dev, dtype=dt)
+            params = self._build(Xn, Q, data.n_tasks, start_values, rng, restart=start > 0).to(device=dev, dtype=dt)
             plist = [p for p in params.parameters() if p.requires_grad]
             fun = self._objective(params, plist, tensors, n_obs, dev, dt)
             theta0 = parameters_to_vector(plist).detach().cpu().numpy().astype(np.float64)
@@ -490,7 +492,6 @@ class OILMMRegressor(GPBase):
             B = self.params_.task_covariance().numpy()
             S = self.params_.noise_covariance().numpy()
             H = self.params_.mixing().numpy()
-        del self._start
         self.mixing_ = H * self._y_std[:, None]
         self._set_task_attributes(B, S)
         return self

@@ -35,7 +35,9 @@ __all__ = ["TaskGroupingRegressor", "TaskGroupingClassifier"]
 
 
 class _TaskGroupingBase(BaseEstimator):
-    """The grouping procedure; subclasses give ``_loss``, ``_default_baseline`` and the output."""
+    """The grouping procedure; subclasses give ``_loss``, ``_metric``, ``_default_baseline`` and the output."""
+
+    _metric = "mse"  # the name of the loss in ``cv_results_``
 
     _accept_sparse = True
     _fit_dtypes = (np.float64, np.float32)
@@ -88,8 +90,8 @@ class _TaskGroupingBase(BaseEstimator):
         """
         if data.layout == "wide":
             return data.X[rows], self._wide[np.ix_(rows, tasks)]
-        keep = np.isin(self._obs_row, rows) & np.isin(data.task_of_obs, tasks)
-        X = data.X[self._obs_row[keep]]
+        keep = np.isin(data.rows, rows) & np.isin(data.task_of_obs, tasks)
+        X = data.X[data.rows[keep]]
         codes = data.task_of_obs[keep].astype(np.float64)
         if hasattr(X, "tocsr"):
             import scipy.sparse as sp
@@ -127,7 +129,7 @@ class _TaskGroupingBase(BaseEstimator):
             X_rows = np.column_stack([dense, np.asarray(task_codes, dtype=np.float64)])
         return np.asarray(est.predict(X_rows), dtype=np.float64).ravel()
 
-    def _fold_mse(self, est, data, folds, tasks, per_task_baseline=False):
+    def _cv_loss(self, est, data, folds, tasks, per_task_baseline=False):
         """Cross-validated mean loss (``_loss``) of each task in ``tasks``, shape (len(tasks),)."""
         sse = np.zeros(len(tasks))
         cnt = np.zeros(len(tasks))
@@ -146,11 +148,11 @@ class _TaskGroupingBase(BaseEstimator):
                     sse[idx] += err.sum(0)
                     cnt[idx] += obs.sum(0)
                 else:
-                    keep = np.isin(self._obs_row, test) & np.isin(data.task_of_obs, sub)
+                    keep = np.isin(data.rows, test) & np.isin(data.task_of_obs, sub)
                     if not keep.any():
                         continue
                     codes = data.task_of_obs[keep]
-                    pred = self._sub_predict(model, data.X[self._obs_row[keep]], codes, len(sub))
+                    pred = self._sub_predict(model, data.X[data.rows[keep]], codes, len(sub))
                     err = self._loss(data.y[keep], pred)
                     for t in np.unique(codes):
                         m = codes == t
@@ -181,15 +183,14 @@ class _TaskGroupingBase(BaseEstimator):
         name = type(self).__name__
         data = self._validate_fit(X, y)
         T = data.n_tasks
-        self._obs_row = data.rows
         if data.layout == "wide":
             self._wide = np.full((data.n_samples, T), np.nan)
             self._wide[data.rows, data.task_of_obs] = data.y
         baseline = self._default_baseline() if self.baseline is None else self.baseline
         folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
         all_tasks = list(range(T))
-        mse_ind = self._fold_mse(baseline, data, folds, all_tasks, per_task_baseline=True)
-        mse_shared = np.full(T, np.nan)
+        loss_alone = self._cv_loss(baseline, data, folds, all_tasks, per_task_baseline=True)
+        loss_shared = np.full(T, np.nan)
         candidates = [all_tasks] if isinstance(self.groups, str) else [self._codes(g, name) for g in self.groups]
         taken = np.zeros(T, dtype=bool)
         chosen = []
@@ -199,9 +200,9 @@ class _TaskGroupingBase(BaseEstimator):
                 if len(members) < 2:
                     members = []
                     break
-                mse = self._fold_mse(self.estimator, data, folds, members)
-                mse_shared[members] = mse
-                ok = np.isfinite(mse) & (mse <= (1.0 + self.tol) * mse_ind[members])
+                loss = self._cv_loss(self.estimator, data, folds, members)
+                loss_shared[members] = loss
+                ok = np.isfinite(loss) & (loss <= (1.0 + self.tol) * loss_alone[members])
                 if ok.all():
                     break
                 members = [t for t, keep in zip(members, ok) if keep]
@@ -222,15 +223,13 @@ class _TaskGroupingBase(BaseEstimator):
         self.estimators_ += [self._fit_sub(baseline, data, all_rows, [t]) for t in self._alone_codes]
         self.task_groups_ = [self.tasks_[g] for g in chosen]
         self.independent_tasks_ = self.tasks_[self._alone_codes]
-        metric = getattr(self, "_metric", "mse")
+        metric = self._metric
         self.cv_results_ = {
             "task": self.tasks_.copy(),
-            f"{metric}_independent": mse_ind,
-            f"{metric}_shared": mse_shared,
+            f"{metric}_independent": loss_alone,
+            f"{metric}_shared": loss_shared,
             "shared": taken.copy(),
         }
-        self._layout_fit = data.layout
-        del self._obs_row
         self.__dict__.pop("_wide", None)
         return self
 
@@ -277,8 +276,8 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
     independent_tasks_ : ndarray
         The tasks fitted alone.
     cv_results_ : dict of ndarray
-        Per task (in ``tasks_`` order): ``"task"``, ``"mse_independent"``,
-        ``"mse_shared"`` (cross-validated error in the last group the task was
+        Per task (in ``tasks_`` order): ``"task"``, ``"loss_aloneependent"``,
+        ``"loss_shared"`` (cross-validated error in the last group the task was
         evaluated in; NaN if never), ``"shared"`` (bool).
     estimators_ : list
         One fitted estimator per group, then one baseline per independent task.
