@@ -13,7 +13,8 @@ list. A constraint is one of
 
 * ``None``: the value ``None``;
 * a class: an instance of it (``bool`` is not accepted for numeric classes);
-* :class:`Interval` / :class:`StrOptions`;
+* :class:`Interval` / :class:`StrOptions` / :class:`HasMethods`, or any
+  object with ``is_satisfied_by(value)`` whose ``str`` says what it allows;
 * a string: ``"boolean"``, ``"array-like"``, ``"sparse matrix"``,
   ``"callable"``, ``"random_state"``, ``"verbose"`` or ``"cv_object"``.
 
@@ -26,7 +27,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Interval", "StrOptions", "InvalidParameterError", "validate_params"]
+__all__ = ["Interval", "StrOptions", "HasMethods", "InvalidParameterError", "validate_params"]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -114,6 +115,30 @@ class StrOptions:
 
     def __repr__(self):
         return f"StrOptions({sorted(self.options)!r})"
+
+
+class HasMethods:
+    """An object with callable attributes of the given names (a duck-typed estimator).
+
+    Parameters
+    ----------
+    methods : str or list of str
+        Names of the methods the value must have (``["fit", "predict"]``).
+    """
+
+    def __init__(self, methods):
+        self.methods = [methods] if isinstance(methods, str) else list(methods)
+
+    def is_satisfied_by(self, val):
+        return all(callable(getattr(val, m, None)) for m in self.methods)
+
+    def __str__(self):
+        names = [repr(m) for m in self.methods]
+        text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return f"an object implementing {text}"
+
+    def __repr__(self):
+        return f"HasMethods({self.methods!r})"
 
 
 def _is_array_like(val):

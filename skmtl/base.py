@@ -11,6 +11,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import _targets_to_numpy, validate_fit_data, validate_predict_data
+from ._param_validation import validate_params
 from .metrics import per_task_accuracy, per_task_r2
 
 __all__ = [
@@ -33,7 +34,13 @@ class MultiTaskMixin:
     _classification = False
 
     def _validate_fit(self, X, y, sample_weight=None):
-        """Validate fit input; returns the :class:`~skmtl._data.MultiTaskData`."""
+        """Validate the hyperparameters, then the fit input; returns the :class:`~skmtl._data.MultiTaskData`.
+
+        The hyperparameters are checked against the class's
+        ``_parameter_constraints`` (:func:`~skmtl._param_validation.validate_params`),
+        so every estimator whose ``fit`` starts here only declares them.
+        """
+        validate_params(self)
         return validate_fit_data(
             self,
             X,

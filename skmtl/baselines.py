@@ -1,11 +1,14 @@
 """Baselines every multi-task model is compared with: no sharing and full sharing."""
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.validation import has_fit_parameter
 
+from ._param_validation import HasMethods
 from .base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 
 __all__ = ["IndependentRegressor", "IndependentClassifier", "PooledRegressor"]
@@ -20,6 +23,9 @@ def _fit_clone(estimator, X, y, sample_weight):
     else:
         est.fit(X, y)
     return est
+
+
+_TASK_COLUMN = [None, str, Integral]
 
 
 class _IndependentMixin:
@@ -75,6 +81,8 @@ class IndependentRegressor(_IndependentMixin, MultiTaskRegressorMixin, BaseEstim
     (4, (2, 4))
     """
 
+    _parameter_constraints = {"estimator": [None, HasMethods(["fit", "predict"])], "task_column": _TASK_COLUMN}
+
     def __init__(self, estimator=None, *, task_column=None):
         self.estimator = estimator
         self.task_column = task_column
@@ -126,6 +134,8 @@ class IndependentClassifier(_IndependentMixin, MultiTaskClassifierMixin, BaseEst
     >>> model.predict(X[:2]).shape, len(model.predict_proba(X[:2]))
     ((2, 3), 3)
     """
+
+    _parameter_constraints = {"estimator": [None, HasMethods(["fit", "predict"])], "task_column": _TASK_COLUMN}
 
     def __init__(self, estimator=None, *, task_column=None):
         self.estimator = estimator
@@ -235,6 +245,12 @@ class PooledRegressor(MultiTaskRegressorMixin, BaseEstimator):
 
     _accept_sparse = True
     _fit_dtypes = (np.float64, np.float32)
+
+    _parameter_constraints = {
+        "estimator": [None, HasMethods(["fit", "predict"])],
+        "task_intercept": ["boolean"],
+        "task_column": _TASK_COLUMN,
+    }
 
     def __init__(self, estimator=None, *, task_intercept=True, task_column=None):
         self.estimator = estimator

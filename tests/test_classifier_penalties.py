@@ -133,9 +133,9 @@ def test_cv_along_the_path():
 
 def test_errors_and_convergence_warning():
     X, Y = _problem(6)
-    with pytest.raises(ValueError, match="L21Classifier: penalty must be one of"):
+    with pytest.raises(ValueError, match=r"'penalty' parameter of L21Classifier must be a str among \['group_lasso', 'group_mcp', 'group_scad'\]"):
         L21Classifier(0.1, penalty="lasso").fit(X, Y)
-    with pytest.raises(ValueError, match="L21ClassifierCV: gamma must be a number greater than 1"):
+    with pytest.raises(ValueError, match=r"'gamma' parameter of L21ClassifierCV must be None or a float in the range \(1, inf\)"):
         L21ClassifierCV(penalty="group_mcp", gamma=0.5, cv=2).fit(X, Y)
     with pytest.warns(ConvergenceWarning, match="L21Classifier did not converge"):
         L21Classifier(0.01, penalty="group_mcp", max_iter=1, tol=1e-12).fit(X, Y)

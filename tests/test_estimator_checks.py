@@ -37,6 +37,7 @@ CHECK_MODULES = [
     "test_relationship",
     "test_clustered",
     "test_robust",
+    "test_strength_cv",
     "test_factorization_checks",
     "test_bayes_checks",
     "test_gaussian_process_checks",

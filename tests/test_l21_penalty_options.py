@@ -277,7 +277,8 @@ def test_bad_l1_ratio_is_named():
     with pytest.raises(ValueError, match="l1_ratio"):
         L21Regressor(0.1, l1_ratio=1.5).fit(X, Y)
     for bad in (1.5, [0.5, -0.1], [], "x", ["a"], [[0.5]]):
-        with pytest.raises(ValueError, match="L21RegressorCV: l1_ratio"):
+        # a number out of [0, 1] or a string fails the parameter constraints, a bad list the fit's own check
+        with pytest.raises(ValueError, match="L21RegressorCV: l1_ratio|'l1_ratio' parameter of L21RegressorCV"):
             L21RegressorCV(l1_ratio=bad, cv=3).fit(X, Y)
 
 
@@ -380,9 +381,9 @@ def test_classifier_bad_options_are_named():
     X, L = _classification(3)
     with pytest.raises(ValueError, match="L21Classifier: penalty_factor.*non-negative"):
         L21Classifier(0.1, penalty_factor=-np.ones(6)).fit(X, L)
-    with pytest.raises(ValueError, match="L21ClassifierCV: l1_ratio"):
+    with pytest.raises(ValueError, match=r"'l1_ratio' parameter of L21ClassifierCV must be a float in the range \[0, 1\]"):
         L21ClassifierCV(l1_ratio=[0.5, 1.0], cv=3).fit(X, L)
-    with pytest.raises(ValueError, match="L21Classifier: l1_ratio"):
+    with pytest.raises(ValueError, match=r"'l1_ratio' parameter of L21Classifier must be a float in the range \[0, 1\]"):
         L21Classifier(0.1, l1_ratio=2.0).fit(X, L)
 
 

@@ -172,7 +172,7 @@ def test_fit_does_not_modify_inputs():
 def test_more_bad_input_is_named():
     X, Y = make_data(T=3)
     for kw, what in [({"noise_floor": 0.0}, "noise_floor"), ({"tol": -1.0}, "tol"), ({"max_iter": -1}, "max_iter")]:
-        with pytest.raises(ValueError, match=f"OILMMRegressor: {what}"):
+        with pytest.raises(ValueError, match=f"'{what}' parameter of OILMMRegressor"):
             OILMMRegressor(**kw).fit(X, Y)
     # each observation on its own row with 3 tasks of 3000 rows: 6000 missing entries > 4000
     rng = np.random.default_rng(0)

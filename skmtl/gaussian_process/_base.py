@@ -1,15 +1,20 @@
 """Shared parts of the multi-task GPs: torch device/dtype, target normalization,
 prediction formatting (latent or observation moments), ``sample_y``."""
 
+from numbers import Integral, Real
+
+import gpytorch
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from .._param_validation import Interval, StrOptions
 from ..base import MultiTaskRegressorMixin
 from ._exact import NotPositiveDefiniteError, safe_cholesky
+from ._kernels import KERNELS
 
-__all__ = ["GPBase", "torch_dtype", "torch_device", "lbfgs_objective"]
+__all__ = ["GPBase", "torch_dtype", "torch_device", "lbfgs_objective", "GP_CONSTRAINTS"]
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -21,6 +26,52 @@ def torch_dtype(dtype):
     if key not in _DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
     return _DTYPES[key]
+
+
+class _KernelName(StrOptions):
+    """A kernel name, in any case (``make_kernel`` lower-cases it)."""
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, str) and val.lower() in self.options
+
+
+class _Accepted:
+    """The values ``check`` returns True for; ``text`` says what they are (in the error)."""
+
+    def __init__(self, check, text):
+        self.check = check
+        self.text = text
+
+    def is_satisfied_by(self, val):
+        try:
+            return bool(self.check(val))
+        except (TypeError, ValueError, RuntimeError):
+            return False
+
+    def __str__(self):
+        return self.text
+
+
+def _is_dtype(dtype):
+    if isinstance(dtype, torch.dtype):
+        return True
+    key = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    return dtype is not None and key in _DTYPES
+
+
+#: Constraints of the parameters the multi-task GPs share (``_parameter_constraints``).
+GP_CONSTRAINTS = {
+    "kernel": [_KernelName(set(KERNELS)), gpytorch.kernels.Kernel],
+    "ard": ["boolean"],
+    "normalize_y": ["boolean"],
+    "noise_floor": [Interval(Real, 0, None, closed="neither")],
+    "device": [_Accepted(lambda d: isinstance(d, (str, torch.device)) and torch.device(d) is not None,
+                         "a torch.device or a device name ('cpu', 'cuda', 'cuda:0', ...)")],
+    "dtype": [_Accepted(_is_dtype, "'float64', 'float32', a numpy float64/float32 dtype or a torch dtype")],
+    "random_state": ["random_state"],
+    "task_column": [None, str, Integral],
+    "verbose": ["verbose"],
+}
 
 
 def torch_device(device):

@@ -2,6 +2,7 @@
 
 import copy
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -10,8 +11,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
+from .._param_validation import Interval, StrOptions
 from .._progress import progress
-from ._base import GPBase, lbfgs_objective, torch_device, torch_dtype
+from ._base import GP_CONSTRAINTS, GPBase, lbfgs_objective, torch_device, torch_dtype
 from ._exact import (
     ExactParams,
     dense_covariance,
@@ -132,6 +134,20 @@ class MultiTaskGPRegressor(GPBase):
     >>> mean.shape, std.shape
     ((3, 2), (3, 2))
     """
+
+    _parameter_constraints = {
+        **GP_CONSTRAINTS,
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "n_latent": [None, Interval(Integral, 1, None, closed="left")],
+        "correlated_noise": ["boolean"],
+        "method": [StrOptions({"auto", "kronecker", "masked"})],
+        "optimizer": [StrOptions({"lbfgs"}), None],
+        "n_restarts_optimizer": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_optimizer_samples": [None, Interval(Integral, 1, None, closed="left")],
+        "n_polish_iter": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(
         self,

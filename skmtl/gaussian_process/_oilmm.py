@@ -44,6 +44,7 @@ of the complete-data model on the imputed matrix; the posterior variance adds
 import copy
 import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -53,8 +54,9 @@ from sklearn.utils import check_random_state
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
+from .._param_validation import Interval, StrOptions
 from .._progress import progress
-from ._base import GPBase, lbfgs_objective, torch_device, torch_dtype
+from ._base import GP_CONSTRAINTS, GPBase, lbfgs_objective, torch_device, torch_dtype
 from ._exact import safe_cholesky
 from ._kernels import latent_kernels
 
@@ -302,6 +304,15 @@ class OILMMRegressor(GPBase):
     >>> model.predict(X[:2]).shape
     (2, 5)
     """
+
+    _parameter_constraints = {
+        **GP_CONSTRAINTS,
+        "n_latent": [None, Interval(Integral, 1, None, closed="left")],  # at most n_tasks: checked in fit
+        "optimizer": [StrOptions({"lbfgs"}), None],
+        "n_restarts_optimizer": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
 
     def __init__(
         self,

@@ -16,14 +16,16 @@ have weight zero); the Gaussian expectation is in closed form.
 import copy
 import math
 import sys
+from numbers import Integral, Real
 
 import gpytorch
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from .._param_validation import Interval, validate_params
 from .._progress import progress
-from ._base import GPBase, torch_device, torch_dtype
+from ._base import GP_CONSTRAINTS, GPBase, torch_device, torch_dtype
 from ._gp import MultiTaskGPRegressor
 from ._kernels import init_kernel, make_kernel
 
@@ -128,6 +130,17 @@ class SparseMultiTaskGPRegressor(GPBase):
     (3, 2)
     """
 
+    _parameter_constraints = {
+        **GP_CONSTRAINTS,
+        "n_latent": [None, Interval(Integral, 1, None, closed="left")],
+        "n_inducing": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "noise_floor": [Interval(Real, 0, None, closed="left")],  # the noise is exp(.) + noise_floor > 0
+        "progress_bar": ["boolean"],
+    }
+
     def __init__(
         self,
         kernel="rbf",
@@ -184,6 +197,7 @@ class SparseMultiTaskGPRegressor(GPBase):
         self : object
             The fitted estimator.
         """
+        validate_params(self)  # before random_state is used (the fit's _validate_fit checks again)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []

@@ -21,7 +21,8 @@ Estimators:
 * task relationships: :class:`MeanRegularizedRegressor`,
   :class:`GraphRegularizedRegressor`, :class:`ClusteredRegressor`,
   :class:`TaskRelationshipRegressor`, :class:`RobustMultiTaskRegressor` and the
-  classifiers of the first, second and fourth.
+  classifiers of the first, second and fourth; every one has a ``*CV`` version
+  choosing its strengths (and ``n_clusters``) by cross-validation.
 
 Paths: :func:`l21_path`, :func:`trace_norm_path` with :func:`l21_alpha_max`,
 :func:`trace_norm_alpha_max` and :func:`alpha_grid`.
@@ -32,6 +33,7 @@ from ._bcd import L21Solver
 from ._classifiers import L21Classifier, L21ClassifierCV, TraceNormClassifier, TraceNormClassifierCV
 from ._clustered import ClusteredRegressor
 from ._composite import DirtyRegressor, SparseLowRankRegressor
+from ._composite_cv import DirtyRegressorCV, RobustMultiTaskRegressorCV, SparseLowRankRegressorCV
 from ._contract import Datafit, Penalty
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import FistaResult, fista
@@ -45,6 +47,15 @@ from ._relationship import (
     MeanRegularizedRegressor,
     TaskRelationshipClassifier,
     TaskRelationshipRegressor,
+)
+from ._relationship_cv import (
+    ClusteredRegressorCV,
+    GraphRegularizedClassifierCV,
+    GraphRegularizedRegressorCV,
+    MeanRegularizedClassifierCV,
+    MeanRegularizedRegressorCV,
+    TaskRelationshipClassifierCV,
+    TaskRelationshipRegressorCV,
 )
 from ._robust import RobustMultiTaskRegressor
 from ._sparse_group import SparseGroupRegressor, SparseGroupRegressorCV
@@ -63,15 +74,25 @@ __all__ = [
     "TraceNormClassifier",
     "TraceNormClassifierCV",
     "DirtyRegressor",
+    "DirtyRegressorCV",
     "SparseLowRankRegressor",
+    "SparseLowRankRegressorCV",
     "MeanRegularizedRegressor",
+    "MeanRegularizedRegressorCV",
     "MeanRegularizedClassifier",
+    "MeanRegularizedClassifierCV",
     "GraphRegularizedRegressor",
+    "GraphRegularizedRegressorCV",
     "GraphRegularizedClassifier",
+    "GraphRegularizedClassifierCV",
     "ClusteredRegressor",
+    "ClusteredRegressorCV",
     "TaskRelationshipRegressor",
+    "TaskRelationshipRegressorCV",
     "TaskRelationshipClassifier",
+    "TaskRelationshipClassifierCV",
     "RobustMultiTaskRegressor",
+    "RobustMultiTaskRegressorCV",
     # warnings
     "ZeroModelWarning",
     # paths

@@ -13,18 +13,60 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._param_validation import Interval, StrOptions
 from ._row_penalties import ROW_PENALTIES
 
 __all__ = ["alpha_grid", "descending_alphas", "check_strength", "check_solver_params", "numerical_rank",
            "check_penalty_factor", "check_l1_ratios", "check_penalty",
            "fit_block_solver",
            "store_fista_result", "DEFAULT_ALPHA_RATIO", "ZeroModelWarning", "resolve_alpha",
-           "warn_if_zero_model"]
+           "warn_if_zero_model", "NONNEGATIVE", "POSITIVE", "POSITIVE_INT", "ROW_PENALTY_OPTIONS",
+           "SOLVER_OPTIONS", "COMMON_CONSTRAINTS", "CV_CONSTRAINTS", "SCORING_CONSTRAINT"]
 
 #: ``alpha=None`` fits at this fraction of ``alpha_max`` (the smallest strength that
 #: zeroes every penalized coefficient): a model in the middle of glmnet's path,
 #: sparse but not empty, on any scaling of the data.
 DEFAULT_ALPHA_RATIO = 0.1
+
+
+# ----------------------------------------------------------------------------
+# parameter constraints shared by the linear estimators (skmtl._param_validation)
+# ----------------------------------------------------------------------------
+
+#: A strength: a number >= 0 (``inf`` is refused later, by the fit's own checks).
+NONNEGATIVE = Interval(numbers.Real, 0, None, closed="left")
+#: A number > 0 (tolerances, ``eps`` of a grid, strengths that must not vanish).
+POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+#: An integer >= 1 (iteration limits, grid sizes, numbers of clusters).
+POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
+#: The row penalties of the L2,1 models.
+ROW_PENALTY_OPTIONS = StrOptions({"group_lasso", "group_mcp", "group_scad"})
+#: ``solver`` of the quadratic (relationship, clustered) regressors.
+SOLVER_OPTIONS = StrOptions({"auto", "direct", "fista"})
+
+#: The parameters every linear estimator has, as its ``_parameter_constraints``
+#: declare them (``tol > 0``: the FISTA and alternating models stop on a relative
+#: residual; the block coordinate descent models also accept ``tol=0``).
+COMMON_CONSTRAINTS = {
+    "fit_intercept": ["boolean"],
+    "task_weight": [None, StrOptions({"balanced"}), "array-like"],
+    "max_iter": [POSITIVE_INT],
+    "tol": [POSITIVE],
+    "task_column": [None, str, numbers.Integral],
+}
+
+#: The grid and fold parameters of the cross-validated estimators (:class:`~skmtl.linear._cv.PathCVMixin`).
+CV_CONSTRAINTS = {
+    "alphas": [None, "array-like"],
+    "n_alphas": [POSITIVE_INT],
+    "eps": [POSITIVE],
+    "cv": ["cv_object"],
+    "n_jobs": [None, numbers.Integral],
+    "verbose": ["verbose"],
+}
+
+#: ``scoring`` of the cross-validated regressors: None, a scorer name or a callable.
+SCORING_CONSTRAINT = [None, str, "callable"]
 
 
 class ZeroModelWarning(UserWarning):

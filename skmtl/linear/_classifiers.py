@@ -20,6 +20,7 @@ subspace; Ji & Ye 2009). With ``task_weight=None`` and complete wide input,
 FISTA, stopping on the relative KKT residual.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -27,8 +28,13 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from .._param_validation import Interval
 from ..base import MultiTaskClassifierMixin
 from ._base import (
+    COMMON_CONSTRAINTS,
+    CV_CONSTRAINTS,
+    NONNEGATIVE,
+    ROW_PENALTY_OPTIONS,
     check_l1_ratios,
     check_penalty,
     check_penalty_factor,
@@ -359,6 +365,15 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
 
     _penalty_class = WeightedL21
 
+    _parameter_constraints = {
+        "alpha": [None, NONNEGATIVE],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
+        "penalty_factor": [None, "array-like"],
+        "penalty": [ROW_PENALTY_OPTIONS],
+        "gamma": [None, Interval(numbers.Real, 1, None, closed="neither")],
+        **COMMON_CONSTRAINTS,
+    }
+
     def __init__(self, alpha=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
                  fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
@@ -431,6 +446,8 @@ class TraceNormClassifier(_ProxLinearClassifier):
 
     _penalty_class = TraceNorm
 
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], **COMMON_CONSTRAINTS}
+
     def __init__(self, alpha=None, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -473,6 +490,8 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
     _path_func = staticmethod(_classifier_path)
     _alpha_max_func = staticmethod(_classifier_alpha_max)
     _path_score_func = staticmethod(_classifier_path_scores)
+
+    _parameter_constraints = {**CV_CONSTRAINTS, **COMMON_CONSTRAINTS}
 
     def __init__(self, alphas=None, *, n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True,
                  task_weight=None, max_iter=1000, tol=1e-6, task_column=None, verbose=0):
@@ -584,6 +603,11 @@ class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
     """
 
     _penalty_class = WeightedL21
+
+    _parameter_constraints = {
+        **_ClassifierCV._parameter_constraints,
+        **{k: v for k, v in L21Classifier._parameter_constraints.items() if k != "alpha"},
+    }
 
     def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
                  n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000,

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._base import COMMON_CONSTRAINTS, POSITIVE, POSITIVE_INT, SOLVER_OPTIONS
 from ._fista import fista
 from ._relationship import (
     QuadraticSystem,
@@ -145,6 +146,16 @@ class ClusteredRegressor(_RegressorShell):
     ((6, 5), (6,))
     """
 
+    _parameter_constraints = {
+        "n_clusters": [POSITIVE_INT],
+        "alpha": [POSITIVE],
+        "beta": [POSITIVE],
+        **COMMON_CONSTRAINTS,
+        "max_inner_iter": [POSITIVE_INT],
+        "random_state": ["random_state"],
+        "solver": [SOLVER_OPTIONS],
+    }
+
     def __init__(self, n_clusters=2, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None,
                  max_iter=100, max_inner_iter=1000, tol=1e-6, random_state=None, solver="auto",
                  task_column=None):
@@ -174,21 +185,34 @@ class ClusteredRegressor(_RegressorShell):
         -------
         self
         """
+        self._fit_data(self._validate_fit(X, y, sample_weight))
+        return self
+
+    def _fit_data(self, data, start=None):
+        """Fit on validated data; returns the state that warm-starts the next fit on the same data.
+
+        ``start`` (the state of the previous call) gives the direct solver's
+        Gram matrices, the starting weights and cluster structure.
+        """
+        start = start or {}
         alpha = _check_nonneg(self.alpha, "alpha", positive=True)
         beta = _check_nonneg(self.beta, "beta", positive=True)
         k = _check_int(self.n_clusters, "n_clusters")
         max_iter = _check_int(self.max_iter, "max_iter")
         max_inner = _check_int(self.max_inner_iter, "max_inner_iter")
         tol = _check_tol(self.tol)
-        data = self._validate_fit(X, y, sample_weight)
         T = data.n_tasks
         k = min(k, T)  # tr M = k with M <= I: at most one cluster per task
         eta = beta / alpha
         c = alpha * eta * (1.0 + eta)
         datafit = self._make_datafit(data)
-        system = QuadraticSystem(data, self.task_weight, self.fit_intercept) if _use_direct(self, data) else None
+        system = None
+        if _use_direct(self, data):
+            system = start.get("system") or QuadraticSystem(data, self.task_weight, self.fit_intercept)
         Q, m = np.eye(T), np.full(T, k / T)
-        W = b = res = None
+        if start.get("n_clusters") == k:
+            Q, m = start["structure"]
+        W, b, res = start.get("coef"), start.get("intercept"), None
         path = []
         F_prev = np.inf
         converged = False
@@ -219,7 +243,7 @@ class ClusteredRegressor(_RegressorShell):
                 f"max_inner_iter={max_inner} FISTA iterations in {inner_failed} of {it} "
                 f"alternations. Increase max_inner_iter or standardize the features.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if not converged:
             warnings.warn(
@@ -227,7 +251,7 @@ class ClusteredRegressor(_RegressorShell):
                 f"tol={tol:g} (relative) after max_iter={max_iter} alternations. Increase max_iter "
                 f"or tol.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self._store(res, datafit)
         self.n_iter_ = it
@@ -235,7 +259,7 @@ class ClusteredRegressor(_RegressorShell):
         self.objective_path_ = np.asarray(path)
         self.task_structure_ = (Q * m) @ Q.T
         self.task_clusters_ = self._label_clusters(res.coef.T, k)
-        return self
+        return {"system": system, "coef": W, "intercept": b, "n_clusters": k, "structure": (Q, m)}
 
     def _label_clusters(self, WT, k):
         if k == 1:

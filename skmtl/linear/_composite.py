@@ -10,7 +10,14 @@ problem in ``W`` with the infimal-convolution penalty, whose dual norm is
 
 import numpy as np
 
-from ._base import check_solver_params, check_strength, numerical_rank, store_fista_result
+from ._base import (
+    COMMON_CONSTRAINTS,
+    NONNEGATIVE,
+    check_solver_params,
+    check_strength,
+    numerical_rank,
+    store_fista_result,
+)
 from ._datafits import SplitDatafit
 from ._fista import fista
 from ._penalties import L1, L1Inf, SplitPenalty, TraceNorm
@@ -20,17 +27,44 @@ __all__ = ["DirtyRegressor", "SparseLowRankRegressor"]
 
 
 class _SplitRegressor(_ProxLinearRegressor):
-    def _fit_split(self, X, y, sample_weight):
-        data = self._validate_fit(X, y, sample_weight)
+    """Shell of the ``W = P + Q`` regressors: ``_split_penalty(alpha, beta)`` and ``_store_parts(V)``."""
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on wide or long input.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit_data(self._validate_fit(X, y, sample_weight))
+        return self
+
+    def _fit_data(self, data, start=None):
+        """Fit on validated data; returns the state (the stacked ``[P, Q]`` and the intercepts) that
+        warm-starts the next fit on the same data."""
+        start = start or {}
         alpha = check_strength(self.alpha, "alpha")
         beta = check_strength(self.beta, "beta")
         check_solver_params(self)
         pen = self._split_penalty(alpha, beta)
         datafit = SplitDatafit(self._make_datafit(data))
-        res = fista(datafit, pen, max_iter=self.max_iter, tol=self.tol)
+        res = fista(datafit, pen, start.get("coef"), start.get("intercept"), max_iter=self.max_iter,
+                    tol=self.tol)
         V = res.coef
         store_fista_result(self, res, V[0] + V[1], strength=f"alpha={alpha:.4g}, beta={beta:.4g}")
-        return V
+        self._store_parts(V)
+        return {"coef": V, "intercept": res.intercept}
 
 
 class DirtyRegressor(_SplitRegressor):
@@ -82,6 +116,8 @@ class DirtyRegressor(_SplitRegressor):
     ((4, 10), (4, 10))
     """
 
+    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+
     def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta
@@ -95,28 +131,9 @@ class DirtyRegressor(_SplitRegressor):
     def _split_penalty(alpha, beta):
         return SplitPenalty(L1Inf(alpha), L1(beta))
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on wide or long input.
-
-        Parameters
-        ----------
-        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
-            Training data, with the task column for long input.
-        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Targets: one column per task (wide; NaN marks a missing target) or one
-            value per row (long input).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each row.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        V = self._fit_split(X, y, sample_weight)
+    def _store_parts(self, V):
         self.coef_shared_ = np.ascontiguousarray(V[0].T)
         self.coef_specific_ = np.ascontiguousarray(V[1].T)
-        return self
 
 
 class SparseLowRankRegressor(_SplitRegressor):
@@ -163,6 +180,8 @@ class SparseLowRankRegressor(_SplitRegressor):
     ((4, 10), (4, 10))
     """
 
+    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+
     def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta
@@ -176,26 +195,7 @@ class SparseLowRankRegressor(_SplitRegressor):
     def _split_penalty(alpha, beta):
         return SplitPenalty(TraceNorm(alpha), L1(beta))
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on wide or long input.
-
-        Parameters
-        ----------
-        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
-            Training data, with the task column for long input.
-        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Targets: one column per task (wide; NaN marks a missing target) or one
-            value per row (long input).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each row.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        V = self._fit_split(X, y, sample_weight)
+    def _store_parts(self, V):
         self.coef_lowrank_ = np.ascontiguousarray(V[0].T)
         self.coef_sparse_ = np.ascontiguousarray(V[1].T)
         self.rank_ = numerical_rank(self.coef_lowrank_)
-        return self

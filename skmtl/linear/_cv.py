@@ -47,6 +47,7 @@ every fold (stratified within tasks).
 
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 from joblib import delayed
@@ -113,6 +114,32 @@ def _path_predictions(coefs, intercepts, data):
     return pred
 
 
+def _cv_results(points, grids, score_path):
+    """The table of every (grid point, alpha), as ``GridSearchCV.cv_results_``.
+
+    ``points`` the extra parameters of each grid point, ``grids[g]`` its
+    alphas, ``score_path`` (n_points, n_alphas, n_folds) the held-out scores.
+    """
+    cells = [(g, a) for g in range(len(points)) for a in range(len(grids[g]))]
+    scores = np.array([score_path[g, a] for g, a in cells]).reshape(len(cells), -1)
+    out = {"param_alpha": np.array([grids[g][a] for g, a in cells])}
+    for key in points[0]:
+        out[f"param_{key}"] = np.array([points[g][key] for g, a in cells])
+    out["params"] = [{"alpha": float(grids[g][a]), **points[g]} for g, a in cells]
+    for k in range(scores.shape[1]):
+        out[f"split{k}_test_score"] = scores[:, k]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell that failed on every fold
+        mean = np.nanmean(scores, axis=1)
+        out["mean_test_score"] = mean
+        out["std_test_score"] = np.nanstd(scores, axis=1)
+    order = np.argsort(-np.where(np.isnan(mean), -np.inf, mean), kind="stable")
+    rank = np.empty(len(cells), dtype=np.int64)
+    rank[order] = np.arange(1, len(cells) + 1)
+    out["rank_test_score"] = rank
+    return out
+
+
 class PathCVMixin:
     """Choose ``alpha`` by cross-validation along a warm-started path.
 
@@ -128,6 +155,11 @@ class PathCVMixin:
         Held-out score of each alpha on each fold (higher is better).
     mse_path_ : ndarray, same shape as ``score_path_``
         Held-out weighted mean squared error (only with ``scoring=None``).
+    cv_results_ : dict of ndarray
+        One entry per (grid point, alpha), as ``GridSearchCV.cv_results_``:
+        ``param_alpha`` (and ``param_<name>`` for the other cross-validated
+        parameters), ``params``, ``split<k>_test_score``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``.
     coef_, intercept_ : refit on all the data at ``alpha_``.
     n_iter_ : int
         Iterations of the refit (when the path callable reports them).
@@ -146,12 +178,12 @@ class PathCVMixin:
     def _cv_task_weight(self):
         return getattr(self, "task_weight", None)
 
-    def _grid_points(self):
+    def _grid_points(self, data):
         """Extra path parameters to cross-validate besides ``alpha`` (a list of dicts).
 
         One alpha grid is computed for each (``alpha_max`` depends on them); the
         default is no extra parameter. ``L21RegressorCV`` returns one dict per
-        ``l1_ratio``.
+        ``l1_ratio``. ``data`` is the validated training data (grids scaled to it).
         """
         return [{}]
 
@@ -194,7 +226,7 @@ class PathCVMixin:
         data = self._validate_fit(X, y, sample_weight)
         base = self._path_params()
         path_func = type(self)._path_func
-        points = self._grid_points()
+        points = self._grid_points(data)
         grid_params = [{**base, **pt} for pt in points]
         grids = [self._alpha_grid(data, params) for params in grid_params]
         splits = check_cv_splits(data, self.cv, groups, estimator_name=type(self).__name__)
@@ -224,6 +256,7 @@ class PathCVMixin:
             self.score_path_ = score_path
         if scoring is None and score_func is None:
             self.mse_path_ = -self.score_path_
+        self.cv_results_ = _cv_results(points, grids, score_path)
         for key, value in points[best_g].items():
             setattr(self, f"{key}_", value)
         self.alpha_ = float(alphas[best])

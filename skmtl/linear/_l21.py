@@ -28,7 +28,15 @@ from sklearn.base import BaseEstimator
 from .._new_task import _SupportTransferMixin
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty, check_penalty_factor, fit_block_solver, resolve_alpha
+from ._base import (
+    CV_CONSTRAINTS,
+    SCORING_CONSTRAINT,
+    check_l1_ratios,
+    check_penalty,
+    check_penalty_factor,
+    fit_block_solver,
+    resolve_alpha,
+)
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._path import _l21_path_data, _l21_path_predictions
@@ -290,6 +298,13 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
     _path_predict_func = staticmethod(_l21_path_predictions)
     _alpha_max_func = staticmethod(_l21_cv_alpha_max)
 
+    _parameter_constraints = {
+        **{k: v for k, v in L21Regressor._parameter_constraints.items() if k not in ("alpha", "warm_start")},
+        **CV_CONSTRAINTS,
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both"), "array-like"],  # a list is cross-validated
+        "scoring": SCORING_CONSTRAINT,
+    }
+
     def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso",
                  gamma=None, n_alphas=100, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4, task_column=None,
@@ -324,6 +339,6 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
         # non-convex penalty's stationary point depends on the start: walk it
         return self.penalty != "group_lasso"
 
-    def _grid_points(self):
+    def _grid_points(self, data):
         ratios = check_l1_ratios(self.l1_ratio, type(self).__name__)
         return [{"l1_ratio": float(r)} for r in ratios]

@@ -60,7 +60,15 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._new_task import _MeanTransferMixin
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import store_fista_result
+from ._anderson import AndersonMixer
+from ._base import (
+    COMMON_CONSTRAINTS,
+    NONNEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    SOLVER_OPTIONS,
+    store_fista_result,
+)
 from ._classifiers import _ProxLinearClassifier
 from ._datafits import LogisticLoss, MultinomialLoss, SquaredLoss
 from ._fista import fista
@@ -121,7 +129,7 @@ def _warn_fista(name, res, max_iter, tol):
         f"{name} did not converge: the FISTA solver reached max_iter={max_iter} iterations "
         f"above tol={tol:g}. Increase max_iter, loosen tol, or standardize the features.",
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
@@ -176,8 +184,12 @@ class QuadraticSystem:
             lam, U = np.linalg.eigh(self.Sigma[0])
             self._lam, self._U = np.maximum(lam, 0.0), U
             self._UC = U.T @ self.C
+        elif T * p > self.min_pcg:
+            # the conjugate gradients' preconditioner: the Sylvester operator of the mean Gram matrix
+            lam, U = np.linalg.eigh(self.Sigma.mean(axis=0))
+            self._mean_lam, self._mean_U = np.maximum(lam, 0.0), U
 
-    def _solve_pcg(self, M, rtol=1e-12):
+    def _solve_pcg(self, M, eig, rtol=1e-12):
         """``W`` solving ``Sigma_t w_t + sum_s M_ts w_s = c_t`` by conjugate gradients, or None.
 
         The operator costs O(T p^2 + p T^2) per product instead of the O((pT)^3)
@@ -194,18 +206,17 @@ class QuadraticSystem:
         norm_c = np.linalg.norm(C)
         if norm_c == 0:
             return np.zeros((p, T))
-        blocks = self.Sigma + np.diagonal(M)[:, None, None] * np.eye(p)
-        try:
-            np.linalg.cholesky(blocks)  # every block positive definite
-        except np.linalg.LinAlgError:
+        mu, V = eig
+        den = self._mean_lam[:, None] + np.maximum(mu, 0.0)[None, :]
+        if not np.all(den > 1e-12 * max(den.max(initial=0.0), 1e-300)):
             return None
-        inv_blocks = np.linalg.inv(blocks)  # (T, p, p), batched
+        U = self._mean_U
 
         def apply(W):
             return np.einsum("tij,jt->it", self.Sigma, W) + W @ M
 
         def precond(R):
-            return np.einsum("tij,jt->it", inv_blocks, R)
+            return U @ ((U.T @ R @ V) / den) @ V.T
 
         W = getattr(self, "_W_prev", None)
         W = np.zeros((p, T)) if W is None else W.copy()
@@ -239,18 +250,24 @@ class QuadraticSystem:
         equal = task_weight is None or isinstance(task_weight, str) or np.ptp(np.asarray(task_weight, float)) == 0
         return bool(data.complete and equal and p <= 2000)
 
-    def solve(self, M):
-        """``(W, b)``: the minimizer for the task matrix ``M``."""
+    def solve(self, M, eig=None):
+        """``(W, b)``: the minimizer for the task matrix ``M``.
+
+        ``eig``, the eigendecomposition ``(mu, V)`` of ``M`` when the caller
+        has it (the task-relationship model builds ``M`` from it).
+        """
         M = 0.5 * (M + M.T)
+        if eig is None and (self.shared or self.p * self.T > self.min_pcg):
+            eig = np.linalg.eigh(M)
         p, T = self.p, self.T
         if self.shared:
-            mu, V = np.linalg.eigh(M)
+            mu, V = eig
             den = self._lam[:, None] + np.maximum(mu, 0.0)[None, :]
             tiny = 1e-12 * max(den.max(initial=0.0), 1e-300)
             Z = np.divide(self._UC @ V, den, out=np.zeros((p, T)), where=den > tiny)
             W = self._U @ Z @ V.T
         else:
-            W = self._solve_pcg(M) if p * T > self.min_pcg else None
+            W = self._solve_pcg(M, eig) if p * T > self.min_pcg else None
             if W is None and p * T > self.max_dense:
                 raise np.linalg.LinAlgError(
                     f"The conjugate-gradient weight step did not converge on a {p * T}-unknown system "
@@ -294,8 +311,8 @@ class _DirectResult:
     dual_gap: float = 0.0  # an exact linear solve
 
 
-def _direct_result(system, datafit, M):
-    W, b = system.solve(M)
+def _direct_result(system, datafit, M, eig=None):
+    W, b = system.solve(M, eig)
     return _DirectResult(W, b, float(datafit.value(W, b) + task_quadratic_value(W, M)))
 
 
@@ -361,19 +378,33 @@ class _FixedCouplingMixin:
         -------
         self
         """
+        self._fit_data(self._validate_fit(X, y, sample_weight))
+        return self
+
+    def _fit_data(self, data, start=None):
+        """Fit on validated data; returns the state that warm-starts the next fit on the same data.
+
+        ``start`` is the state returned by the previous call (the
+        cross-validation fits a path of strengths this way): the direct
+        solver's Gram matrices, and the weights FISTA starts from.
+        """
+        start = start or {}
         _check_int(self.max_iter, "max_iter")
         _check_tol(self.tol)
-        data = self._validate_fit(X, y, sample_weight)
         M = self._coupling(data.n_tasks)
         datafit = self._make_datafit(data)
+        system = None
         if self._l1() == 0 and _use_direct(self, data):
-            res = _direct_result(QuadraticSystem(data, self.task_weight, self.fit_intercept), datafit, M)
+            system = start.get("system") or QuadraticSystem(data, self.task_weight, self.fit_intercept)
+            res = _direct_result(system, datafit, M)
         else:
-            res = _solve_quadratic(datafit, M, self._l1(), max_iter=self.max_iter, tol=self.tol, warn=False)
+            res = _solve_quadratic(datafit, M, self._l1(), start.get("coef"), start.get("intercept"),
+                                   max_iter=self.max_iter, tol=self.tol, warn=False)
         if not res.converged:
             _warn_fista(type(self).__name__, res, self.max_iter, self.tol)
         self.task_coupling_ = M
-        return self._store(res, datafit)
+        self._store(res, datafit)
+        return {"system": system, "coef": res.coef, "intercept": res.intercept}
 
 
 _COMMON_PARAMS = """    fit_intercept : bool, default=True
@@ -443,6 +474,9 @@ class MeanRegularizedRegressor(_MeanTransferMixin, _MeanMixin, _RegressorShell):
     (4, 5)
     """
 
+    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS,
+                              "solver": [SOLVER_OPTIONS]}
+
     def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
                  tol=1e-6, solver="auto", task_column=None):
         self.alpha = alpha
@@ -492,6 +526,8 @@ class MeanRegularizedClassifier(_MeanMixin, _ClassifierShell):
     >>> clf.coef_.shape, clf.predict(X[:2]).shape
     ((3, 6), (2, 3))
     """
+
+    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
 
     def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
                  tol=1e-6, task_column=None):
@@ -573,6 +609,15 @@ class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
     ((4, 10), (4, 4))
     """
 
+    _parameter_constraints = {
+        "graph": [None, "array-like", "sparse matrix"],
+        "alpha": [NONNEGATIVE],
+        "beta": [NONNEGATIVE],
+        "l1": [NONNEGATIVE],
+        **COMMON_CONSTRAINTS,
+        "solver": [SOLVER_OPTIONS],
+    }
+
     def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
                  max_iter=1000, tol=1e-6, solver="auto", task_column=None):
         self.graph = graph
@@ -628,6 +673,14 @@ class GraphRegularizedClassifier(_GraphMixin, _ClassifierShell):
     ((3, 6), (2, 3))
     """
 
+    _parameter_constraints = {
+        "graph": [None, "array-like", "sparse matrix"],
+        "alpha": [NONNEGATIVE],
+        "beta": [NONNEGATIVE],
+        "l1": [NONNEGATIVE],
+        **COMMON_CONSTRAINTS,
+    }
+
     def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
                  max_iter=1000, tol=1e-6, task_column=None):
         self.graph = graph
@@ -667,29 +720,51 @@ class _TaskRelationshipMixin:
         -------
         self
         """
+        self._fit_data(self._validate_fit(X, y, sample_weight))
+        return self
+
+    def _fit_data(self, data, start=None):
+        """Fit on validated data; returns the state that warm-starts the next fit on the same data.
+
+        ``start`` (the state of the previous call) gives the direct solver's
+        Gram matrices, the starting weights and task covariance.
+        """
+        start = start or {}
         alpha = _check_nonneg(self.alpha, "alpha")
         beta = _check_nonneg(self.beta, "beta")
         eps = _check_nonneg(self.eps, "eps", positive=True)
         max_iter = _check_int(self.max_iter, "max_iter")
         max_inner = _check_int(self.max_inner_iter, "max_inner_iter")
         tol = _check_tol(self.tol)
-        data = self._validate_fit(X, y, sample_weight)
         T = data.n_tasks
         datafit = self._make_datafit(data)
-        system = QuadraticSystem(data, self.task_weight, self.fit_intercept) if _use_direct(self, data) else None
-        Omega = np.eye(T) / T
-        W = b = None
+        system = None
+        if _use_direct(self, data):
+            system = start.get("system") or QuadraticSystem(data, self.task_weight, self.fit_intercept)
+        Omega = start.get("task_covariance", np.eye(T) / T)
+        W, b = start.get("coef"), start.get("intercept")
+
+        def profiled(W, b):
+            """The objective with ``Omega`` profiled out, and the eigendecomposition of that ``Omega``."""
+            V, r = _sym_sqrt_trace(task_gram(W, T) + eps * np.eye(T))
+            F = datafit.value(W, b) + 0.5 * beta * float(np.sum(W**2)) + 0.5 * alpha * float(r.sum()) ** 2
+            return F, (r / r.sum(), V)
+
+        # the map W -> Omega(W) -> W is accelerated by Anderson mixing (_anderson.py),
+        # an extrapolation kept only when it lowers the objective
+        mixer = AndersonMixer()
         path = []
         F_prev = np.inf
         converged = False
         inner_failed = 0
         res = None
+        Omega_eig = np.linalg.eigh(Omega)
         for it in range(1, max_iter + 1):
-            om, V = np.linalg.eigh(Omega)
-            om = np.maximum(om, 1e-300)
-            M = (V * (beta + alpha / om)) @ V.T
+            om, V = Omega_eig
+            mu = beta + alpha / np.maximum(om, 1e-300)
+            M = (V * mu) @ V.T
             if system is not None:
-                new = _direct_result(system, datafit, M)
+                new = _direct_result(system, datafit, M, (mu, V))
             else:
                 new = fista(datafit, TaskQuadratic(M), W, b, max_iter=max_inner, tol=tol, warn=False)
             if not new.converged:
@@ -698,12 +773,19 @@ class _TaskRelationshipMixin:
                 # keep the previous weights if an inexact step went uphill
                 if new.objective > datafit.value(W, b) + task_quadratic_value(W, M):
                     new = res
+            F, eig_new = profiled(new.coef, new.intercept)
+            if W is not None:
+                mixer.push(np.append(W, b), np.append(new.coef, new.intercept))
+                cand = mixer.extrapolate()
+                if cand is not None:
+                    W_aa = cand[:W.size].reshape(W.shape)
+                    b_aa = cand[W.size:].reshape(np.shape(b))
+                    F_aa, eig_aa = profiled(W_aa, b_aa)
+                    if F_aa < F:
+                        new = _DirectResult(W_aa, b_aa, F_aa, converged=new.converged)
+                        F, eig_new = F_aa, eig_aa
             res = new
-            W, b = res.coef, res.intercept
-            S = task_gram(W, T) + eps * np.eye(T)
-            V, r = _sym_sqrt_trace(S)
-            Omega = (V * r) @ V.T / r.sum()
-            F = datafit.value(W, b) + 0.5 * beta * float(np.sum(W**2)) + 0.5 * alpha * float(r.sum()) ** 2
+            W, b, Omega_eig = res.coef, res.intercept, eig_new
             path.append(F)
             if F_prev - F <= tol * abs(F):
                 converged = True
@@ -715,7 +797,7 @@ class _TaskRelationshipMixin:
                 f"max_inner_iter={max_inner} FISTA iterations in {inner_failed} of {it} "
                 f"alternations. Increase max_inner_iter or standardize the features.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if not converged:
             warnings.warn(
@@ -723,16 +805,18 @@ class _TaskRelationshipMixin:
                 f"than tol={tol:g} (relative) after max_iter={max_iter} alternations. Increase "
                 f"max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self._store(res, datafit)
         self.n_iter_ = it
         self.objective_ = float(path[-1])
         self.objective_path_ = np.asarray(path)
+        om, V = Omega_eig
+        Omega = (V * om) @ V.T
         self.task_covariance_ = Omega
         d = np.sqrt(np.diag(Omega))
         self.task_correlation_ = Omega / np.outer(d, d)
-        return self
+        return {"system": system, "coef": W, "intercept": b, "task_covariance": Omega}
 
 
 _MTRL_PARAMS = """    alpha : float, default=1.0
@@ -806,6 +890,15 @@ class TaskRelationshipRegressor(_MeanTransferMixin, _TaskRelationshipMixin, _Reg
     ((4, 10), (4, 4))
     """
 
+    _parameter_constraints = {
+        "alpha": [NONNEGATIVE],
+        "beta": [NONNEGATIVE],
+        "eps": [POSITIVE],
+        **COMMON_CONSTRAINTS,
+        "max_inner_iter": [POSITIVE_INT],
+        "solver": [SOLVER_OPTIONS],
+    }
+
     def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
                  max_inner_iter=1000, tol=1e-6, solver="auto", task_column=None):
         self.alpha = alpha
@@ -860,6 +953,14 @@ class TaskRelationshipClassifier(_TaskRelationshipMixin, _ClassifierShell):
     >>> clf.coef_.shape, clf.task_covariance_.shape
     ((3, 6), (3, 3))
     """
+
+    _parameter_constraints = {
+        "alpha": [NONNEGATIVE],
+        "beta": [NONNEGATIVE],
+        "eps": [POSITIVE],
+        **COMMON_CONSTRAINTS,
+        "max_inner_iter": [POSITIVE_INT],
+    }
 
     def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
                  max_inner_iter=1000, tol=1e-6, task_column=None):

@@ -18,7 +18,7 @@ column-group proxes and a duality-gap stop.
 
 import numpy as np
 
-from ._base import numerical_rank, store_fista_result
+from ._base import COMMON_CONSTRAINTS, NONNEGATIVE, numerical_rank, store_fista_result
 from ._datafits import SplitDatafit
 from ._fista import fista
 from ._penalties import SplitPenalty, TraceNorm
@@ -79,6 +79,8 @@ class RobustMultiTaskRegressor(_RegressorShell):
     ((4, 10), (4, 10))
     """
 
+    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+
     def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=2000,
                  tol=1e-6, task_column=None):
         self.alpha = alpha
@@ -103,14 +105,24 @@ class RobustMultiTaskRegressor(_RegressorShell):
         -------
         self
         """
+        self._fit_data(self._validate_fit(X, y, sample_weight))
+        return self
+
+    @staticmethod
+    def _split_penalty(alpha, beta):
+        return SplitPenalty(TraceNorm(alpha), ColumnL21(beta))
+
+    def _fit_data(self, data, start=None):
+        """Fit on validated data; returns the state (the stacked ``[L, S]`` and the intercepts) that
+        warm-starts the next fit on the same data."""
+        start = start or {}
         alpha = _check_nonneg(self.alpha, "alpha")
         beta = _check_nonneg(self.beta, "beta")
         _check_int(self.max_iter, "max_iter")
         _check_tol(self.tol)
-        data = self._validate_fit(X, y, sample_weight)
         datafit = SplitDatafit(self._make_datafit(data))
-        penalty = SplitPenalty(TraceNorm(alpha), ColumnL21(beta))
-        res = fista(datafit, penalty, max_iter=self.max_iter, tol=self.tol, warn=False)
+        res = fista(datafit, self._split_penalty(alpha, beta), start.get("coef"), start.get("intercept"),
+                    max_iter=self.max_iter, tol=self.tol, warn=False)
         if not res.converged:
             _warn_fista("RobustMultiTaskRegressor", res, self.max_iter, self.tol)
         L, S = res.coef
@@ -120,4 +132,4 @@ class RobustMultiTaskRegressor(_RegressorShell):
         norms = np.sqrt((S**2).sum(axis=0))
         self.outlier_tasks_ = self.tasks_[norms > 0]
         self.rank_ = numerical_rank(L.T)
-        return self
+        return {"coef": res.coef, "intercept": res.intercept}

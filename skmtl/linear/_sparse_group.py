@@ -21,7 +21,14 @@ from sklearn.base import BaseEstimator
 
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_l1_ratios, check_penalty_factor, fit_block_solver, resolve_alpha
+from ._base import (
+    CV_CONSTRAINTS,
+    SCORING_CONSTRAINT,
+    check_l1_ratios,
+    check_penalty_factor,
+    fit_block_solver,
+    resolve_alpha,
+)
 from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._l21 import _l21_cv_alpha_max, _l21_cv_path
@@ -235,6 +242,14 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
     _refit_along_path = False  # the working-set solver starts cold faster than it walks the path
     _alpha_max_func = staticmethod(_sg_cv_alpha_max)
 
+    _parameter_constraints = {
+        **{k: v for k, v in SparseGroupRegressor._parameter_constraints.items()
+           if k not in ("alpha", "beta", "warm_start")},
+        **CV_CONSTRAINTS,
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both"), "array-like"],  # a list is cross-validated
+        "scoring": SCORING_CONSTRAINT,
+    }
+
     def __init__(self, alphas=None, *, l1_ratio=0.5, penalty_factor=None, n_alphas=100, eps=1e-3, cv=5,
                  n_jobs=None, scoring=None, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-4,
                  task_column=None, verbose=0):
@@ -259,7 +274,7 @@ class SparseGroupRegressorCV(PathCVMixin, LinearModelMixin, MultiTaskRegressorMi
                 "penalty_factor": check_penalty_factor(self.penalty_factor, self.n_features_in_,
                                                        type(self).__name__)}
 
-    def _grid_points(self):
+    def _grid_points(self, data):
         ratios = check_l1_ratios(self.l1_ratio, type(self).__name__)
         return [{"l1_share": float(r)} for r in ratios]
 

@@ -23,7 +23,16 @@ from sklearn.base import BaseEstimator
 
 from .._new_task import _SubspaceTransferMixin
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
-from ._base import check_solver_params, numerical_rank, resolve_alpha, store_fista_result
+from ._base import (
+    COMMON_CONSTRAINTS,
+    CV_CONSTRAINTS,
+    NONNEGATIVE,
+    SCORING_CONSTRAINT,
+    check_solver_params,
+    numerical_rank,
+    resolve_alpha,
+    store_fista_result,
+)
 from ._cv import PathCVMixin
 from ._datafits import make_squared_loss
 from ._fista import fista
@@ -97,6 +106,8 @@ class TraceNormRegressor(_SubspaceTransferMixin, _ProxLinearRegressor):
     >>> model.coef_.shape, model.rank_
     ((6, 10), 1)
     """
+
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], **COMMON_CONSTRAINTS}
 
     def __init__(self, alpha=None, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
@@ -194,6 +205,8 @@ class TraceNormRegressorCV(_SubspaceTransferMixin, PathCVMixin, _ProxLinearRegre
 
     _path_func = staticmethod(_trace_norm_path_data)
     _alpha_max_func = staticmethod(_trace_cv_alpha_max)
+
+    _parameter_constraints = {**CV_CONSTRAINTS, "scoring": SCORING_CONSTRAINT, **COMMON_CONSTRAINTS}
 
     def __init__(self, alphas=None, *, n_alphas=30, eps=1e-3, cv=5, n_jobs=None, scoring=None,
                  fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None, verbose=0):
