@@ -5,10 +5,12 @@ weights drawn around a shared mean (so the coupling matters). For
 T = 10, 100, 139 (School), 1000: one fit of ``TaskRelationshipRegressor``,
 ``ClusteredRegressor`` (2 clusters) and ``MeanRegularizedRegressor`` at their
 default strengths, the weight step by ``solver="auto"`` (a dense solve up to
-1500 unknowns, block-preconditioned conjugate gradients above; before, a dense
+100 unknowns, conjugate gradients preconditioned by the mean-Gram Sylvester operator above; before, a dense
 Cholesky up to 4000 unknowns, 20 s on the School shape), beside the same fit
 with ``solver="fista"`` where it finishes in the time budget. Target (issue 20): the School shape (T = 139, 11,000 training rows)
-fits ``TaskRelationshipRegressor`` in under 2 s.
+fits ``TaskRelationshipRegressor`` in under 2 s. A second table times the
+CV estimators on the School shape with their default grids (10 ``alpha`` x 5
+``beta``, 5 folds, one job); target: ``TaskRelationshipRegressorCV`` under 60 s.
 
 Run: ``python benchmarks/bench_task_scaling.py [--quick] [--threads 1]``.
 """
@@ -49,7 +51,7 @@ def main(argv=None):
         ("MeanRegularizedRegressor", lambda s: MeanRegularizedRegressor(solver=s, task_column=-1)),
     ]
     print(f"numpy {np.__version__}, BLAS threads {os.environ['OMP_NUM_THREADS']}")
-    print("\n| model | T | rows | fit s (solver='auto': dense below 1500 unknowns, else conjugate gradients) "
+    print("\n| model | T | rows | fit s (solver='auto': dense below 100 unknowns, else conjugate gradients) "
           "| fit s (solver='fista') | ratio auto / FISTA | max abs coef diff |")
     print("|---|---|---|---|---|---|---|")
     school = None
@@ -80,7 +82,46 @@ def main(argv=None):
     else:
         print(f"Target: School-shaped TaskRelationshipRegressor fit < 2 s: {school:.2f} s, "
               f"{'MET' if school < 2 else 'NOT MET'}")
+    cv_time = cv_section(np, 40 if args.quick else 139, args.quick)
+    label = "T = 40 (--quick)" if args.quick else "School-shaped"
+    print(f"Target: {label} TaskRelationshipRegressorCV fit < 60 s: {cv_time:.1f} s, "
+          f"{'MET' if cv_time < 60 else 'NOT MET'}")
     return 0
+
+
+def cv_section(np, T, quick):
+    """The CV estimators on the School shape: default grids (10 alpha x 5 beta, 5 folds), one job."""
+    from skmtl.linear import (
+        ClusteredRegressorCV,
+        GraphRegularizedRegressorCV,
+        MeanRegularizedRegressorCV,
+        TaskRelationshipRegressorCV,
+    )
+
+    X, y = make(T)
+    models = [
+        ("MeanRegularizedRegressorCV", MeanRegularizedRegressorCV(task_column=-1)),
+        ("GraphRegularizedRegressorCV", GraphRegularizedRegressorCV(task_column=-1)),
+        ("TaskRelationshipRegressorCV", TaskRelationshipRegressorCV(task_column=-1)),
+        ("ClusteredRegressorCV", ClusteredRegressorCV(random_state=0, task_column=-1)),
+    ]
+    if quick:  # a smoke run: two models, small grids
+        models = models[:1] + models[2:3]
+        for _, est in models:
+            est.set_params(n_alphas=4, n_betas=2, cv=3)
+    print(f"\n| CV estimator (T = {T}, {len(y)} rows, default grids, cv=5, n_jobs=None) | fit s | "
+          "alpha_ | beta_ | grid points |")
+    print("|---|---|---|---|---|")
+    times = {}
+    for name, est in models:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y)
+        times[name] = time.perf_counter() - t0
+        print(f"| {name} | {times[name]:.1f} | {est.alpha_:.3g} | {est.beta_:.3g} | "
+              f"{len(est.cv_results_['params'])} |", flush=True)
+    return times["TaskRelationshipRegressorCV"]
 
 
 if __name__ == "__main__":

@@ -13,3 +13,4 @@ def test_bench_task_scaling_quick():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "| TaskRelationshipRegressor | 40 |" in out.stdout
     assert "Target: School-shaped TaskRelationshipRegressor fit < 2 s" in out.stdout
+    assert "| TaskRelationshipRegressorCV |" in out.stdout

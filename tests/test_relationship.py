@@ -415,7 +415,7 @@ def test_sklearn_contract(estimator, check):
 
 
 def test_conjugate_gradient_weight_step_matches_fista_on_many_tasks():
-    # n_features * n_tasks = 1800 > 1500: the direct solver runs conjugate gradients
+    # n_features * n_tasks = 1800 > 100: the direct solver runs conjugate gradients
     rng = np.random.default_rng(5)
     T, p, n_per = 60, 30, 15
     X = rng.standard_normal((T * n_per, p))

@@ -144,16 +144,16 @@ class QuadraticSystem:
     * when every task has the same ``Sigma`` (complete wide input with equal
       task weights) as the Sylvester equation ``Sigma W + W M = C``, by the
       eigendecompositions of ``Sigma`` and ``M`` (``O(p^3 + T^3)``);
-    * otherwise by block-preconditioned conjugate gradients on the
+    * otherwise by preconditioned conjugate gradients on the
       (n_features * n_tasks) system, warm-started from the previous solve, to a
       residual of ``1e-12`` relative (:meth:`_solve_pcg`), or one dense
-      Cholesky for small systems (``n_features * n_tasks <= 1500``) and when it fails.
+      Cholesky for tiny systems (``n_features * n_tasks <= 100``) and when it fails.
 
     Used by the estimators with ``solver="direct"`` (or ``"auto"`` when
     :meth:`applies`); the alternating models call it once per alternation.
     """
 
-    min_pcg = 1500  # below, one dense Cholesky is faster than the iterations
+    min_pcg = 100  # below, one dense Cholesky is as fast as the iterations
     max_dense = 4000  # the dense fallback of the conjugate gradients: (p T)^2 entries
     max_gram_entries = 20_000_000  # the per-task Gram matrices, T p^2 entries (160 MB)
 
@@ -193,9 +193,13 @@ class QuadraticSystem:
         """``W`` solving ``Sigma_t w_t + sum_s M_ts w_s = c_t`` by conjugate gradients, or None.
 
         The operator costs O(T p^2 + p T^2) per product instead of the O((pT)^3)
-        of a dense factorization; the preconditioner is block Jacobi,
-        ``(Sigma_t + M_tt I)^{-1}`` per task (T inverses of p x p blocks), and the
-        iteration starts from the previous solve (the alternating models call
+        of a dense factorization. The preconditioner is the Sylvester operator
+        ``W -> Sigma_bar W + W M`` of the mean Gram matrix ``Sigma_bar``, inverted
+        exactly through the eigendecompositions of ``Sigma_bar`` (once) and ``M``
+        (``eig``): it captures the feature correlations and the task coupling,
+        so only the spread of the per-task Grams is left to the iterations
+        (a handful, where block Jacobi needed hundreds once ``M`` was
+        ill-conditioned). The iteration starts from the previous solve (the alternating models call
         this once per alternation with a slowly changing ``M``). Converged when
         the residual is below ``rtol`` times the right-hand side (an exact solve
         to rounding); None (fall back to the dense solve) when it is not within
@@ -422,7 +426,7 @@ _COMMON_PARAMS = """    fit_intercept : bool, default=True
         Regressors only. ``"direct"`` solves the normal equations exactly
         (:class:`QuadraticSystem`: a Sylvester equation on complete wide
         input, else conjugate gradients on the (n_features * n_tasks) system,
-        preconditioned per task); ``"fista"`` runs the FISTA engine; ``"auto"``
+        preconditioned by the mean-Gram Sylvester operator); ``"fista"`` runs the FISTA engine; ``"auto"``
         picks ``"direct"`` when ``n_tasks * n_features**2 <= 2e7`` or the input
         is complete wide, and always uses FISTA when ``l1 > 0``.
 """
@@ -741,8 +745,21 @@ class _TaskRelationshipMixin:
         system = None
         if _use_direct(self, data):
             system = start.get("system") or QuadraticSystem(data, self.task_weight, self.fit_intercept)
-        Omega = start.get("task_covariance", np.eye(T) / T)
         W, b = start.get("coef"), start.get("intercept")
+        Omega = start.get("task_covariance")
+        if Omega is None:
+            # a cold start takes Omega from the weights of a first step with the
+            # covariance concentrated on every task (M = (alpha + beta) I): the
+            # task structure is in place from the start, where the isotropic
+            # Omega = I / T shrinks every weight by alpha T and the alternation
+            # then spends tens of steps regrowing the shared directions
+            M0 = (alpha + beta) * np.eye(T)
+            if system is not None:
+                first = _direct_result(system, datafit, M0)
+            else:
+                first = fista(datafit, TaskQuadratic(M0), max_iter=max_inner, tol=tol, warn=False)
+            V0, r0 = _sym_sqrt_trace(task_gram(first.coef, T) + eps * np.eye(T))
+            Omega = (V0 * r0) @ V0.T / r0.sum()
 
         def profiled(W, b):
             """The objective with ``Omega`` profiled out, and the eigendecomposition of that ``Omega``."""
@@ -840,7 +857,7 @@ _MTRL_PARAMS = """    alpha : float, default=1.0
         Regressors only. ``"direct"`` solves the normal equations exactly
         (:class:`QuadraticSystem`: a Sylvester equation on complete wide
         input, else conjugate gradients on the (n_features * n_tasks) system,
-        preconditioned per task); ``"fista"`` runs the FISTA engine for each
+        preconditioned by the mean-Gram Sylvester operator); ``"fista"`` runs the FISTA engine for each
         weight step; ``"auto"`` picks ``"direct"`` when ``n_tasks *
         n_features**2 <= 2e7`` or the input is complete wide.
 """
