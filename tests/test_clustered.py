@@ -84,6 +84,6 @@ def test_long_input_and_errors():
         ClusteredRegressor(2, max_iter=1, tol=1e-12, task_column=6).fit(X, b.y)
 
 
-@parametrize_with_checks([ClusteredRegressor(n_clusters=1, tol=1e-4)])
+@parametrize_with_checks([ClusteredRegressor(), ClusteredRegressor(n_clusters=1, tol=1e-4)])
 def test_sklearn_contract(estimator, check):
     check(estimator)

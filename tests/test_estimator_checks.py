@@ -62,14 +62,14 @@ def public_estimators():
         IndependentClassifier(),
         PooledRegressor(),
         PooledRegressor(task_intercept=False),
-        TraceNormRegressor(tol=1e-4),  # the default alpha (a tenth of alpha_max)
+        TraceNormRegressor(),  # the default alpha (a tenth of alpha_max)
         TraceNormRegressorCV(n_alphas=4, cv=2, tol=1e-4),
-        DirtyRegressor(alpha=0.1, beta=0.1, tol=1e-4),
-        SparseLowRankRegressor(alpha=0.1, beta=0.1, tol=1e-4),
-        L21Classifier(tol=1e-4),
+        DirtyRegressor(),
+        SparseLowRankRegressor(),
+        L21Classifier(),
         L21Classifier(alpha=0.1, penalty="group_mcp", tol=1e-4),
         L21ClassifierCV(n_alphas=3, cv=2, tol=1e-4, max_iter=300),
-        TraceNormClassifier(tol=1e-4),
+        TraceNormClassifier(),
         TraceNormClassifierCV(n_alphas=3, cv=2, tol=1e-4, max_iter=300),
     ]
 

@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._param_validation import Interval, StrOptions
@@ -20,7 +21,7 @@ __all__ = ["alpha_grid", "descending_alphas", "check_strength", "check_solver_pa
            "check_penalty_factor", "check_l1_ratios", "check_penalty",
            "fit_block_solver",
            "store_fista_result", "DEFAULT_ALPHA_RATIO", "ZeroModelWarning", "resolve_alpha",
-           "warn_if_zero_model", "NONNEGATIVE", "POSITIVE", "POSITIVE_INT", "ROW_PENALTY_OPTIONS",
+           "warn_if_zero_model", "curvature_scale", "resolve_strength", "NONNEGATIVE", "POSITIVE", "POSITIVE_INT", "ROW_PENALTY_OPTIONS",
            "SOLVER_OPTIONS", "COMMON_CONSTRAINTS", "CV_CONSTRAINTS", "SCORING_CONSTRAINT"]
 
 #: ``alpha=None`` fits at this fraction of ``alpha_max`` (the smallest strength that
@@ -86,6 +87,41 @@ def resolve_alpha(est, alpha, alpha_max):
         value = check_strength(alpha, "alpha")
     est.alpha_ = value
     return value
+
+
+def curvature_scale(data, task_weight=None, fit_intercept=True):
+    """Mean eigenvalue ``s`` of the per-task weighted Gram matrices ``X_t^T Omega_t X_t``.
+
+    ``s = sum_i omega_i ||x_i - xbar_t(i)||^2 / (n_features n_tasks)``
+    (centred per task when intercepts are fitted); the scale of the
+    quadratic strengths' grids.
+    """
+    X = data.X
+    omega = data.observation_weights(task_weight)
+    total = 0.0
+    for t in range(data.n_tasks):
+        s = data.task_slice(t)
+        w = omega[s]
+        Xt = X[data.rows[s]]
+        sq = Xt.multiply(Xt) if sp.issparse(Xt) else Xt * Xt
+        total += float(np.sum(sq.T @ w))
+        if fit_intercept and w.sum() > 0:
+            mean = np.asarray(Xt.T @ w).ravel() / w.sum()
+            total -= float(w.sum() * mean @ mean)
+    scale = total / max(data.n_features * data.n_tasks, 1)
+    return scale if scale > 0 else 1.0
+
+
+def resolve_strength(est, name, value, default):
+    """The strength to fit, stored as ``est.<name>_``: ``value`` checked, or ``default()`` when None.
+
+    ``default`` is a callable (evaluated only then): a multiple of
+    :func:`curvature_scale` for the quadratic penalties, of the part's
+    ``alpha_max`` for the composite models.
+    """
+    strength = check_strength(value, name) if value is not None else float(default())
+    setattr(est, f"{name}_", strength)
+    return strength
 
 
 def warn_if_zero_model(est, coef, strength, alpha_max=None):

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import COMMON_CONSTRAINTS, POSITIVE, POSITIVE_INT, SOLVER_OPTIONS
+from ._base import COMMON_CONSTRAINTS, POSITIVE, POSITIVE_INT, SOLVER_OPTIONS, curvature_scale, resolve_strength
 from ._fista import fista
 from ._relationship import (
     QuadraticSystem,
@@ -100,10 +100,13 @@ class ClusteredRegressor(_RegressorShell):
     n_clusters : int, default=2
         Number of task clusters ``k``; ``n_clusters >= n_tasks`` puts every
         task in its own cluster (``M = I``: ridge with strength ``beta``).
-    alpha : float, default=1.0
-        Strength on the deviations from the cluster means (positive).
-    beta : float, default=0.1
-        Ridge strength on every task (positive).
+    alpha : float or None, default=None
+        Strength on the deviations from the cluster means (positive). None:
+        ``0.1 s``, ``s`` the mean eigenvalue of the per-task weighted Gram
+        matrices (:func:`~skmtl.linear._base.curvature_scale`; 1 for
+        standardized features), stored as ``alpha_``.
+    beta : float or None, default=None
+        Ridge strength on every task (positive). None: ``0.01 s`` (``beta_``).
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
     max_iter : int, default=100
@@ -124,6 +127,8 @@ class ClusteredRegressor(_RegressorShell):
 
     Attributes
     ----------
+    alpha_, beta_ : float
+        The strengths fitted (the defaults resolved).
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     task_clusters_ : ndarray of shape (n_tasks,), int
@@ -148,15 +153,15 @@ class ClusteredRegressor(_RegressorShell):
 
     _parameter_constraints = {
         "n_clusters": [POSITIVE_INT],
-        "alpha": [POSITIVE],
-        "beta": [POSITIVE],
+        "alpha": [None, POSITIVE],
+        "beta": [None, POSITIVE],
         **COMMON_CONSTRAINTS,
         "max_inner_iter": [POSITIVE_INT],
         "random_state": ["random_state"],
         "solver": [SOLVER_OPTIONS],
     }
 
-    def __init__(self, n_clusters=2, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None,
+    def __init__(self, n_clusters=2, alpha=None, beta=None, *, fit_intercept=True, task_weight=None,
                  max_iter=100, max_inner_iter=1000, tol=1e-6, random_state=None, solver="auto",
                  task_column=None):
         self.n_clusters = n_clusters
@@ -195,8 +200,17 @@ class ClusteredRegressor(_RegressorShell):
         Gram matrices, the starting weights and cluster structure.
         """
         start = start or {}
-        alpha = _check_nonneg(self.alpha, "alpha", positive=True)
-        beta = _check_nonneg(self.beta, "beta", positive=True)
+        scale = []
+
+        def default(ratio):
+            if not scale:
+                scale.append(curvature_scale(data, self.task_weight, self.fit_intercept))
+            return ratio * scale[0]
+
+        alpha = resolve_strength(self, "alpha", self.alpha, lambda: default(0.1))
+        beta = resolve_strength(self, "beta", self.beta, lambda: default(0.01))
+        _check_nonneg(alpha, "alpha", positive=True)
+        _check_nonneg(beta, "beta", positive=True)
         k = _check_int(self.n_clusters, "n_clusters")
         max_iter = _check_int(self.max_iter, "max_iter")
         max_inner = _check_int(self.max_inner_iter, "max_inner_iter")

@@ -12,10 +12,11 @@ import numpy as np
 
 from ._base import (
     COMMON_CONSTRAINTS,
+    DEFAULT_ALPHA_RATIO,
     NONNEGATIVE,
     check_solver_params,
-    check_strength,
     numerical_rank,
+    resolve_strength,
     store_fista_result,
 )
 from ._datafits import SplitDatafit
@@ -24,6 +25,27 @@ from ._penalties import L1, L1Inf, SplitPenalty, TraceNorm
 from ._trace import _ProxLinearRegressor
 
 __all__ = ["DirtyRegressor", "SparseLowRankRegressor"]
+
+
+def split_strengths(est, datafit):
+    """``(alpha, beta)`` of a ``W = P + Q`` model, stored as ``alpha_``, ``beta_``.
+
+    None is :data:`~skmtl.linear._base.DEFAULT_ALPHA_RATIO` (a tenth) of that
+    part's ``alpha_max``, the strength that zeroes the part: the dual norm of
+    the datafit gradient at ``W = 0`` (optimal intercepts) for its penalty.
+    """
+    amax = []
+
+    def default(part):
+        if not amax:
+            W0, b0 = datafit.init_coef()
+            _, G0, _ = datafit.value_grad(W0, b0)
+            amax.extend(est._split_penalty(1.0, 1.0).alpha_max(G0))
+        return DEFAULT_ALPHA_RATIO * amax[part]
+
+    alpha = resolve_strength(est, "alpha", est.alpha, lambda: default(0))
+    beta = resolve_strength(est, "beta", est.beta, lambda: default(1))
+    return alpha, beta
 
 
 class _SplitRegressor(_ProxLinearRegressor):
@@ -54,11 +76,11 @@ class _SplitRegressor(_ProxLinearRegressor):
         """Fit on validated data; returns the state (the stacked ``[P, Q]`` and the intercepts) that
         warm-starts the next fit on the same data."""
         start = start or {}
-        alpha = check_strength(self.alpha, "alpha")
-        beta = check_strength(self.beta, "beta")
+        inner = self._make_datafit(data)
+        alpha, beta = split_strengths(self, inner)
         check_solver_params(self)
         pen = self._split_penalty(alpha, beta)
-        datafit = SplitDatafit(self._make_datafit(data))
+        datafit = SplitDatafit(inner)
         res = fista(datafit, pen, start.get("coef"), start.get("intercept"), max_iter=self.max_iter,
                     tol=self.tol)
         V = res.coef
@@ -89,10 +111,13 @@ class DirtyRegressor(_SplitRegressor):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the L1,inf penalty on the shared part ``P``.
-    beta : float, default=1.0
-        Strength of the L1 penalty on the specific part ``Q``.
+    alpha : float or None, default=None
+        Strength of the L1,inf penalty on the shared part ``P``. None: a tenth of
+        the strength that zeroes the part (``alpha_max`` of its penalty at the
+        datafit gradient at ``W = 0``), stored as ``alpha_``.
+    beta : float or None, default=None
+        Strength of the L1 penalty on the specific part ``Q``. None: a tenth
+        of the part's ``alpha_max`` (``beta_``).
     fit_intercept, task_weight, max_iter, tol, task_column
         As in :class:`~skmtl.linear.TraceNormRegressor`.
 
@@ -116,9 +141,9 @@ class DirtyRegressor(_SplitRegressor):
     ((4, 10), (4, 10))
     """
 
-    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], "beta": [None, NONNEGATIVE], **COMMON_CONSTRAINTS}
 
-    def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alpha=None, beta=None, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta
         self.fit_intercept = fit_intercept
@@ -153,10 +178,13 @@ class SparseLowRankRegressor(_SplitRegressor):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the trace norm on the low-rank part.
-    beta : float, default=1.0
-        Strength of the L1 norm on the sparse part.
+    alpha : float or None, default=None
+        Strength of the trace norm on the low-rank part. None: a tenth of
+        the strength that zeroes the part (``alpha_max`` of its penalty at the
+        datafit gradient at ``W = 0``), stored as ``alpha_``.
+    beta : float or None, default=None
+        Strength of the L1 norm on the sparse part. None: a tenth
+        of the part's ``alpha_max`` (``beta_``).
     fit_intercept, task_weight, max_iter, tol, task_column
         As in :class:`~skmtl.linear.TraceNormRegressor`.
 
@@ -180,9 +208,9 @@ class SparseLowRankRegressor(_SplitRegressor):
     ((4, 10), (4, 10))
     """
 
-    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], "beta": [None, NONNEGATIVE], **COMMON_CONSTRAINTS}
 
-    def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+    def __init__(self, alpha=None, beta=None, *, fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta
         self.fit_intercept = fit_intercept

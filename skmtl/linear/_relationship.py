@@ -67,6 +67,8 @@ from ._base import (
     POSITIVE,
     POSITIVE_INT,
     SOLVER_OPTIONS,
+    curvature_scale,
+    resolve_strength,
     store_fista_result,
 )
 from ._classifiers import _ProxLinearClassifier
@@ -362,8 +364,26 @@ class _ClassifierShell(_ProxLinearClassifier):
 
 
 class _FixedCouplingMixin:
-    def _coupling(self, n_tasks):  # pragma: no cover - abstract
+    #: ``alpha=None`` / ``beta=None``: these multiples of the curvature scale
+    #: (:func:`~skmtl.linear._base.curvature_scale`, 1 for standardized features)
+    _default_strengths = (0.1, 0.01)
+
+    def _coupling(self, data):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _strengths(self, data):
+        """``(alpha, beta)`` resolved (None: a multiple of the curvature scale), stored as ``alpha_``, ``beta_``."""
+        scale = []
+
+        def default(ratio):
+            if not scale:
+                scale.append(curvature_scale(data, self.task_weight, self.fit_intercept))
+            return ratio * scale[0]
+
+        ra, rb = self._default_strengths
+        alpha = resolve_strength(self, "alpha", self.alpha, lambda: default(ra))
+        beta = resolve_strength(self, "beta", self.beta, lambda: default(rb))
+        return alpha, beta
 
     def _l1(self):
         return 0.0
@@ -395,7 +415,7 @@ class _FixedCouplingMixin:
         start = start or {}
         _check_int(self.max_iter, "max_iter")
         _check_tol(self.tol)
-        M = self._coupling(data.n_tasks)
+        M = self._coupling(data)
         datafit = self._make_datafit(data)
         system = None
         if self._l1() == 0 and _use_direct(self, data):
@@ -433,10 +453,9 @@ _COMMON_PARAMS = """    fit_intercept : bool, default=True
 
 
 class _MeanMixin(_FixedCouplingMixin):
-    def _coupling(self, n_tasks):
-        alpha = _check_nonneg(self.alpha, "alpha")
-        beta = _check_nonneg(self.beta, "beta")
-        return mean_matrix(n_tasks, alpha, beta)
+    def _coupling(self, data):
+        alpha, beta = self._strengths(data)
+        return mean_matrix(data.n_tasks, alpha, beta)
 
 
 class MeanRegularizedRegressor(_MeanTransferMixin, _MeanMixin, _RegressorShell):
@@ -454,13 +473,18 @@ class MeanRegularizedRegressor(_MeanTransferMixin, _MeanMixin, _RegressorShell):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength on the deviations ``w_t - w_bar``.
-    beta : float, default=0.1
-        Strength on the shared mean ``w_bar``.
+    alpha : float or None, default=None
+        Strength on the deviations ``w_t - w_bar``. None: ``0.1 s``,
+        ``s`` the mean eigenvalue of the per-task weighted Gram matrices
+        (:func:`~skmtl.linear._base.curvature_scale`; 1 for standardized
+        features), stored as ``alpha_``.
+    beta : float or None, default=None
+        Strength on the shared mean ``w_bar``. None: ``0.01 s`` (``beta_``).
 """ + _COMMON_PARAMS + """
     Attributes
     ----------
+    alpha_, beta_ : float
+        The strengths fitted (the defaults resolved).
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     task_coupling_ : ndarray of shape (n_tasks, n_tasks)
@@ -478,10 +502,10 @@ class MeanRegularizedRegressor(_MeanTransferMixin, _MeanMixin, _RegressorShell):
     (4, 5)
     """
 
-    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS,
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], "beta": [None, NONNEGATIVE], **COMMON_CONSTRAINTS,
                               "solver": [SOLVER_OPTIONS]}
 
-    def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
+    def __init__(self, alpha=None, beta=None, *, fit_intercept=True, task_weight=None, max_iter=1000,
                  tol=1e-6, solver="auto", task_column=None):
         self.alpha = alpha
         self.beta = beta
@@ -504,10 +528,13 @@ class MeanRegularizedClassifier(_MeanMixin, _ClassifierShell):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength on the deviations ``w_t - w_bar``.
-    beta : float, default=0.1
-        Strength on the shared mean ``w_bar``.
+    alpha : float or None, default=None
+        Strength on the deviations ``w_t - w_bar``. None: ``0.1 s``,
+        ``s`` the mean eigenvalue of the per-task weighted Gram matrices
+        (:func:`~skmtl.linear._base.curvature_scale`; 1 for standardized
+        features), stored as ``alpha_``.
+    beta : float or None, default=None
+        Strength on the shared mean ``w_bar``. None: ``0.01 s`` (``beta_``).
     fit_intercept : bool, default=True
         Fit one unpenalized intercept per task (and class column).
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
@@ -531,9 +558,9 @@ class MeanRegularizedClassifier(_MeanMixin, _ClassifierShell):
     ((3, 6), (2, 3))
     """
 
-    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], "beta": [None, NONNEGATIVE], **COMMON_CONSTRAINTS}
 
-    def __init__(self, alpha=1.0, beta=0.1, *, fit_intercept=True, task_weight=None, max_iter=1000,
+    def __init__(self, alpha=None, beta=None, *, fit_intercept=True, task_weight=None, max_iter=1000,
                  tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta
@@ -545,9 +572,11 @@ class MeanRegularizedClassifier(_MeanMixin, _ClassifierShell):
 
 
 class _GraphMixin(_FixedCouplingMixin):
-    def _coupling(self, n_tasks):
-        alpha = _check_nonneg(self.alpha, "alpha")
-        beta = _check_nonneg(self.beta, "beta")
+    _default_strengths = (0.1, 0.001)
+
+    def _coupling(self, data):
+        n_tasks = data.n_tasks
+        alpha, beta = self._strengths(data)
         _check_nonneg(self.l1, "l1")
         if self.graph is None:
             A = np.ones((n_tasks, n_tasks)) - np.eye(n_tasks)
@@ -582,16 +611,21 @@ class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
         in the order of ``tasks_`` (sorted task labels). None links every pair
         of tasks with weight ``1/T`` (then ``alpha/2 tr(W L W^T) = alpha/2
         sum_t ||w_t - w_bar||^2``, the mean-regularized penalty).
-    alpha : float, default=1.0
-        Strength of the graph penalty.
-    beta : float, default=1e-3
+    alpha : float or None, default=None
+        Strength of the graph penalty. None: ``0.1 s``, ``s`` the mean
+        eigenvalue of the per-task weighted Gram matrices
+        (:func:`~skmtl.linear._base.curvature_scale`; 1 for standardized
+        features), stored as ``alpha_``.
+    beta : float or None, default=None
         Ridge strength on every task (keeps each connected component's mean
-        weight determined).
+        weight determined). None: ``0.001 s`` (``beta_``).
     l1 : float, default=0.0
         Lasso strength (sparse weights, MALSAR's ``rho_2``).
 """ + _COMMON_PARAMS + """
     Attributes
     ----------
+    alpha_, beta_ : float
+        The strengths fitted (the defaults resolved).
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     laplacian_ : ndarray of shape (n_tasks, n_tasks)
@@ -615,14 +649,14 @@ class GraphRegularizedRegressor(_GraphMixin, _RegressorShell):
 
     _parameter_constraints = {
         "graph": [None, "array-like", "sparse matrix"],
-        "alpha": [NONNEGATIVE],
-        "beta": [NONNEGATIVE],
+        "alpha": [None, NONNEGATIVE],
+        "beta": [None, NONNEGATIVE],
         "l1": [NONNEGATIVE],
         **COMMON_CONSTRAINTS,
         "solver": [SOLVER_OPTIONS],
     }
 
-    def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
+    def __init__(self, graph=None, alpha=None, beta=None, *, l1=0.0, fit_intercept=True, task_weight=None,
                  max_iter=1000, tol=1e-6, solver="auto", task_column=None):
         self.graph = graph
         self.alpha = alpha
@@ -648,10 +682,13 @@ class GraphRegularizedClassifier(_GraphMixin, _ClassifierShell):
     graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
         Adjacency or Laplacian of the task graph, in the order of ``tasks_``
         (see :class:`GraphRegularizedRegressor`); None links every pair of tasks.
-    alpha : float, default=1.0
-        Strength of the graph penalty.
-    beta : float, default=1e-3
-        Ridge strength on every task.
+    alpha : float or None, default=None
+        Strength of the graph penalty. None: ``0.1 s``, ``s`` the mean
+        eigenvalue of the per-task weighted Gram matrices
+        (:func:`~skmtl.linear._base.curvature_scale`; 1 for standardized
+        features), stored as ``alpha_``.
+    beta : float or None, default=None
+        Ridge strength on every task. None: ``0.001 s`` (``beta_``).
     l1 : float, default=0.0
         Lasso strength.
     fit_intercept : bool, default=True
@@ -679,13 +716,13 @@ class GraphRegularizedClassifier(_GraphMixin, _ClassifierShell):
 
     _parameter_constraints = {
         "graph": [None, "array-like", "sparse matrix"],
-        "alpha": [NONNEGATIVE],
-        "beta": [NONNEGATIVE],
+        "alpha": [None, NONNEGATIVE],
+        "beta": [None, NONNEGATIVE],
         "l1": [NONNEGATIVE],
         **COMMON_CONSTRAINTS,
     }
 
-    def __init__(self, graph=None, alpha=1.0, beta=1e-3, *, l1=0.0, fit_intercept=True, task_weight=None,
+    def __init__(self, graph=None, alpha=None, beta=None, *, l1=0.0, fit_intercept=True, task_weight=None,
                  max_iter=1000, tol=1e-6, task_column=None):
         self.graph = graph
         self.alpha = alpha
@@ -734,13 +771,22 @@ class _TaskRelationshipMixin:
         Gram matrices, the starting weights and task covariance.
         """
         start = start or {}
-        alpha = _check_nonneg(self.alpha, "alpha")
-        beta = _check_nonneg(self.beta, "beta")
+        T = data.n_tasks
+        scale = []
+
+        def default(ratio):
+            if not scale:
+                scale.append(curvature_scale(data, self.task_weight, self.fit_intercept))
+            return ratio * scale[0]
+
+        # None: alpha = 0.1 s / T (the coupling term is about alpha T ||W||^2 for an
+        # isotropic Omega of trace one), beta = 0.01 s; s the curvature scale
+        alpha = resolve_strength(self, "alpha", self.alpha, lambda: default(0.1) / T)
+        beta = resolve_strength(self, "beta", self.beta, lambda: default(0.01))
         eps = _check_nonneg(self.eps, "eps", positive=True)
         max_iter = _check_int(self.max_iter, "max_iter")
         max_inner = _check_int(self.max_inner_iter, "max_inner_iter")
         tol = _check_tol(self.tol)
-        T = data.n_tasks
         datafit = self._make_datafit(data)
         system = None
         if _use_direct(self, data):
@@ -836,10 +882,14 @@ class _TaskRelationshipMixin:
         return {"system": system, "coef": W, "intercept": b, "task_covariance": Omega}
 
 
-_MTRL_PARAMS = """    alpha : float, default=1.0
+_MTRL_PARAMS = """    alpha : float or None, default=None
         Strength of the task-relationship term ``tr(W Omega^{-1} W^T)``.
-    beta : float, default=0.1
-        Ridge strength ``||W||_F^2``.
+        None: ``0.1 s / n_tasks`` (for the isotropic ``Omega = I / T`` the term
+        is ``alpha T ||W||_F^2``), ``s`` the mean eigenvalue of the per-task
+        weighted Gram matrices (:func:`~skmtl.linear._base.curvature_scale`; 1
+        for standardized features), stored as ``alpha_``.
+    beta : float or None, default=None
+        Ridge strength ``||W||_F^2``. None: ``0.01 s`` (``beta_``).
     eps : float, default=1e-6
         Smoothing ``W^T W + eps I`` of the covariance step, which keeps
         ``Omega`` invertible.
@@ -882,6 +932,8 @@ class TaskRelationshipRegressor(_MeanTransferMixin, _TaskRelationshipMixin, _Reg
 """ + _MTRL_PARAMS + """
     Attributes
     ----------
+    alpha_, beta_ : float
+        The strengths fitted (the defaults resolved).
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     task_covariance_ : ndarray of shape (n_tasks, n_tasks)
@@ -908,15 +960,15 @@ class TaskRelationshipRegressor(_MeanTransferMixin, _TaskRelationshipMixin, _Reg
     """
 
     _parameter_constraints = {
-        "alpha": [NONNEGATIVE],
-        "beta": [NONNEGATIVE],
+        "alpha": [None, NONNEGATIVE],
+        "beta": [None, NONNEGATIVE],
         "eps": [POSITIVE],
         **COMMON_CONSTRAINTS,
         "max_inner_iter": [POSITIVE_INT],
         "solver": [SOLVER_OPTIONS],
     }
 
-    def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
+    def __init__(self, alpha=None, beta=None, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
                  max_inner_iter=1000, tol=1e-6, solver="auto", task_column=None):
         self.alpha = alpha
         self.beta = beta
@@ -939,10 +991,14 @@ class TaskRelationshipClassifier(_TaskRelationshipMixin, _ClassifierShell):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or None, default=None
         Strength of the task-relationship term ``tr(W Omega^{-1} W^T)``.
-    beta : float, default=0.1
-        Ridge strength ``||W||_F^2``.
+        None: ``0.1 s / n_tasks`` (for the isotropic ``Omega = I / T`` the term
+        is ``alpha T ||W||_F^2``), ``s`` the mean eigenvalue of the per-task
+        weighted Gram matrices (:func:`~skmtl.linear._base.curvature_scale`; 1
+        for standardized features), stored as ``alpha_``.
+    beta : float or None, default=None
+        Ridge strength ``||W||_F^2``. None: ``0.01 s`` (``beta_``).
     eps : float, default=1e-6
         Smoothing ``W^T W + eps I`` of the covariance step.
     fit_intercept : bool, default=True
@@ -972,14 +1028,14 @@ class TaskRelationshipClassifier(_TaskRelationshipMixin, _ClassifierShell):
     """
 
     _parameter_constraints = {
-        "alpha": [NONNEGATIVE],
-        "beta": [NONNEGATIVE],
+        "alpha": [None, NONNEGATIVE],
+        "beta": [None, NONNEGATIVE],
         "eps": [POSITIVE],
         **COMMON_CONSTRAINTS,
         "max_inner_iter": [POSITIVE_INT],
     }
 
-    def __init__(self, alpha=1.0, beta=0.1, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
+    def __init__(self, alpha=None, beta=None, *, eps=1e-6, fit_intercept=True, task_weight=None, max_iter=100,
                  max_inner_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta

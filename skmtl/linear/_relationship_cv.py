@@ -35,7 +35,7 @@ _GRID_PARAMS = """    alphas : array-like, default=None
         Grid of ``alpha``; default ``n_alphas`` values ``s * logspace(1, -4)``,
         ``s`` the mean eigenvalue of the per-task weighted Gram matrices (1 for
         standardized features on complete wide input; see
-        :func:`~skmtl.linear._strength_cv.curvature_scale`).
+        :func:`~skmtl.linear._base.curvature_scale`).
     betas : array-like, default=None
         Grid of ``beta``; default ``n_betas`` values ``s * logspace(0, -4)``.
     n_alphas : int, default=10

@@ -19,10 +19,11 @@ column-group proxes and a duality-gap stop.
 import numpy as np
 
 from ._base import COMMON_CONSTRAINTS, NONNEGATIVE, numerical_rank, store_fista_result
+from ._composite import split_strengths
 from ._datafits import SplitDatafit
 from ._fista import fista
 from ._penalties import SplitPenalty, TraceNorm
-from ._relationship import _check_int, _check_nonneg, _check_tol, _RegressorShell, _warn_fista
+from ._relationship import _check_int, _check_tol, _RegressorShell, _warn_fista
 from ._relationship_penalties import ColumnL21
 
 __all__ = ["RobustMultiTaskRegressor"]
@@ -38,10 +39,13 @@ class RobustMultiTaskRegressor(_RegressorShell):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Trace-norm strength on the shared part ``L`` (its rank).
-    beta : float, default=1.0
-        Group strength on the outlier part ``S`` (one group per task): larger
+    alpha : float or None, default=None
+        Trace-norm strength on the shared part ``L`` (its rank). None: a tenth of
+        the strength that zeroes the part (``alpha_max`` of its penalty at the
+        datafit gradient at ``W = 0``), stored as ``alpha_``.
+    beta : float or None, default=None
+        Group strength on the outlier part ``S`` (one group per task): larger None: a tenth
+        of the part's ``alpha_max`` (``beta_``).
         values declare fewer tasks outliers.
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
@@ -79,9 +83,9 @@ class RobustMultiTaskRegressor(_RegressorShell):
     ((4, 10), (4, 10))
     """
 
-    _parameter_constraints = {"alpha": [NONNEGATIVE], "beta": [NONNEGATIVE], **COMMON_CONSTRAINTS}
+    _parameter_constraints = {"alpha": [None, NONNEGATIVE], "beta": [None, NONNEGATIVE], **COMMON_CONSTRAINTS}
 
-    def __init__(self, alpha=1.0, beta=1.0, *, fit_intercept=True, task_weight=None, max_iter=2000,
+    def __init__(self, alpha=None, beta=None, *, fit_intercept=True, task_weight=None, max_iter=2000,
                  tol=1e-6, task_column=None):
         self.alpha = alpha
         self.beta = beta
@@ -116,11 +120,11 @@ class RobustMultiTaskRegressor(_RegressorShell):
         """Fit on validated data; returns the state (the stacked ``[L, S]`` and the intercepts) that
         warm-starts the next fit on the same data."""
         start = start or {}
-        alpha = _check_nonneg(self.alpha, "alpha")
-        beta = _check_nonneg(self.beta, "beta")
+        inner = self._make_datafit(data)
+        alpha, beta = split_strengths(self, inner)
         _check_int(self.max_iter, "max_iter")
         _check_tol(self.tol)
-        datafit = SplitDatafit(self._make_datafit(data))
+        datafit = SplitDatafit(inner)
         res = fista(datafit, self._split_penalty(alpha, beta), start.get("coef"), start.get("intercept"),
                     max_iter=self.max_iter, tol=self.tol, warn=False)
         if not res.converged:

@@ -40,15 +40,14 @@ import numbers
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import POSITIVE_INT, SCORING_CONSTRAINT, ZeroModelWarning, descending_alphas
+from ._base import POSITIVE_INT, SCORING_CONSTRAINT, ZeroModelWarning, curvature_scale, descending_alphas
 from ._cv import PathCVMixin
 from ._datafits import make_squared_loss
 
-__all__ = ["StrengthGridCVMixin", "strength_cv_constraints", "curvature_scale"]
+__all__ = ["StrengthGridCVMixin", "strength_cv_constraints"]
 
 #: What ``fit`` input validation sets on an estimator; copied from the CV
 #: estimator to the model it fits on the folds.
@@ -115,29 +114,6 @@ def _model_path_scores(train, test, alphas, *, model, **point):
     coefs, intercepts, _, fitted = _model_path(train, alphas, model=model, **point)
     loss = fitted._make_datafit(test)
     return np.array([-loss.mean_loss(np.ascontiguousarray(C.T), b) for C, b in zip(coefs, intercepts)])
-
-
-def curvature_scale(data, task_weight=None, fit_intercept=True):
-    """Mean eigenvalue ``s`` of the per-task weighted Gram matrices ``X_t^T Omega_t X_t``.
-
-    ``s = sum_i omega_i ||x_i - xbar_t(i)||^2 / (n_features n_tasks)``
-    (centred per task when intercepts are fitted); the scale of the
-    quadratic strengths' grids.
-    """
-    X = data.X
-    omega = data.observation_weights(task_weight)
-    total = 0.0
-    for t in range(data.n_tasks):
-        s = data.task_slice(t)
-        w = omega[s]
-        Xt = X[data.rows[s]]
-        sq = Xt.multiply(Xt) if sp.issparse(Xt) else Xt * Xt
-        total += float(np.sum(sq.T @ w))
-        if fit_intercept and w.sum() > 0:
-            mean = np.asarray(Xt.T @ w).ravel() / w.sum()
-            total -= float(w.sum() * mean @ mean)
-    scale = total / max(data.n_features * data.n_tasks, 1)
-    return scale if scale > 0 else 1.0
 
 
 def _check_count(value, name, owner):
