@@ -71,8 +71,8 @@ from ._bcd_kernels import (
     _moments_shared_sparse,
     _penalty,
     _row_norms,
-    _select_ws,
-    _solve_ws,
+    select_ws,
+    solve_ws,
 )
 from ._row_penalties import make_row_penalty
 from ._row_penalties.group_lasso import GroupLasso
@@ -614,8 +614,8 @@ class L21Solver:
                 return gap, n_iter, False
             ws_size = min(p, max(ws_size, p0, int(_WS_GROWTH * n_supp)))
             large = 2 * ws_size >= p
-            ws, changed, sub = _select_ws(prio, ws_size, wnorm, _NO_SUB if ws is None else ws,
-                                          large, _SUPPORT_PASS)
+            ws, changed, sub = select_ws(prio, ws_size, wnorm, _NO_SUB if ws is None else ws,
+                                         large, _SUPPORT_PASS)
             if changed:
                 hist = np.empty((K + 1, ws.shape[0] * T))
                 rhist = np.empty((K + 1, self._R2.size if self._shared else self._R1.size))
@@ -642,8 +642,8 @@ class L21Solver:
             self._grad_cache = None
             if self.mode == _GRAM:
                 self._ensure_gram_columns(ws)
-            epochs, _ = _solve_ws(self._layout(), ws, W, self._c, self._L, pen,
-                                  budget, tol_in, use_acc, K, hist, rhist, chist, state, sub)
+            epochs, _ = solve_ws(self._layout(), ws, W, self._c, self._L, pen,
+                                 budget, tol_in, use_acc, K, hist, rhist, chist, state, sub)
             if self.mode == _GRAM:
                 self._c = self._mu @ W  # the offsets are not tracked by the Gram epochs
             n_iter += epochs

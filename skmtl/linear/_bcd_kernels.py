@@ -2,19 +2,33 @@ r"""Numba kernels of the block coordinate descent (:class:`~skmtl.linear._bcd.L2
 
 Each data layout is an argument bundle (a ``NamedTuple``: :class:`SharedDense`,
 :class:`SharedSparse`, :class:`ObsDense`, :class:`ObsSparse`, :class:`Gram`)
-whose type selects, at compile time, its epoch and datafit kernels
-(:func:`layout_epoch`, :func:`layout_datafit`): :func:`_solve_ws` is compiled
-once per (layout, row penalty) pair that a fit meets, with no branch on
-either. The row penalty ``pen`` is the kernel-parameter tuple of a
+with its own inner solver (:func:`solve_ws` picks it by the bundle's type), so
+a fit compiles the epoch and datafit kernels of its layout only, once per row
+penalty that it meets, with no branch on either. The row penalty ``pen`` is
+the kernel-parameter tuple of a
 :class:`~skmtl.linear._row_penalties.RowPenalty` (its Numba functions are
-selected the same way).
+selected by its type, at compile time).
+
+Compile time (the first fit of a process with an empty Numba cache): Numba
+compiles each kernel as its own module and links the modules of the kernels
+it calls into it, optimizing and generating their code again at each level;
+inlining a function at Numba's IR level (``inline="always"``) avoids that but
+costs more than linking for large functions (Numba's inliner grows faster
+than linearly with their size). So the calls are at most two levels deep: an
+inner solver per layout (:func:`_solve_ws_body`, inlined into
+``_solve_ws_<layout>``) calls its layout's epoch kernel, :func:`_penalty` and
+:func:`_anderson_weights`, and the small helpers (the datafits, the pair
+epoch's column helpers, :func:`_bst`) are inlined. Numba's ``np.partition``,
+``np.sort``, ``np.linalg.solve``, ``np.zeros`` where every entry is written,
+array expressions and slice assignments of arrays (whose shape check formats
+an error message) each cost from a tenth of a second to seconds of
+compilation and are not used here.
 """
 
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
 from ._row_penalties._base import row_distance, row_dual_scale, row_margin, row_penalized, row_prox, row_value
 
@@ -26,8 +40,8 @@ from ._row_penalties._base import row_distance, row_dual_scale, row_margin, row_
 @njit(cache=True, nogil=True)
 def _moments_shared_dense(X, u):
     n, p = X.shape
-    s1 = np.zeros(p)
-    s2 = np.zeros(p)
+    s1 = np.empty(p)  # every entry written (np.zeros costs one more compilation)
+    s2 = np.empty(p)
     for j in range(p):
         a = 0.0
         b = 0.0
@@ -43,8 +57,8 @@ def _moments_shared_dense(X, u):
 @njit(cache=True, nogil=True)
 def _moments_shared_sparse(indptr, indices, data, u):
     p = indptr.shape[0] - 1
-    s1 = np.zeros(p)
-    s2 = np.zeros(p)
+    s1 = np.empty(p)
+    s2 = np.empty(p)
     for j in range(p):
         a = 0.0
         b = 0.0
@@ -61,8 +75,8 @@ def _moments_shared_sparse(indptr, indices, data, u):
 def _moments_obs_dense(X, rows, task_ptr, omega):
     p = X.shape[1]
     T = task_ptr.shape[0] - 1
-    s1 = np.zeros((p, T))
-    s2 = np.zeros((p, T))
+    s1 = np.empty((p, T))  # every entry written
+    s2 = np.empty((p, T))
     for j in range(p):
         for t in range(T):
             a = 0.0
@@ -97,7 +111,7 @@ def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, T):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _datafit_shared_dense(W, c, R2, u, v):
     """``1/2 sum_{t, i} u_i v_t (R_ti + c_t)^2``, residual (n_tasks, n_samples)."""
     val = 0.0
@@ -111,7 +125,7 @@ def _datafit_shared_dense(W, c, R2, u, v):
     return 0.5 * val
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _datafit_shared_sparse(W, c, R, u, v):
     """``1/2 sum_{i, t} u_i v_t (R_it + c_t)^2``, residual (n_samples, n_tasks)."""
     val = 0.0
@@ -125,7 +139,7 @@ def _datafit_shared_sparse(W, c, R, u, v):
     return 0.5 * val
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _datafit_obs(W, c, R1, otask, omega):
     """``1/2 sum_k omega_k (R_k + c_t(k))^2``, one residual per observation."""
     val = 0.0
@@ -135,7 +149,7 @@ def _datafit_obs(W, c, R1, otask, omega):
     return 0.5 * val
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _datafit_obs_by_task(W, c, R1, task_ptr, omega):
     """:func:`_datafit_obs` with the observations stored task after task."""
     val = 0.0
@@ -147,7 +161,7 @@ def _datafit_obs_by_task(W, c, R1, task_ptr, omega):
     return 0.5 * val
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _datafit_gram(W, Ht, v, Bt, E):
     """Gram layout: ``1/2 sum_t v_t (E_t - w_t . (B_t + H_t))`` with ``H = B - Q W`` (see :func:`_epoch_gram`)."""
     val = 0.0
@@ -353,70 +367,45 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
     return kkt, prio, n_supp, pval, smax, ridge, conj, free, uw
 
 
-@njit(cache=True, nogil=True)
-def _select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
+def select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
     """Working set: the ``ws_size`` features of highest priority, in index order.
 
     Returns ``(ws, changed, sub)``: ``changed`` is False when ``ws`` equals
     ``old_ws`` (then ``old_ws`` itself is returned); ``sub`` is the support
     within ``ws`` when ``with_sub`` and it is at most ``sub_frac`` of ``ws``,
-    else empty.
+    else empty. Ties at the threshold go to the lowest indices. NumPy, once
+    per outer iteration (Numba's ``np.partition`` costs seconds to compile).
     """
     p = prio.shape[0]
     if ws_size >= p:
-        ws = np.arange(p)
+        ws = np.arange(p, dtype=np.int64)
     else:
         neg = -prio
         thr = np.partition(neg, ws_size - 1)[ws_size - 1]  # ws_size-th largest priority
-        chosen = np.zeros(p, dtype=np.bool_)
-        m = 0
-        for j in range(p):
-            if neg[j] < thr:
-                chosen[j] = True
-                m += 1
-        for j in range(p):  # ties at the threshold: lowest indices
-            if m >= ws_size:
-                break
-            if neg[j] == thr and not chosen[j]:
-                chosen[j] = True
-                m += 1
-        ws = np.empty(m, dtype=np.int64)
-        m = 0
-        for j in range(p):
-            if chosen[j]:
-                ws[m] = j
-                m += 1
-    changed = True
-    if old_ws.shape[0] == ws.shape[0]:
-        changed = False
-        for i in range(ws.shape[0]):
-            if ws[i] != old_ws[i]:
-                changed = True
-                break
-        if not changed:
-            ws = old_ws
-    n_sub = 0
+        chosen = neg < thr
+        m = int(np.count_nonzero(chosen))
+        if m < ws_size:  # ties at the threshold: lowest indices
+            chosen[np.flatnonzero(neg == thr)[:ws_size - m]] = True
+        ws = np.flatnonzero(chosen).astype(np.int64, copy=False)
+    changed = not (old_ws.shape[0] == ws.shape[0] and np.array_equal(old_ws, ws))
+    if not changed:
+        ws = old_ws
+    sub = _NO_INDEX
     if with_sub:
-        for i in range(ws.shape[0]):
-            if wnorm[ws[i]] > 0:
-                n_sub += 1
-        if n_sub > sub_frac * ws.shape[0]:
-            n_sub = 0
-    sub = np.empty(n_sub, dtype=np.int64)
-    if n_sub > 0:
-        m = 0
-        for i in range(ws.shape[0]):
-            if wnorm[ws[i]] > 0:
-                sub[m] = ws[i]
-                m += 1
+        sup = ws[wnorm[ws] > 0]
+        if 0 < sup.shape[0] <= sub_frac * ws.shape[0]:
+            sub = sup
     return ws, changed, sub
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+_NO_INDEX = np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _diff_gram(hist, K):
     """Gram matrix of the successive differences ``hist[k + 1] - hist[k]``, ``k < K``."""
     m = hist.shape[1]
-    C = np.zeros((K, K))
+    C = np.empty((K, K))  # every entry written
     for k in range(K):
         for l in range(k, K):
             acc = 0.0
@@ -427,25 +416,75 @@ def _diff_gram(hist, K):
     return C
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _solve_small(A, b):
+    """Solve ``A x = b`` in place (``x`` in ``b``, ``A`` overwritten) by Gaussian elimination with partial pivoting.
+
+    For the K x K systems of the extrapolation (K about 5): ``np.linalg.solve``
+    costs seconds of Numba compilation for no gain at this size. Returns False
+    on an exactly zero pivot or a non-finite entry (LAPACK's singular case).
+    """
+    n = b.shape[0]
+    for k in range(n):
+        piv = k
+        amax = abs(A[k, k])
+        for i in range(k + 1, n):
+            a = abs(A[i, k])
+            if a > amax:
+                amax = a
+                piv = i
+        if not amax > 0.0 or not np.isfinite(amax):
+            return False
+        if piv != k:
+            for j in range(n):
+                tmp = A[k, j]
+                A[k, j] = A[piv, j]
+                A[piv, j] = tmp
+            tmp = b[k]
+            b[k] = b[piv]
+            b[piv] = tmp
+        for i in range(k + 1, n):
+            f = A[i, k] / A[k, k]
+            if f != 0.0:
+                for j in range(k + 1, n):
+                    A[i, j] -= f * A[k, j]
+                b[i] -= f * b[k]
+    for k in range(n - 1, -1, -1):
+        acc = b[k]
+        for j in range(k + 1, n):
+            acc -= A[k, j] * b[j]
+        b[k] = acc / A[k, k]
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _anderson_weights(hist, K):
     """Weights ``z`` (summing to one) of the extrapolation ``sum_k z_k hist[k + 1]``."""
     C = _diff_gram(hist, K)
-    nrm = np.sqrt(np.sum(C * C))
-    z = np.ones(K)
+    sq = 0.0
+    for k in range(K):
+        for l in range(K):
+            sq += C[k, l] * C[k, l]
+    nrm = np.sqrt(sq)
+    z = np.empty(K)
+    for k in range(K):
+        z[k] = 1.0
     if not nrm > 0.0:
         return False, z
-    C /= nrm
     for k in range(K):
+        for l in range(K):
+            C[k, l] /= nrm
         C[k, k] += 1e-10
-    try:
-        z = np.linalg.solve(C, np.ones(K))
-    except Exception:  # noqa: BLE001 - singular system: skip extrapolation
+    if not _solve_small(C, z):  # singular system: skip extrapolation (z is not used)
         return False, z
-    s = np.sum(z)
+    s = 0.0
+    for k in range(K):
+        s += z[k]
     if not np.isfinite(s) or s == 0.0:
         return False, z
-    return True, z / s
+    for k in range(K):
+        z[k] /= s
+    return True, z
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -479,7 +518,7 @@ def _bst(W, j, g, Lj, pen, delta):
     return np.sqrt(dn)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _grad_tasks(X, j, R2, g, n, T):
     """``g = R2 X[:, j]``, four tasks per pass over the column (one load of ``X`` per four)."""
     t = 0
@@ -516,7 +555,7 @@ def _grad_tasks(X, j, R2, g, n, T):
         g[t] = a0
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _update_tasks(X, j, R2, d, n, T):
     """``R2 -= d X[:, j]^T``, four tasks per pass over the column."""
     t = 0
@@ -546,7 +585,7 @@ def _update_tasks(X, j, R2, d, n, T):
             R2[t, i] -= X[i, j] * d0
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
     """``R2 -= d1 X[:, j1]^T + d2 X[:, j2]^T``, then ``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]``.
 
@@ -648,8 +687,8 @@ def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
     return dot
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot=True):
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot):
     """``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]`` in one pass; returns ``X[:, k1] . X[:, k2]``
     (0 unless ``with_dot``)."""
     t = 0
@@ -727,7 +766,7 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
         j1 = ws[q]
         j2 = ws[q + 1]
         if not have:
-            dot = _grad2_tasks(X, j1, j2, R2, g1, g2, n, T)
+            dot = _grad2_tasks(X, j1, j2, R2, g1, g2, n, T, True)
         n1 = 0.0
         if L[j1] > 0.0:
             for t in range(T):
@@ -759,12 +798,14 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
             for t in range(T):
                 d2[t] = 0.0
         if n1 > 0.0 or n2 > 0.0:
-            if q + 3 < m:
-                dot = _update2_grad2(X, j1, j2, ws[q + 2], ws[q + 3], R2, d1, d2, g1, g2, n, T)
-                have = True
-            else:
-                _update2_grad2(X, j1, j2, j1, j2, R2, d1, d2, g1, g2, n, T)
-                have = False
+            # one call site (the helper is inlined): the next pair's gradients, or
+            # (last pair) throw-away gradients of this one
+            have = q + 3 < m
+            k1 = ws[q + 2] if have else j1
+            k2 = ws[q + 3] if have else j2
+            dot_next = _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T)
+            if have:
+                dot = dot_next
         else:
             have = False
         q += 2
@@ -791,11 +832,19 @@ def _epoch_shared_dense(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta
     """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
 
     With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
-    (two features per pass over the residual, four tasks per pass over a column).
+    (two features per pass over the residual, four tasks per pass over a column),
+    else :func:`_epoch_shared_dense_one`. (The solver picks one of the two in
+    Python, :func:`solve_ws`, and compiles that one only.)
     """
-    T, n = R2.shape
-    if const_u and T >= 4:
+    if const_u and R2.shape[0] >= 4:
         return _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u[0], v, mu, xu, g, delta)
+    return _epoch_shared_dense_one(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _epoch_shared_dense_one(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta):
+    """One pass over ``ws``, shared design, one feature at a time."""
+    T, n = R2.shape
     viol = 0.0
     u0 = u[0]
     m = ws.shape[0]
@@ -1033,76 +1082,76 @@ class Gram(NamedTuple):
     E: np.ndarray
 
 
-def _layout_type(lay):
-    return lay.instance_class if isinstance(lay, types.BaseNamedTuple) else None
+# The epoch and datafit of each layout, on the bundle (inlined into the inner
+# solver of the layout below).
+
+@njit(nogil=True, fastmath=True, inline="always")
+def _shared_dense_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _epoch_shared_dense_one(ws, W, c, L, pen, lay.X, lay.R, lay.u, lay.const_u, lay.v,
+                                   lay.mu, lay.xu, g, delta)
 
 
-def layout_epoch(lay, ws, W, c, L, pen, g, delta):
-    """One pass of block updates over ``ws``; returns the violation ``max_j L_j ||delta_j||``."""
-    raise NotImplementedError
+@njit(nogil=True, fastmath=True, inline="always")
+def _shared_dense_pairs_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _epoch_shared_dense_pairs(ws, W, c, L, pen, lay.X, lay.R, lay.u[0], lay.v, lay.mu, lay.xu,
+                                     g, delta)
 
 
-def layout_datafit(lay, W, c):
-    """The datafit ``1/2 sum_i omega_i (r_i + c_t(i))^2`` at the layout's residual."""
-    raise NotImplementedError
+@njit(nogil=True, fastmath=True, inline="always")
+def _shared_dense_datafit(lay, W, c):
+    return _datafit_shared_dense(W, c, lay.R, lay.u, lay.v)
 
 
-@overload(layout_epoch, jit_options={"cache": True})
-def _layout_epoch(lay, ws, W, c, L, pen, g, delta):
-    kind = _layout_type(lay)
-    if kind is SharedDense:
-        def impl(lay, ws, W, c, L, pen, g, delta):
-            return _epoch_shared_dense(ws, W, c, L, pen, lay.X, lay.R, lay.u, lay.const_u, lay.v,
-                                       lay.mu, lay.xu, g, delta)
-    elif kind is SharedSparse:
-        def impl(lay, ws, W, c, L, pen, g, delta):
-            return _epoch_shared_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
-                                        lay.u, lay.const_u, lay.v, lay.mu, lay.xu, g, delta)
-    elif kind is ObsDense:
-        def impl(lay, ws, W, c, L, pen, g, delta):
-            return _epoch_obs_dense(ws, W, c, L, pen, lay.X, lay.R, lay.rows, lay.task_ptr,
-                                    lay.omega, lay.MU, lay.XU, g, delta)
-    elif kind is ObsSparse:
-        def impl(lay, ws, W, c, L, pen, g, delta):
-            return _epoch_obs_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
-                                     lay.row_ptr, lay.otask, lay.omega, lay.MU, lay.XU, g, delta)
-    elif kind is Gram:
-        def impl(lay, ws, W, c, L, pen, g, delta):
-            return _epoch_gram(ws, W, L, pen, lay.Q, lay.qcol, lay.R, lay.v, g, delta)
-    else:
-        return None
-    return impl
+@njit(nogil=True, fastmath=True, inline="always")
+def _shared_sparse_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _epoch_shared_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
+                                lay.u, lay.const_u, lay.v, lay.mu, lay.xu, g, delta)
 
 
-@overload(layout_datafit, jit_options={"cache": True})
-def _layout_datafit(lay, W, c):
-    kind = _layout_type(lay)
-    if kind is SharedDense:
-        def impl(lay, W, c):
-            return _datafit_shared_dense(W, c, lay.R, lay.u, lay.v)
-    elif kind is SharedSparse:
-        def impl(lay, W, c):
-            return _datafit_shared_sparse(W, c, lay.R, lay.u, lay.v)
-    elif kind is ObsDense:
-        def impl(lay, W, c):
-            return _datafit_obs_by_task(W, c, lay.R, lay.task_ptr, lay.omega)
-    elif kind is ObsSparse:
-        def impl(lay, W, c):
-            return _datafit_obs(W, c, lay.R, lay.otask, lay.omega)
-    elif kind is Gram:
-        def impl(lay, W, c):
-            return _datafit_gram(W, lay.R, lay.v, lay.Bt, lay.E)
-    else:
-        return None
-    return impl
+@njit(nogil=True, fastmath=True, inline="always")
+def _shared_sparse_datafit(lay, W, c):
+    return _datafit_shared_sparse(W, c, lay.R, lay.u, lay.v)
 
 
+@njit(nogil=True, fastmath=True, inline="always")
+def _obs_dense_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _epoch_obs_dense(ws, W, c, L, pen, lay.X, lay.R, lay.rows, lay.task_ptr,
+                            lay.omega, lay.MU, lay.XU, g, delta)
 
 
+@njit(nogil=True, fastmath=True, inline="always")
+def _obs_dense_datafit(lay, W, c):
+    return _datafit_obs_by_task(W, c, lay.R, lay.task_ptr, lay.omega)
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+
+@njit(nogil=True, fastmath=True, inline="always")
+def _obs_sparse_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _epoch_obs_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
+                             lay.row_ptr, lay.otask, lay.omega, lay.MU, lay.XU, g, delta)
+
+
+@njit(nogil=True, fastmath=True, inline="always")
+def _obs_sparse_datafit(lay, W, c):
+    return _datafit_obs(W, c, lay.R, lay.otask, lay.omega)
+
+
+@njit(nogil=True, fastmath=True, inline="always")
+def _gram_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _epoch_gram(ws, W, L, pen, lay.Q, lay.qcol, lay.R, lay.v, g, delta)
+
+
+@njit(nogil=True, fastmath=True, inline="always")
+def _gram_datafit(lay, W, c):
+    return _datafit_gram(W, lay.R, lay.v, lay.Bt, lay.E)
+
+
+@njit(nogil=True, fastmath=True, inline="always")
+def _solve_ws_body(epoch_fn, datafit_fn, lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist,
+                   state, sub):
     """Block coordinate descent on the features ``ws`` of the data layout ``lay``; returns (epochs, violation).
+
+    ``epoch_fn`` and ``datafit_fn`` are the layout's functions (``_gram_epoch``, ...):
+    this body is inlined into one kernel per layout (:func:`solve_ws`).
 
     The violation is ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the
     fixed-point distance of the block proximal gradient map. ``hist`` (K + 1,
@@ -1138,7 +1187,7 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
             ok, z = _anderson_weights(hist, K)
             if ok:
                 pending = True
-                p_old = layout_datafit(lay, W, c) + _penalty(W, ws, pen)
+                p_old = datafit_fn(lay, W, c) + _penalty(W, ws, pen)
                 for jj in range(m):
                     j = ws[jj]
                     for t in range(T):
@@ -1156,17 +1205,19 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
                     for k in range(K):
                         acc += z[k] * chist[k + 1, t]
                     c[t] = acc
-        if sub.shape[0] > 0:
-            layout_epoch(lay, sub, W, c, L, pen, g, delta)
-        viol = layout_epoch(lay, ws, W, c, L, pen, g, delta)
+        n_pass = 2 if sub.shape[0] > 0 else 1
+        for ps in range(n_pass):  # the support pass first, when there is one
+            viol = epoch_fn(lay, sub if ps + 1 < n_pass else ws, W, c, L, pen, g, delta)
         if pending:
-            p_new = layout_datafit(lay, W, c) + _penalty(W, ws, pen)
+            p_new = datafit_fn(lay, W, c) + _penalty(W, ws, pen)
             if not p_new < p_old:  # reject: back to the last plain iterate
                 for jj in range(m):
                     for t in range(T):
                         W[ws[jj], t] = hist[K, jj * T + t]
-                Rf[:] = rhist[K]
-                c[:] = chist[K]
+                for i in range(nr):  # loops, not slice assignments: their shape checks cost compile time
+                    Rf[i] = rhist[K, i]
+                for t in range(T):
+                    c[t] = chist[K, t]
                 viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
         if viol <= tol_in:
             break
@@ -1174,8 +1225,69 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
             for jj in range(m):
                 for t in range(T):
                     hist[n_hist, jj * T + t] = W[ws[jj], t]
-            rhist[n_hist] = Rf
-            chist[n_hist] = c
+            for i in range(nr):
+                rhist[n_hist, i] = Rf[i]
+            for t in range(T):
+                chist[n_hist, t] = c[t]
             n_hist += 1
     state[0] = n_hist
     return epoch, viol
+
+
+# One inner solver per layout (compiled for the layouts and penalties a process meets).
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws_shared_dense(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state,
+                           sub):
+    return _solve_ws_body(_shared_dense_epoch, _shared_dense_datafit, lay, ws, W, c, L, pen, max_epochs,
+                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws_shared_dense_pairs(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist,
+                                 state, sub):
+    return _solve_ws_body(_shared_dense_pairs_epoch, _shared_dense_datafit, lay, ws, W, c, L, pen,
+                          max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws_shared_sparse(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state,
+                            sub):
+    return _solve_ws_body(_shared_sparse_epoch, _shared_sparse_datafit, lay, ws, W, c, L, pen, max_epochs,
+                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws_obs_dense(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+    return _solve_ws_body(_obs_dense_epoch, _obs_dense_datafit, lay, ws, W, c, L, pen, max_epochs,
+                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws_obs_sparse(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+    return _solve_ws_body(_obs_sparse_epoch, _obs_sparse_datafit, lay, ws, W, c, L, pen, max_epochs,
+                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _solve_ws_gram(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+    return _solve_ws_body(_gram_epoch, _gram_datafit, lay, ws, W, c, L, pen, max_epochs,
+                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
+
+
+_SOLVE_WS = {SharedSparse: _solve_ws_shared_sparse, ObsDense: _solve_ws_obs_dense,
+             ObsSparse: _solve_ws_obs_sparse, Gram: _solve_ws_gram}
+
+
+def solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+    """:func:`_solve_ws_body` with the epoch and datafit of the layout ``lay`` (its type picks the kernel).
+
+    The shared dense layout with equal row weights and at least four tasks uses
+    :func:`_epoch_shared_dense_pairs`, else :func:`_epoch_shared_dense_one`.
+    """
+    if type(lay) is SharedDense:
+        pairs = lay.const_u and lay.R.shape[0] >= 4
+        kernel = _solve_ws_shared_dense_pairs if pairs else _solve_ws_shared_dense
+    else:
+        kernel = _SOLVE_WS[type(lay)]
+    return kernel(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub)

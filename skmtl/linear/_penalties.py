@@ -152,25 +152,33 @@ class WeightedL21(Penalty):
         return float((gn / (self.l1_ratio * f[pen])).max())
 
 
-@njit(cache=True)
-def _project_rows_l1_ball(V, radius, out):
-    """Euclidean projection of each row of V onto the L1 ball of given radius."""
+@njit(cache=True, nogil=True)
+def _project_rows_l1_ball(V, S, radius, out):
+    """Euclidean projection of each row of V onto the L1 ball of given radius.
+
+    ``S`` holds each row of ``|V|`` sorted in increasing order (NumPy's sort:
+    Numba's costs seconds of compilation); explicit loops throughout (a slice
+    assignment's shape check costs as much).
+    """
     n, m = V.shape
     for j in range(n):
-        a = np.abs(V[j])
-        if a.sum() <= radius:
-            out[j] = V[j]
+        total = 0.0
+        for k in range(m):
+            total += abs(V[j, k])
+        if total <= radius:
+            for k in range(m):
+                out[j, k] = V[j, k]
             continue
-        u = np.sort(a)[::-1]
         css = 0.0
         theta = 0.0
-        for k in range(m):
-            css += u[k]
+        for k in range(m):  # |V[j]| in decreasing order
+            u = S[j, m - 1 - k]
+            css += u
             th = (css - radius) / (k + 1)
-            if u[k] > th:
+            if u > th:
                 theta = th
         for k in range(m):
-            out[j, k] = np.sign(V[j, k]) * max(a[k] - theta, 0.0)
+            out[j, k] = np.sign(V[j, k]) * max(abs(V[j, k]) - theta, 0.0)
 
 
 class L1Inf(Penalty):
@@ -193,7 +201,7 @@ class L1Inf(Penalty):
     def prox(self, W, step):
         W = np.ascontiguousarray(W, dtype=np.float64)
         proj = np.empty_like(W)
-        _project_rows_l1_ball(W, step * self.alpha, proj)
+        _project_rows_l1_ball(W, np.sort(np.abs(W), axis=1), step * self.alpha, proj)
         return W - proj
 
     @staticmethod

@@ -19,6 +19,11 @@ automatically and registered under the class's ``name``) that holds
   ``numba.extending.overload`` and selected by :func:`is_rows` (so a kernel is
   compiled for each penalty it meets, with no branch on the penalty kind).
 
+The overloads are not ``inline="always"``: Numba compiles such an overload
+anyway, then inlines its IR at every call site and types it again there (more
+compilation for the first fit of a process); LLVM inlines these small
+functions into the kernels when it optimizes them.
+
 Numba's cache is keyed on the file of the cached kernel, not on the files of
 the functions it inlines: after editing a penalty, delete the ``__pycache__``
 folders of ``skmtl/linear`` (or set ``NUMBA_CACHE_DIR`` to an empty folder).
@@ -183,7 +188,7 @@ def _is_ball_rows(pen):
     return isinstance(pen, types.BaseNamedTuple) and pen.instance_class in _BALL_ROWS
 
 
-@overload(row_margin, jit_options={"cache": True}, inline="always")
+@overload(row_margin, jit_options={"cache": True})
 def _ball_margin(pen, j, g, gn):
     if _is_ball_rows(pen):
         def impl(pen, j, g, gn):
@@ -191,7 +196,7 @@ def _ball_margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
+@overload(row_dual_scale, jit_options={"cache": True})
 def _ball_dual_scale(pen, j, v, vn):
     if _is_ball_rows(pen):
         def impl(pen, j, v, vn):
@@ -199,7 +204,7 @@ def _ball_dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True}, inline="always")
+@overload(row_penalized, jit_options={"cache": True})
 def _ball_penalized(pen, j):
     if _is_ball_rows(pen):
         def impl(pen, j):

@@ -29,7 +29,7 @@ class GroupLasso(RowPenalty):
         return GroupLassoRows(lam, ridge)
 
 
-@overload(row_value, jit_options={"cache": True}, inline="always")
+@overload(row_value, jit_options={"cache": True})
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, w, wn):
@@ -37,7 +37,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True}, inline="always")
+@overload(row_prox, jit_options={"cache": True})
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, z, zn, step):
@@ -46,7 +46,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True}, inline="always")
+@overload(row_distance, jit_options={"cache": True})
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, v, w, wn):

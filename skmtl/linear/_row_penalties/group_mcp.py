@@ -78,7 +78,7 @@ def mcp_prox_norm(x, tau, a, gamma):
     return best
 
 
-@overload(row_value, jit_options={"cache": True}, inline="always")
+@overload(row_value, jit_options={"cache": True})
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, w, wn):
@@ -86,7 +86,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True}, inline="always")
+@overload(row_prox, jit_options={"cache": True})
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, z, zn, step):
@@ -96,7 +96,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True}, inline="always")
+@overload(row_distance, jit_options={"cache": True})
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, v, w, wn):

@@ -75,7 +75,7 @@ class SparseGroup(RowPenalty):
         return float(hi.max())
 
 
-@overload(row_value, jit_options={"cache": True}, inline="always")
+@overload(row_value, jit_options={"cache": True})
 def _value(pen, j, w, wn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, w, wn):
@@ -83,7 +83,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True}, inline="always")
+@overload(row_prox, jit_options={"cache": True})
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, z, zn, step):
@@ -100,7 +100,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True}, inline="always")
+@overload(row_margin, jit_options={"cache": True})
 def _margin(pen, j, g, gn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, g, gn):
@@ -116,7 +116,7 @@ def _margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True}, inline="always")
+@overload(row_distance, jit_options={"cache": True})
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, v, w, wn):
@@ -134,7 +134,7 @@ def _distance(pen, j, v, w, wn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True}, inline="always")
+@overload(row_dual_scale, jit_options={"cache": True})
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, v, vn):
@@ -160,7 +160,7 @@ def _dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True}, inline="always")
+@overload(row_penalized, jit_options={"cache": True})
 def _penalized(pen, j):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j):

@@ -1,0 +1,47 @@
+"""Cold start: a new process's import plus first ``L21Regressor`` fit, Numba cache empty.
+
+Issue 19: the seconds are reported (printed, and attached to the test with
+``record_property`` for the JUnit XML report), not asserted: they depend on
+the machine and its load. The test asserts only that the process ran. A
+second process on the same (now filled) cache gives the warm figure.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+_SCRIPT = textwrap.dedent("""
+    import json, time
+    t0 = time.perf_counter()
+    import skmtl
+    from skmtl.datasets import make_multitask_regression
+    from skmtl.linear import L21Regressor
+    t1 = time.perf_counter()
+    X, Y, _ = make_multitask_regression(100, 20, 3, random_state=0)
+    t2 = time.perf_counter()
+    L21Regressor().fit(X, Y)
+    t3 = time.perf_counter()
+    print(json.dumps({"import": t1 - t0, "first_fit": t3 - t2, "total": t3 - t0}))
+""")
+
+
+def _run(cache_dir):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_cold_start_first_fit_time(tmp_path, record_property):
+    cache = tmp_path / "numba_cache"  # empty: every kernel the fit needs is compiled
+    cold = _run(cache)
+    warm = _run(cache)  # the kernels now load from the cache
+    for name, times in (("cold", cold), ("warm", warm)):
+        for key, seconds in times.items():
+            record_property(f"{name}_{key}_s", round(seconds, 3))
+    print(f"\nimport + first L21Regressor fit, new process: empty Numba cache "
+          f"{cold['total']:.2f} s (import {cold['import']:.2f} s, fit {cold['first_fit']:.2f} s); "
+          f"cache filled {warm['total']:.2f} s (fit {warm['first_fit']:.2f} s)")
