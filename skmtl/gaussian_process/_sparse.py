@@ -97,7 +97,10 @@ class SparseMultiTaskGPRegressor(GPBase):
     n_inducing : int, default=256
     batch_size : int, default=1024
         Rows of ``X`` per step (all of a row's observed tasks enter together).
-    n_epochs : int, default=10
+    n_epochs : int or None, default=None
+        Passes over the rows. None: at least 10 passes and at least
+        ``min_steps = 300`` optimizer steps (small data sets need many passes
+        of few mini-batches), stored in ``n_epochs_``.
     learning_rate : float, default=0.02
     normalize_y : bool, default=True
     noise_floor : float, default=1e-6
@@ -115,6 +118,10 @@ class SparseMultiTaskGPRegressor(GPBase):
         Final ELBO per observation (normalized targets), over the last epoch.
     loss_curve_ : list of float
         Negative ELBO per observation, one value per epoch.
+    n_epochs_ : int
+        Passes over the rows made.
+    n_iter_ : int
+        Optimizer steps made.
     task_covariance_, task_correlation_, noise_variance_, noise_covariance_
     model_ : the fitted GPyTorch model (on CPU)
 
@@ -130,12 +137,15 @@ class SparseMultiTaskGPRegressor(GPBase):
     (3, 2)
     """
 
+    #: ``n_epochs=None``: at least this many optimizer steps
+    _min_steps = 300
+
     _parameter_constraints = {
         **GP_CONSTRAINTS,
         "n_latent": [None, Interval(Integral, 1, None, closed="left")],
         "n_inducing": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [None, Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "noise_floor": [Interval(Real, 0, None, closed="left")],  # the noise is exp(.) + noise_floor > 0
         "progress_bar": ["boolean"],
@@ -149,7 +159,7 @@ class SparseMultiTaskGPRegressor(GPBase):
         n_latent=None,
         n_inducing=256,
         batch_size=1024,
-        n_epochs=10,
+        n_epochs=None,
         learning_rate=0.02,
         normalize_y=True,
         noise_floor=1e-6,
@@ -209,7 +219,7 @@ class SparseMultiTaskGPRegressor(GPBase):
         data = self._validate_fit(X, y, sample_weight)
         dev = torch_device(self.device)
         dt = torch_dtype(self.dtype)
-        for name in ("n_inducing", "batch_size", "n_epochs"):
+        for name in ("n_inducing", "batch_size") + (("n_epochs",) if self.n_epochs is not None else ()):
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer; got {v!r}.")
@@ -260,10 +270,15 @@ class SparseMultiTaskGPRegressor(GPBase):
         N = len(yn)
         n_rows = len(obs_rows)
         b = min(int(self.batch_size), n_rows)
+        steps_per_epoch = math.ceil(n_rows / b)
+        if self.n_epochs is None:
+            self.n_epochs_ = max(10, math.ceil(self._min_steps / steps_per_epoch))
+        else:
+            self.n_epochs_ = int(self.n_epochs)
         gen = torch.Generator(device="cpu").manual_seed(seed)
         opt = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
         model.train()
-        epochs = progress(range(int(self.n_epochs)), self.progress_bar or self.verbose,
+        epochs = progress(range(self.n_epochs_), self.progress_bar or self.verbose,
                           desc="SparseMultiTaskGP", unit="epoch", file=sys.stderr)
         bar = epochs if hasattr(epochs, "set_postfix") else None
         self.loss_curve_ = []
@@ -291,7 +306,7 @@ class SparseMultiTaskGPRegressor(GPBase):
                 bar.set_postfix(loss=f"{self.loss_curve_[-1]:.4f}")
         if bar is not None:
             bar.close()
-        self.n_iter_ = int(self.n_epochs) * math.ceil(n_rows / b)
+        self.n_iter_ = self.n_epochs_ * steps_per_epoch
         self.elbo_ = -self.loss_curve_[-1]
         model.eval()
         self.model_ = copy.deepcopy(model).to(device="cpu", dtype=torch.float64)
