@@ -342,3 +342,27 @@ def test_soft_impute_als_matches_svd_and_is_monotone():
     np.testing.assert_allclose(als.singular_values_, svd.singular_values_, rtol=1e-3)
     mi, mj = np.nonzero(miss)
     np.testing.assert_allclose(als.predict_entries(mi, mj), svd.predict_entries(mi, mj), atol=1e-3)
+
+
+@pytest.mark.parametrize("scoring", ["neg_mean_squared_error", "r2", "explained_variance"])
+def test_reduced_rank_cv_scoring_matches_grid_search(scoring):
+    # the one scoring convention of the *CV estimators: cv_scores_ is minus the mean
+    # held-out score, the score GridSearchCV gives the plain model on the same folds
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    from skmtl.datasets import make_multitask_regression
+    from skmtl.model_selection import get_scorer
+
+    X, Y, _ = make_multitask_regression(60, 6, 4, structure="low_rank", rank=2, noise=0.5, random_state=3)
+    splits = list(KFold(3, shuffle=True, random_state=0).split(X))
+    alphas, ranks = [0.0, 0.1], [1, 2, 3]
+    est = ReducedRankRegressorCV(ranks, alphas, cv=splits, scoring=scoring).fit(X, Y)
+    gs_scoring = get_scorer(scoring) if scoring == "explained_variance" else scoring
+    gs = GridSearchCV(ReducedRankRegressor(), {"alpha": alphas, "rank": ranks}, cv=splits,
+                      scoring=gs_scoring).fit(X, Y)
+    for params, score in zip(gs.cv_results_["params"], gs.cv_results_["mean_test_score"]):
+        a, r = alphas.index(params["alpha"]), ranks.index(params["rank"])
+        np.testing.assert_allclose(est.cv_scores_[a, r], -score, rtol=1e-8, err_msg=str(params))
+    assert (est.alpha_, est.rank_) == (gs.best_params_["alpha"], gs.best_params_["rank"])
+    with pytest.raises(ValueError, match="ReducedRankRegressorCV: scoring='accuracy' is not supported"):
+        ReducedRankRegressorCV(cv=2, scoring="accuracy").fit(X, Y)

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._param_validation import Interval, validate_params
 from .._progress import parallel_progress
 from ..base import LinearModelMixin, MultiTaskRegressorMixin
+from ..model_selection._scorers import check_cv_scoring
 from ..model_selection._split import check_cv_splits
 
 __all__ = ["ReducedRankRegressor", "ReducedRankRegressorCV", "reduced_rank_path"]
@@ -276,18 +277,28 @@ class ReducedRankRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         self.task_components_ = Vt[:rank].T.copy()
 
 
-def _rrr_fold_scores(Xd, Y, W, observed, train, test, alphas, ranks, fit_intercept, max_iter, tol):
-    """Held-out ``mean_t SSE_t / SST_t`` of every (alpha, rank) on one fold, and which were scored."""
+def _rrr_fold_scores(Xd, Y, observed, train, test, train_data, alphas, ranks, fit_intercept, max_iter, tol,
+                     scorer=None, test_data=None):
+    """Held-out loss of every (alpha, rank) on one fold, and which were scored.
+
+    ``train`` is sorted and ``train_data`` its :class:`~skmtl._data.MultiTaskData`:
+    the fold is fitted with the datafit weights of its own rows, so that
+    ``alpha`` means what it means in a fit on those rows. The loss is
+    ``mean_t SSE_t / SST_t`` without ``scorer``, else minus the scorer's score
+    (:func:`~skmtl.model_selection._scorers.check_cv_scoring`) on
+    ``test_data``, the fold's held-out observations.
+    """
     scores = np.zeros((len(alphas), len(ranks)))
     counts = np.zeros((len(alphas), len(ranks)))
-    Xtr, Ytr, Wtr = Xd[train], Y[train], W[train]
+    Xtr = Xd[train]
+    Ytr, Wtr = _weighted_targets(train_data)
     if not np.all(Wtr.sum(axis=0) > 0):
         return scores, counts
     ybar = (Wtr * Ytr).sum(axis=0) / Wtr.sum(axis=0)
     obs_te = observed[test]
     sst = (obs_te * (Y[test] - ybar) ** 2).sum(axis=0)
     ok = (sst > 0) & (obs_te.sum(axis=0) > 0)
-    if not ok.any():
+    if scorer is None and not ok.any():
         return scores, counts
     mtr = Wtr.max(axis=1)
     exact = bool(np.all(Wtr == mtr[:, None]))
@@ -302,6 +313,16 @@ def _rrr_fold_scores(Xd, Y, W, observed, train, test, alphas, ranks, fit_interce
                 icpts.append(b)
                 init = (B, b)
         for r_i, (B, b) in enumerate(zip(coefs, icpts)):
+            if scorer is not None:
+                if test_data.n_obs == 0:
+                    continue
+                F = np.asarray(test_data.X, dtype=np.float64) @ B + b
+                pred = F[test_data.rows, test_data.task_of_obs][:, None]
+                score = float(scorer(test_data, pred)[0])
+                if np.isfinite(score):
+                    scores[a_i, r_i] -= score
+                    counts[a_i, r_i] += 1
+                continue
             sse = (obs_te * (Y[test] - Xd[test] @ B - b) ** 2).sum(axis=0)
             scores[a_i, r_i] += np.mean(sse[ok] / sst[ok])
             counts[a_i, r_i] += 1
@@ -332,6 +353,14 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         and every task's rows split into ``cv`` blocks on long input (as the
         linear ``*CV`` estimators); a splitter's ``split`` gets the ``groups``
         given to ``fit``.
+    scoring : None, str or callable, default=None
+        How a held-out fold scores a candidate. None: the mean over tasks of
+        ``SSE_t / SST_t`` (each task's squared error relative to predicting
+        its training mean), lower is better. Otherwise skmtl's scoring
+        convention of every ``*CV`` estimator, greater is better (see
+        :class:`~skmtl.linear.TraceNormRegressorCV`): scikit-learn's
+        ``"r2"``, ``"neg_mean_squared_error"``, ``"neg_mean_absolute_error"``,
+        a skmtl scorer name or scorer, or a callable ``scorer(estimator, X, y)``.
     fit_intercept, max_iter, tol, task_column
         As in :class:`ReducedRankRegressor`.
     n_jobs : int, default=None
@@ -344,7 +373,8 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
     rank_, alpha_ : the selected rank and ridge strength
     ranks_, alphas_ : ndarray, the candidate grids
     cv_scores_ : ndarray of shape (n_alphas, n_ranks)
-        Mean held-out relative squared error (lower is better).
+        Mean held-out loss, lower is better: the relative squared error with
+        ``scoring=None``, else minus the mean score.
     coef_, intercept_, task_components_, n_iter_, objective_path_
         Of the final fit on all data.
 
@@ -362,6 +392,7 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         "ranks": [None, "array-like"],
         "alphas": [None, "array-like"],
         "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "scoring": [None, str, "callable"],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -370,11 +401,12 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, ranks=None, alphas=None, *, cv=5, fit_intercept=True, max_iter=200, tol=1e-6, task_column=None,
-                 n_jobs=None, verbose=0):
+    def __init__(self, ranks=None, alphas=None, *, cv=5, scoring=None, fit_intercept=True, max_iter=200, tol=1e-6,
+                 task_column=None, n_jobs=None, verbose=0):
         self.ranks = ranks
         self.alphas = alphas
         self.cv = cv
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.fit_intercept = fit_intercept
@@ -422,9 +454,12 @@ class ReducedRankRegressorCV(ReducedRankRegressor):
             raise ValueError(f"ReducedRankRegressorCV needs at least 2 samples for cross-validation; got n_samples = {n}.")
         splits = check_cv_splits(data, self.cv, groups, estimator_name=type(self).__name__)
         observed = W > 0
+        scorer = None if self.scoring is None else check_cv_scoring(self.scoring, type(self).__name__)
+        splits = [(np.sort(train), test) for train, test in splits]
         calls = (
-            delayed(_rrr_fold_scores)(Xd, Y, W, observed, train, test, alphas, ranks, self.fit_intercept,
-                                      self.max_iter, self.tol)
+            delayed(_rrr_fold_scores)(Xd, Y, observed, train, test, data.subset_rows(train), alphas, ranks,
+                                      self.fit_intercept, self.max_iter, self.tol, scorer,
+                                      None if scorer is None else data.subset_rows(np.sort(test)))
             for train, test in splits
         )
         folds = parallel_progress(calls, self.n_jobs, self.verbose, desc="ReducedRankRegressorCV folds",
