@@ -254,8 +254,8 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
     G = np.empty((p, T))
     for j in range(0, p - 1, 2):  # raw products, two columns per pass over the residual
         _grad2_tasks(X, j, j + 1, Z, G[j], G[j + 1], n, T, False)
-    if p % 2:
-        _grad_tasks(X, p - 1, Z, G[p - 1], n, T)
+    if p % 2:  # the last column twice (one call site of the inlined helper: less to compile)
+        _grad2_tasks(X, p - 1, p - 1, Z, G[p - 1], G[p - 1], n, T, False)
     gn = np.empty(p)
     wn = np.empty(p)
     for j in range(p):  # centering, and the row norms
@@ -519,80 +519,13 @@ def _bst(W, j, g, Lj, pen, delta):
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _grad_tasks(X, j, R2, g, n, T):
-    """``g = R2 X[:, j]``, four tasks per pass over the column (one load of ``X`` per four)."""
-    t = 0
-    while t + 4 <= T:
-        a0 = 0.0
-        a1 = 0.0
-        a2 = 0.0
-        a3 = 0.0
-        for i in range(n):
-            x = X[i, j]
-            a0 += x * R2[t, i]
-            a1 += x * R2[t + 1, i]
-            a2 += x * R2[t + 2, i]
-            a3 += x * R2[t + 3, i]
-        g[t] = a0
-        g[t + 1] = a1
-        g[t + 2] = a2
-        g[t + 3] = a3
-        t += 4
-    if t + 2 <= T:
-        a0 = 0.0
-        a1 = 0.0
-        for i in range(n):
-            x = X[i, j]
-            a0 += x * R2[t, i]
-            a1 += x * R2[t + 1, i]
-        g[t] = a0
-        g[t + 1] = a1
-        t += 2
-    if t < T:
-        a0 = 0.0
-        for i in range(n):
-            a0 += X[i, j] * R2[t, i]
-        g[t] = a0
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _update_tasks(X, j, R2, d, n, T):
-    """``R2 -= d X[:, j]^T``, four tasks per pass over the column."""
-    t = 0
-    while t + 4 <= T:
-        d0 = d[t]
-        d1 = d[t + 1]
-        d2 = d[t + 2]
-        d3 = d[t + 3]
-        for i in range(n):
-            x = X[i, j]
-            R2[t, i] -= x * d0
-            R2[t + 1, i] -= x * d1
-            R2[t + 2, i] -= x * d2
-            R2[t + 3, i] -= x * d3
-        t += 4
-    if t + 2 <= T:
-        d0 = d[t]
-        d1 = d[t + 1]
-        for i in range(n):
-            x = X[i, j]
-            R2[t, i] -= x * d0
-            R2[t + 1, i] -= x * d1
-        t += 2
-    if t < T:
-        d0 = d[t]
-        for i in range(n):
-            R2[t, i] -= X[i, j] * d0
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
     """``R2 -= d1 X[:, j1]^T + d2 X[:, j2]^T``, then ``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]``.
 
     One pass over the residual for two updates and two gradients (half the
-    residual loads and stores of one feature at a time). Returns
-    ``X[:, k1] . X[:, k2]``. With zero ``d1`` and ``d2`` it computes the two
-    gradients only.
+    residual loads and stores of one feature at a time), four tasks per pass
+    over the columns, then the remaining tasks one at a time. Returns
+    ``X[:, k1] . X[:, k2]``.
     """
     t = 0
     while t + 4 <= T:
@@ -642,34 +575,7 @@ def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
         g2[t + 2] = b2
         g2[t + 3] = b3
         t += 4
-    if t + 2 <= T:
-        e0 = d1[t]
-        e1 = d1[t + 1]
-        f0 = d2[t]
-        f1 = d2[t + 1]
-        a0 = 0.0
-        a1 = 0.0
-        b0 = 0.0
-        b1 = 0.0
-        for i in range(n):
-            x1 = X[i, j1]
-            x2 = X[i, j2]
-            y1 = X[i, k1]
-            y2 = X[i, k2]
-            r0 = R2[t, i] - x1 * e0 - x2 * f0
-            r1 = R2[t + 1, i] - x1 * e1 - x2 * f1
-            R2[t, i] = r0
-            R2[t + 1, i] = r1
-            a0 += y1 * r0
-            a1 += y1 * r1
-            b0 += y2 * r0
-            b1 += y2 * r1
-        g1[t] = a0
-        g1[t + 1] = a1
-        g2[t] = b0
-        g2[t + 1] = b1
-        t += 2
-    if t < T:
+    while t < T:
         e0 = d1[t]
         f0 = d2[t]
         a0 = 0.0
@@ -681,6 +587,7 @@ def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
             b0 += X[i, k2] * r0
         g1[t] = a0
         g2[t] = b0
+        t += 1
     dot = 0.0
     for i in range(n):
         dot += X[i, k1] * X[i, k2]
@@ -750,80 +657,68 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
     of :func:`_epoch_shared_dense`): the gradient of the second feature of a
     pair is computed with the first's and corrected for its update through
     ``X[:, j1] . X[:, j2]``, and the residual takes both updates, fused with the
-    gradients of the next pair, in one pass.
+    gradients of the next pair, in one pass. An odd last feature is a pair of
+    one (``j2 = j1``, no second update).
+
+    Compile time: one call site of each helper (:func:`_bst` in a loop over
+    the pair, the odd feature on the pair's path); every inlined copy is
+    compiled again (seconds for the fused residual passes).
     """
     T, n = R2.shape
     m = ws.shape[0]
     viol = 0.0
     g1 = np.empty(T)
     g2 = np.empty(T)
-    d1 = np.zeros(T)
-    d2 = np.zeros(T)
+    d1 = np.empty(T)
+    d2 = np.empty(T)
     dot = 0.0
     have = False  # g1, g2 (and dot) hold the raw gradients of the current pair
     q = 0
-    while q + 1 < m:
+    while q < m:
+        ns = 2 if q + 1 < m else 1  # features in this pair
         j1 = ws[q]
-        j2 = ws[q + 1]
+        j2 = ws[q + ns - 1]
         if not have:
             dot = _grad2_tasks(X, j1, j2, R2, g1, g2, n, T, True)
-        n1 = 0.0
-        if L[j1] > 0.0:
-            for t in range(T):
-                g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j1])
-            n1 = _bst(W, j1, g, L[j1], pen, d1)
-        if n1 > 0.0:
-            for t in range(T):
-                c[t] += mu[j1] * d1[t]
-                W[j1, t] += d1[t]
-            n1 *= L[j1]
-            if n1 > viol:
-                viol = n1
-        else:
-            for t in range(T):
-                d1[t] = 0.0
-        n2 = 0.0
-        if L[j2] > 0.0:
-            for t in range(T):
-                g[t] = v[t] * (u0 * (g2[t] - dot * d1[t]) + c[t] * xu[j2])
-            n2 = _bst(W, j2, g, L[j2], pen, d2)
-        if n2 > 0.0:
-            for t in range(T):
-                c[t] += mu[j2] * d2[t]
-                W[j2, t] += d2[t]
-            n2 *= L[j2]
-            if n2 > viol:
-                viol = n2
-        else:
-            for t in range(T):
-                d2[t] = 0.0
-        if n1 > 0.0 or n2 > 0.0:
-            # one call site (the helper is inlined): the next pair's gradients, or
-            # (last pair) throw-away gradients of this one
-            have = q + 3 < m
-            k1 = ws[q + 2] if have else j1
-            k2 = ws[q + 3] if have else j2
+        moved = False
+        for s in range(2):
+            j = j1 if s == 0 else j2
+            gs = g1 if s == 0 else g2
+            ds = d1 if s == 0 else d2
+            nj = 0.0
+            if s < ns and L[j] > 0.0:
+                for t in range(T):
+                    a = gs[t]
+                    if s == 1:  # the first feature's update, through X[:, j1] . X[:, j2]
+                        a -= dot * d1[t]
+                    g[t] = v[t] * (u0 * a + c[t] * xu[j])
+                nj = _bst(W, j, g, L[j], pen, ds)
+            if nj > 0.0:
+                for t in range(T):
+                    c[t] += mu[j] * ds[t]
+                    W[j, t] += ds[t]
+                nj *= L[j]
+                if nj > viol:
+                    viol = nj
+                moved = True
+            else:
+                for t in range(T):
+                    ds[t] = 0.0
+        if moved:
+            # the residual update fused with the next pair's gradients, or (last
+            # pair) throw-away gradients of this one
+            have = q + ns < m  # a next pair (or a last odd feature)
+            k1 = j1
+            k2 = j2
+            if have:
+                k1 = ws[q + ns]
+                k2 = ws[q + ns + 1] if q + ns + 1 < m else k1
             dot_next = _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T)
             if have:
                 dot = dot_next
         else:
             have = False
-        q += 2
-    if q < m:  # odd length: the last feature alone
-        j = ws[q]
-        if L[j] > 0.0:
-            _grad_tasks(X, j, R2, g1, n, T)
-            for t in range(T):
-                g[t] = v[t] * (u0 * g1[t] + c[t] * xu[j])
-            dn = _bst(W, j, g, L[j], pen, delta)
-            if dn > 0.0:
-                _update_tasks(X, j, R2, delta, n, T)
-                for t in range(T):
-                    c[t] += mu[j] * delta[t]
-                    W[j, t] += delta[t]
-                dn *= L[j]
-                if dn > viol:
-                    viol = dn
+        q += ns
     return viol
 
 
@@ -1275,6 +1170,12 @@ def _solve_ws_gram(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, 
                           tol_in, use_acc, K, hist, rhist, chist, state, sub)
 
 
+# The pair epoch from this many samples: below it the residual rows are short
+# (a few cache lines) and the epochs take the same time within about 10 %
+# (measured for 4 to 12 tasks), so small problems (``skmtl demo``, its CV folds)
+# use the one-feature epoch and skip a second, larger compilation.
+_PAIRS_MIN_SAMPLES = 48
+
 _SOLVE_WS = {SharedSparse: _solve_ws_shared_sparse, ObsDense: _solve_ws_obs_dense,
              ObsSparse: _solve_ws_obs_sparse, Gram: _solve_ws_gram}
 
@@ -1282,11 +1183,12 @@ _SOLVE_WS = {SharedSparse: _solve_ws_shared_sparse, ObsDense: _solve_ws_obs_dens
 def solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
     """:func:`_solve_ws_body` with the epoch and datafit of the layout ``lay`` (its type picks the kernel).
 
-    The shared dense layout with equal row weights and at least four tasks uses
-    :func:`_epoch_shared_dense_pairs`, else :func:`_epoch_shared_dense_one`.
+    The shared dense layout with equal row weights, at least four tasks and
+    ``_PAIRS_MIN_SAMPLES`` samples uses :func:`_epoch_shared_dense_pairs`, else
+    :func:`_epoch_shared_dense_one`.
     """
     if type(lay) is SharedDense:
-        pairs = lay.const_u and lay.R.shape[0] >= 4
+        pairs = lay.const_u and lay.R.shape[0] >= 4 and lay.R.shape[1] >= _PAIRS_MIN_SAMPLES
         kernel = _solve_ws_shared_dense_pairs if pairs else _solve_ws_shared_dense
     else:
         kernel = _SOLVE_WS[type(lay)]
