@@ -216,3 +216,18 @@ def test_sklearn_contract(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+def test_task_stratified_folds_on_long_input():
+    # skmtl's own splitter reads the task labels (it gets no task column from the CV engine)
+    from skmtl.model_selection import TaskStratifiedKFold
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.standard_normal((60, 3)), np.repeat([0, 1, 2], 20)])
+    y = X[:, 0] + rng.standard_normal(60)
+    cv = TaskStratifiedKFold(3, shuffle=True, random_state=0, task_column=3)
+    est = MeanRegularizedRegressorCV(n_alphas=3, n_betas=2, cv=cv, task_column=3).fit(X, y)
+    assert est.score_path_.shape == (2, 3, 3)
+    # the same folds as the splitter gives on X: the same held-out scores as fixed splits
+    fixed = MeanRegularizedRegressorCV(n_alphas=3, n_betas=2, cv=list(cv.split(X)), task_column=3).fit(X, y)
+    np.testing.assert_allclose(est.score_path_, fixed.score_path_)

@@ -139,3 +139,14 @@ def test_a_group_still_losing_tasks_after_max_rounds_warns_and_is_dropped():
     with pytest.warns(UserWarning, match="TaskGroupingRegressor: the candidate group .* max_rounds=1"):
         model = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=3, max_rounds=1).fit(X, Y)
     assert model.task_groups_ == [] and len(model.independent_tasks_) == 6
+
+
+def test_wide_input_with_missing_targets():
+    # the per-task baselines (RidgeCV) are fitted on each task's observed rows only
+    X, Y = make_data(seed=3)
+    Y = Y.copy()
+    Y[::7, 1] = np.nan
+    Y[::5, 4] = np.nan
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.1), cv=3).fit(X, Y)
+    assert model.predict(X).shape == Y.shape
+    assert np.all(np.isfinite(model.cv_results_["mse_independent"]))

@@ -114,6 +114,9 @@ class _TaskGroupingBase(BaseEstimator):
                 X = X[:, :-1]
         if data.layout == "wide" and len(tasks) == 1:
             y = y[:, 0]
+            observed = ~np.isnan(y)  # a single-task estimator takes only the rows with a target
+            if not observed.all():
+                X, y = X[observed], y[observed]
         if self._classification and y.ndim == 1 and np.unique(y[~np.isnan(y)]).size < 2:
             # one class seen: a single-task classifier cannot fit; predict that class
             est, X = DummyClassifier(strategy="most_frequent"), X[:, :-1] if _has_task_column(est) else X
@@ -276,8 +279,8 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
     independent_tasks_ : ndarray
         The tasks fitted alone.
     cv_results_ : dict of ndarray
-        Per task (in ``tasks_`` order): ``"task"``, ``"loss_aloneependent"``,
-        ``"loss_shared"`` (cross-validated error in the last group the task was
+        Per task (in ``tasks_`` order): ``"task"``, ``"mse_independent"``,
+        ``"mse_shared"`` (cross-validated error in the last group the task was
         evaluated in; NaN if never), ``"shared"`` (bool).
     estimators_ : list
         One fitted estimator per group, then one baseline per independent task.

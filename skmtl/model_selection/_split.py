@@ -390,6 +390,8 @@ def check_cv_splits(data, cv=5, groups=None, *, estimator_name=None):
         if data.layout == "long":
             y = np.full(n, -1, dtype=np.int64)
             y[data.rows] = data.task_of_obs
+            if groups is None and isinstance(cv, TaskStratifiedKFold):
+                groups = y  # its task labels (it would read them from a task column of X, not passed here)
         return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(np.zeros((n, 1)), y, groups)]
     if isinstance(cv, (str, bytes)) or not hasattr(cv, "__iter__"):
         raise ValueError(
