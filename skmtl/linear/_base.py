@@ -21,7 +21,7 @@ __all__ = ["alpha_grid", "descending_alphas", "check_strength", "check_solver_pa
            "check_penalty_factor", "check_l1_ratios", "check_penalty",
            "fit_block_solver",
            "store_fista_result", "DEFAULT_ALPHA_RATIO", "ZeroModelWarning", "resolve_alpha",
-           "warn_if_zero_model", "curvature_scale", "resolve_strength", "NONNEGATIVE", "POSITIVE", "POSITIVE_INT", "ROW_PENALTY_OPTIONS",
+           "warn_if_zero_model", "curvature_scale", "resolve_strength", "quadratic_strengths", "NONNEGATIVE", "POSITIVE", "POSITIVE_INT", "ROW_PENALTY_OPTIONS",
            "SOLVER_OPTIONS", "COMMON_CONSTRAINTS", "CV_CONSTRAINTS", "SCORING_CONSTRAINT"]
 
 #: ``alpha=None`` fits at this fraction of ``alpha_max`` (the smallest strength that
@@ -110,6 +110,24 @@ def curvature_scale(data, task_weight=None, fit_intercept=True):
             total -= float(w.sum() * mean @ mean)
     scale = total / max(data.n_features * data.n_tasks, 1)
     return scale if scale > 0 else 1.0
+
+
+def quadratic_strengths(est, data, alpha_ratio, beta_ratio):
+    """``(alpha, beta)`` of a quadratic-penalty model, stored as ``alpha_``, ``beta_``.
+
+    None is that ratio times :func:`curvature_scale` (computed once, only when
+    a strength is None).
+    """
+    scale = []
+
+    def default(ratio):
+        if not scale:
+            scale.append(curvature_scale(data, est.task_weight, est.fit_intercept))
+        return ratio * scale[0]
+
+    alpha = resolve_strength(est, "alpha", est.alpha, lambda: default(alpha_ratio))
+    beta = resolve_strength(est, "beta", est.beta, lambda: default(beta_ratio))
+    return alpha, beta
 
 
 def resolve_strength(est, name, value, default):

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import COMMON_CONSTRAINTS, POSITIVE, POSITIVE_INT, SOLVER_OPTIONS, curvature_scale, resolve_strength
+from ._base import COMMON_CONSTRAINTS, POSITIVE, POSITIVE_INT, SOLVER_OPTIONS, quadratic_strengths
 from ._fista import fista
 from ._relationship import (
     QuadraticSystem,
@@ -200,15 +200,7 @@ class ClusteredRegressor(_RegressorShell):
         Gram matrices, the starting weights and cluster structure.
         """
         start = start or {}
-        scale = []
-
-        def default(ratio):
-            if not scale:
-                scale.append(curvature_scale(data, self.task_weight, self.fit_intercept))
-            return ratio * scale[0]
-
-        alpha = resolve_strength(self, "alpha", self.alpha, lambda: default(0.1))
-        beta = resolve_strength(self, "beta", self.beta, lambda: default(0.01))
+        alpha, beta = quadratic_strengths(self, data, 0.1, 0.01)
         _check_nonneg(alpha, "alpha", positive=True)
         _check_nonneg(beta, "beta", positive=True)
         k = _check_int(self.n_clusters, "n_clusters")

@@ -67,8 +67,7 @@ from ._base import (
     POSITIVE,
     POSITIVE_INT,
     SOLVER_OPTIONS,
-    curvature_scale,
-    resolve_strength,
+    quadratic_strengths,
     store_fista_result,
 )
 from ._classifiers import _ProxLinearClassifier
@@ -371,20 +370,6 @@ class _FixedCouplingMixin:
     def _coupling(self, data):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _strengths(self, data):
-        """``(alpha, beta)`` resolved (None: a multiple of the curvature scale), stored as ``alpha_``, ``beta_``."""
-        scale = []
-
-        def default(ratio):
-            if not scale:
-                scale.append(curvature_scale(data, self.task_weight, self.fit_intercept))
-            return ratio * scale[0]
-
-        ra, rb = self._default_strengths
-        alpha = resolve_strength(self, "alpha", self.alpha, lambda: default(ra))
-        beta = resolve_strength(self, "beta", self.beta, lambda: default(rb))
-        return alpha, beta
-
     def _l1(self):
         return 0.0
 
@@ -454,7 +439,7 @@ _COMMON_PARAMS = """    fit_intercept : bool, default=True
 
 class _MeanMixin(_FixedCouplingMixin):
     def _coupling(self, data):
-        alpha, beta = self._strengths(data)
+        alpha, beta = quadratic_strengths(self, data, *self._default_strengths)
         return mean_matrix(data.n_tasks, alpha, beta)
 
 
@@ -576,7 +561,7 @@ class _GraphMixin(_FixedCouplingMixin):
 
     def _coupling(self, data):
         n_tasks = data.n_tasks
-        alpha, beta = self._strengths(data)
+        alpha, beta = quadratic_strengths(self, data, *self._default_strengths)
         _check_nonneg(self.l1, "l1")
         if self.graph is None:
             A = np.ones((n_tasks, n_tasks)) - np.eye(n_tasks)
@@ -772,17 +757,9 @@ class _TaskRelationshipMixin:
         """
         start = start or {}
         T = data.n_tasks
-        scale = []
-
-        def default(ratio):
-            if not scale:
-                scale.append(curvature_scale(data, self.task_weight, self.fit_intercept))
-            return ratio * scale[0]
-
         # None: alpha = 0.1 s / T (the coupling term is about alpha T ||W||^2 for an
         # isotropic Omega of trace one), beta = 0.01 s; s the curvature scale
-        alpha = resolve_strength(self, "alpha", self.alpha, lambda: default(0.1) / T)
-        beta = resolve_strength(self, "beta", self.beta, lambda: default(0.01))
+        alpha, beta = quadratic_strengths(self, data, 0.1 / T, 0.01)
         eps = _check_nonneg(self.eps, "eps", positive=True)
         max_iter = _check_int(self.max_iter, "max_iter")
         max_inner = _check_int(self.max_inner_iter, "max_inner_iter")

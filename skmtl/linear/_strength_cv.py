@@ -116,12 +116,6 @@ def _model_path_scores(train, test, alphas, *, model, **point):
     return np.array([-loss.mean_loss(np.ascontiguousarray(C.T), b) for C, b in zip(coefs, intercepts)])
 
 
-def _check_count(value, name, owner):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} of {owner} must be a positive integer; got {value!r}.")
-    return int(value)
-
-
 class StrengthGridCVMixin(PathCVMixin):
     """Cross-validate ``alpha`` along warm-started paths and ``beta`` (and more) over a grid.
 
@@ -173,7 +167,7 @@ class StrengthGridCVMixin(PathCVMixin):
             if grid.size == 0:
                 raise ValueError(f"{name}s of {owner} must be a non-empty array of non-negative values.")
             return grid
-        n = _check_count(count, f"n_{name}s", owner)
+        n = int(count)  # a positive integer: the parameter constraints checked it
         if self._grid_kind == "quadratic":
             hi, lo = _QUADRATIC_DECADES[name]
             return scale * np.logspace(hi, lo, n)
