@@ -49,7 +49,10 @@ class TaskColumnWarning(UserWarning):
 
 def _take_rows(X, rows):
     """``X[rows]``, keeping a dense Fortran-ordered ``X`` Fortran-ordered (the
-    solvers' layout: one copy per cross-validation fold instead of two)."""
+    solvers' layout: one copy per cross-validation fold instead of two); a
+    design (:mod:`skmtl._design`) is restricted without being read."""
+    if hasattr(X, "take_rows"):
+        return X.take_rows(rows)
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.f_contiguous and not X.flags.c_contiguous:
         from ._rows import take_rows_fortran  # Numba: loaded on first use, not on `import skmtl`
 
@@ -561,15 +564,22 @@ def validate_fit_data(
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
     dtype = list(dtype)
-    if task_column is None:
+    design = _fit_design(estimator, X, task_column)
+    if design is not None:
+        features, labels = design, None
+    elif task_column is None:
         features, labels = _from_polars(X), None
     else:
         if _is_dataframe(X) or sp.issparse(X):
             features, labels = split_task_column(X, task_column)
         else:
             features, labels = split_task_column(np.asarray(X, dtype=object) if _has_strings(X) else X, task_column)
-    hint = task_column is None and _has_task_column_param(estimator)
-    Xv = _check_features(estimator, features, reset=True, accept_sparse=accept_sparse, dtype=dtype, task_hint=hint)
+    hint = design is None and task_column is None and _has_task_column_param(estimator)
+    if design is not None:
+        Xv = design
+    else:
+        Xv = _check_features(estimator, features, reset=True, accept_sparse=accept_sparse, dtype=dtype,
+                             task_hint=hint)
     n = Xv.shape[0]
     Y, task_names = _targets_to_numpy(y)
     if Y.shape[0] != n if Y.ndim else True:
@@ -653,6 +663,51 @@ def validate_fit_data(
         layout=layout,
         complete=complete,
     )
+
+
+def _fit_design(estimator, X, task_column):
+    """``X`` as a :class:`~skmtl._design.ColumnDesign` when the estimator streams it, else None.
+
+    Estimators with ``_accept_design = True`` (the L2,1 family) take designs,
+    numpy memmaps, zarr and dask arrays without loading them; a design given to
+    another estimator, or with long input, is refused with the reason.
+    """
+    from ._design import as_design, is_design
+
+    accepts = getattr(estimator, "_accept_design", False)
+    if not accepts:
+        if is_design(X):
+            raise TypeError(
+                f"{type(estimator).__name__} needs X in memory; {type(X).__name__} is read by blocks and "
+                f"is taken by the L2,1 estimators (L21Regressor, L21RegressorCV, l21_path). "
+                f"Take the columns you need with X.take(cols).")
+        return None
+    design = as_design(X)
+    if design is None:
+        return None
+    if task_column is not None:
+        raise ValueError(f"{type(estimator).__name__}: a {type(X).__name__} takes wide targets "
+                         f"(one column per task), not long input with task_column.")
+    if design.n_samples < 1 or design.n_features < 1:
+        raise ValueError(f"{type(estimator).__name__}: X of shape {design.shape} is empty.")
+    estimator.n_features_in_ = design.n_features
+    if hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return design
+
+
+def _predict_design(estimator, X):
+    """``X`` as a design at predict when the estimator streams and ``X`` is one (else None)."""
+    if not getattr(estimator, "_accept_design", False):
+        return None
+    from ._design import as_design
+
+    design = as_design(X)
+    if design is not None and design.n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {design.n_features} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input.")
+    return design
 
 
 def _has_task_column_param(estimator):
@@ -759,6 +814,9 @@ def validate_predict_data(estimator, X, *, task_column=None, accept_sparse=False
         None for wide input.
     """
     labels = None
+    design = _predict_design(estimator, X) if estimator._layout == "wide" else None
+    if design is not None:
+        return design, None
     if estimator._layout == "long":
         if task_column is None:
             raise ValueError("This estimator was fitted on long input; set task_column as at fit.")

@@ -8,6 +8,7 @@ from ._fetchers import (
     fetch_school,
     get_data_home,
 )
+from ._plink import GenotypeMatrix, read_plink, write_plink
 from ._synthetic import make_multitask_regression
 
 __all__ = [
@@ -18,4 +19,7 @@ __all__ = [
     "fetch_mulan",
     "get_data_home",
     "MULAN_DATASETS",
+    "read_plink",
+    "write_plink",
+    "GenotypeMatrix",
 ]

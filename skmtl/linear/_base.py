@@ -299,6 +299,26 @@ def check_penalty(penalty, gamma, owner):
     return {"penalty": penalty, "gamma": gamma if penalty != "group_lasso" else None}
 
 
+def with_covariates(X, covariates, penalty_factor, owner):
+    """``X`` with the covariates in front and the penalty factors that leave them unpenalized.
+
+    Returns ``(X, f, q)``: ``[C | X]`` (:func:`~skmtl._design.add_covariates`;
+    ``X`` itself when ``covariates`` is None), the factors over its columns
+    (``penalty_factor`` checked and rescaled over the ``n_features`` columns
+    of ``X`` as without covariates, then zeros in front) and the number ``q``
+    of covariates.
+    """
+    if covariates is None:
+        return X, None, 0
+    from .._design import add_covariates
+
+    stacked = add_covariates(X, covariates)
+    q = stacked.shape[1] - X.shape[1]
+    f = check_penalty_factor(penalty_factor, X.shape[1], owner)
+    f = np.concatenate([np.zeros(q), np.ones(X.shape[1]) if f is None else f])
+    return stacked, f, q
+
+
 def fit_block_solver(est, solver, alpha, prev=None):
     """Solve ``solver`` (an :class:`~skmtl.linear.L21Solver`) at ``alpha`` and store the fit on ``est``.
 

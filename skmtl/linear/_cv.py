@@ -94,7 +94,9 @@ def _predict_obs(X, rows, task, W, intercept):
     supp = _row_support(np.ascontiguousarray(W, dtype=np.float64))
     if supp.size == 0:
         return intercept[task].astype(np.float64)
-    if 2 * supp.size > p:
+    if hasattr(X, "take_rows"):  # a design (skmtl._design): reads the support's columns only
+        F = X.matmat(W)
+    elif 2 * supp.size > p:
         F = X @ W.astype(X.dtype, copy=False)
     else:
         F = X[:, supp] @ W[supp].astype(X.dtype, copy=False)

@@ -36,10 +36,11 @@ from ._base import (
     check_penalty_factor,
     fit_block_solver,
     resolve_alpha,
+    with_covariates,
 )
-from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._path import _l21_path_data, _l21_path_predictions
+from ._screened import make_l21_solver
 
 __all__ = ["L21Regressor", "L21RegressorCV"]
 
@@ -63,8 +64,8 @@ def _l21_cv_alpha_max(data, *, fit_intercept=True, task_weight=None, l1_ratio=1.
             "grid; give alphas explicitly or use l1_ratio > 0.")
     if penalty != "sparse_group":
         penalty = "group_lasso"
-    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight, l1_ratio=l1_ratio,
-                     penalty_factor=penalty_factor, penalty=penalty, l1_share=l1_share).alpha_max()
+    return make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight, l1_ratio=l1_ratio,
+                           penalty_factor=penalty_factor, penalty=penalty, l1_share=l1_share).alpha_max()
 
 
 class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -161,6 +162,7 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
     """
 
     _accept_sparse = True
+    _accept_design = True  # genotypes, memmaps, zarr and dask arrays are streamed (skmtl._design)
     _fit_dtypes = (np.float64, np.float32)
 
     _parameter_constraints = {
@@ -194,31 +196,109 @@ class L21Regressor(_SupportTransferMixin, LinearModelMixin, MultiTaskRegressorMi
         self.task_column = task_column
         self.verbose = verbose
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, covariates=None):
         """Fit the model.
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-            With the task column for long input.
+        X : array-like, sparse matrix or design of shape (n_samples, n_features)
+            With the task column for long input. Also a design read by
+            streaming passes (:func:`~skmtl.datasets.read_plink` genotypes,
+            numpy memmaps, zarr or dask arrays; wide targets only), fitted
+            by :class:`~skmtl.linear._screened.ScreenedL21Solver` with the
+            same solution.
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             Wide targets (NaN marks a missing target) or long targets.
         sample_weight : array-like of shape (n_samples,), default=None
+        covariates : array-like of shape (n_samples, n_covariates), default=None
+            Unpenalized features (age, sex, principal components), fitted
+            jointly; their coefficients go to ``covariate_coef_`` and
+            :meth:`predict` then needs them too.
 
         Returns
         -------
         self
         """
         validate_params(self)
-        prev = getattr(self, "coef_", None) if self.warm_start else None
-        data = self._validate_fit(X, y, sample_weight)
         name = type(self).__name__
-        f = check_penalty_factor(self.penalty_factor, data.n_features, name)
-        solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
-                           l1_ratio=self.l1_ratio, penalty_factor=f,
-                           **check_penalty(self.penalty, self.gamma, name))
+        prev = None
+        if self.warm_start and hasattr(self, "coef_"):
+            prev = self.coef_ if getattr(self, "covariate_coef_", None) is None else np.hstack(
+                [self.covariate_coef_, self.coef_])
+        Xs, f_cov, q = with_covariates(X, covariates, self.penalty_factor, name)
+        data = self._validate_fit(Xs, y, sample_weight)
+        f = f_cov if q else check_penalty_factor(self.penalty_factor, data.n_features, name)
+        solver = make_l21_solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
+                                 l1_ratio=self.l1_ratio, penalty_factor=f,
+                                 **check_penalty(self.penalty, self.gamma, name))
         alpha = resolve_alpha(self, self.alpha, solver.alpha_max)
-        return fit_block_solver(self, solver, alpha, prev)
+        fit_block_solver(self, solver, alpha, prev)
+        self.covariate_coef_ = None
+        if q:
+            self.covariate_coef_ = self.coef_[:, :q].copy()
+            self.coef_ = np.ascontiguousarray(self.coef_[:, q:])
+            self.n_features_in_ = data.n_features - q
+        return self
+
+    def _covariate_part(self, covariates, n_rows):
+        """``C @ covariate_coef_.T`` of shape (n_rows, n_tasks), or 0 without covariates."""
+        B = getattr(self, "covariate_coef_", None)
+        if B is None:
+            if covariates is not None:
+                raise ValueError(f"{type(self).__name__} was fitted without covariates; do not pass them.")
+            return 0.0
+        if covariates is None:
+            raise ValueError(f"{type(self).__name__} was fitted with {B.shape[1]} covariates; pass them "
+                             f"as covariates= to predict and score.")
+        C = np.asarray(covariates, dtype=np.float64)
+        C = C[:, None] if C.ndim == 1 else C
+        if C.shape != (n_rows, B.shape[1]):
+            raise ValueError(f"covariates must have shape ({n_rows}, {B.shape[1]}); got {C.shape}.")
+        return C @ B.T
+
+    def predict(self, X, covariates=None):
+        """Predict every task (wide input) or each row's own task (long input).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or design of shape (n_samples, n_features)
+        covariates : array-like of shape (n_samples, n_covariates), default=None
+            Needed when the model was fitted with covariates.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_tasks) or (n_samples,)
+        """
+        Xv, codes = self._validate_predict(X)
+        F = self._predict_tasks(Xv, codes)
+        extra = self._covariate_part(covariates, Xv.shape[0])
+        if not np.isscalar(extra):
+            F = F + (extra if codes is None else extra[np.arange(len(codes)), codes])
+        return self._format_output(F)
+
+    def score(self, X, y, sample_weight=None, covariates=None):
+        """Mean over tasks of the per-task R^2 on observed targets (NaN skipped).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or design of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        covariates : array-like of shape (n_samples, n_covariates), default=None
+            Needed when the model was fitted with covariates.
+
+        Returns
+        -------
+        score : float
+        """
+        from ..metrics import per_task_r2
+
+        pred = self.predict(X, covariates=covariates)
+        codes = None
+        if self._layout == "long":
+            _, codes = self._validate_predict(X)
+        y = self._task_targets(y, codes)
+        return float(np.nanmean(per_task_r2(y, pred, codes, sample_weight)))
 
 
 class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -293,6 +373,7 @@ class L21RegressorCV(_SupportTransferMixin, PathCVMixin, LinearModelMixin, Multi
     """
 
     _accept_sparse = True
+    _accept_design = True  # genotypes, memmaps, zarr and dask arrays are streamed (skmtl._design)
     _fit_dtypes = (np.float64, np.float32)
     _path_func = staticmethod(_l21_cv_path)
     _path_predict_func = staticmethod(_l21_path_predictions)

@@ -18,12 +18,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._data import MultiTaskData, validate_fit_data
 from .._progress import progress
-from ._base import alpha_grid, check_penalty_factor, descending_alphas
-from ._bcd import L21Solver
+from ._base import alpha_grid, check_penalty_factor, descending_alphas, with_covariates
 from ._cv import _predict_obs
 from ._datafits import make_squared_loss
 from ._fista import fista_path
 from ._penalties import TraceNorm
+from ._screened import make_l21_solver
 
 __all__ = ["l21_path", "l21_alpha_max", "trace_norm_path", "trace_norm_alpha_max", "alpha_grid"]
 
@@ -32,6 +32,7 @@ class _PathInput(BaseEstimator):
     """Stand-in estimator for validating the input of the path functions."""
 
     _accept_sparse = True
+    _accept_design = True  # genotypes, memmaps, zarr and dask arrays are streamed (skmtl._design)
 
 
 def _as_data(X, Y, sample_weight=None, task_column=None):
@@ -90,7 +91,7 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
     """
     data = _as_data(X, Y, sample_weight, task_column)
     f = check_penalty_factor(penalty_factor, data.n_features, "l21_alpha_max")
-    return L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+    return make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
                      l1_ratio=l1_ratio, penalty_factor=f).alpha_max()
 
 
@@ -102,7 +103,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     ``penalty_factor`` is used as given (already rescaled).
     """
     if solver is None:
-        solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+        solver = make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
                            l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty,
                            gamma=gamma, l1_share=l1_share)
     if coef_init is not None:
@@ -142,7 +143,7 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
     solved, so no (n_alphas, n_tasks, n_features) array is built per fold.
     Non-convergence on a fold is not warned about (the refit on all the data warns).
     """
-    solver = L21Solver(train, fit_intercept=fit_intercept, task_weight=task_weight,
+    solver = make_l21_solver(train, fit_intercept=fit_intercept, task_weight=task_weight,
                        l1_ratio=l1_ratio, penalty_factor=penalty_factor, penalty=penalty, gamma=gamma,
                        l1_share=l1_share)
     pred = np.empty((test.n_obs, len(alphas)))
@@ -157,7 +158,8 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
 
 def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, penalty_factor=None,
              penalty="group_lasso", gamma=None, sample_weight=None, fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
-             max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0):
+             max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0,
+             covariates=None):
     """Multi-task group lasso (L2,1) and elastic-net path with warm starts.
 
     Solves, for each ``alpha`` of a descending grid::
@@ -171,8 +173,12 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
 
     Parameters
     ----------
-    X : array-like, sparse matrix or MultiTaskData
-        Features, wide or long (with ``task_column``); or already validated data.
+    X : array-like, sparse matrix, design or MultiTaskData
+        Features, wide or long (with ``task_column``); or already validated
+        data. A design read by streaming passes (:func:`~skmtl.datasets.read_plink`
+        genotypes, numpy memmaps, zarr or dask arrays; wide targets) is fitted
+        by screening with KKT checks (:mod:`skmtl.linear._screened`), one
+        full pass per ``alpha`` when the strong rule holds.
     Y : array-like
         Targets (wide: (n_samples, n_tasks) with NaN for missing; long: 1-D).
     alphas : array-like, optional
@@ -209,6 +215,9 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         Also return the intercepts, the numbers of epochs.
     verbose : int, default=0
         Progress bar over the grid when positive.
+    covariates : array-like of shape (n_samples, n_covariates), default=None
+        Unpenalized features fitted along with ``X`` (age, sex, principal
+        components); their coefficients are not part of ``coefs``.
 
     Returns
     -------
@@ -221,9 +230,17 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     n_iters : ndarray of shape (n_alphas,)
         Only when ``return_n_iter``.
     """
+    q = 0
+    if covariates is not None:
+        if isinstance(X, MultiTaskData) or task_column is not None:
+            raise ValueError("l21_path: covariates take wide input (X and Y), not MultiTaskData or task_column.")
+        X, f, q = with_covariates(X, covariates, penalty_factor, "l21_path")
+        if coef_init is not None:
+            coef_init = np.hstack([np.zeros((np.shape(coef_init)[0], q)), coef_init])
     data = _as_data(X, Y, sample_weight, task_column)
-    f = check_penalty_factor(penalty_factor, data.n_features, "l21_path")
-    solver = L21Solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
+    if not q:
+        f = check_penalty_factor(penalty_factor, data.n_features, "l21_path")
+    solver = make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
                        l1_ratio=l1_ratio, penalty_factor=f, penalty=penalty, gamma=gamma)
     if alphas is None:
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
@@ -231,6 +248,7 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         alphas = descending_alphas(alphas)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose)
+    coefs = coefs[:, :, q:] if q else coefs
     return _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
 
 

@@ -29,10 +29,10 @@ from ._base import (
     fit_block_solver,
     resolve_alpha,
 )
-from ._bcd import L21Solver
 from ._cv import PathCVMixin
 from ._l21 import _l21_cv_alpha_max, _l21_cv_path
 from ._path import _l21_path_predictions
+from ._screened import make_l21_solver
 
 __all__ = ["SparseGroupRegressor", "SparseGroupRegressorCV"]
 
@@ -151,7 +151,7 @@ class SparseGroupRegressor(LinearModelMixin, MultiTaskRegressorMixin, BaseEstima
         alpha = self.beta if self.alpha is None else self.alpha  # one None: equal to the other
         beta = alpha if self.beta is None else self.beta
         total, share = (None, 0.5) if alpha is None else _split(alpha, beta)
-        solver = L21Solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
+        solver = make_l21_solver(data, fit_intercept=self.fit_intercept, task_weight=self.task_weight,
                            penalty_factor=f, penalty="sparse_group", l1_share=share)
         total = resolve_alpha(self, total, solver.alpha_max)
         self.alpha_, self.beta_ = total * (1.0 - share), total * share

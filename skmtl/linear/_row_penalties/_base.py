@@ -97,10 +97,30 @@ class RowPenalty:
         weights : ndarray of shape (n_rows,)
             ``lam_j / alpha`` (positive).
         """
+        z = self.zero_alphas(G, weights)
+        return float(z.max()) if len(z) else 0.0
+
+    def zero_alphas(self, G, weights):
+        """For each row, the smallest ``alpha`` at which ``W_j = 0`` meets its optimality condition.
+
+        A row at zero with minus gradient ``G_j`` is optimal iff its value is at
+        most ``alpha`` (the screened solvers' KKT check of the rows outside
+        their working set, and the strong rule, use it row by row).
+
+        Parameters
+        ----------
+        G : ndarray of shape (n_rows, n_tasks)
+        weights : ndarray of shape (n_rows,)
+            ``lam_j / alpha`` (positive).
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+        """
         if not self.ball_at_zero:
             raise NotImplementedError
-        # W = 0 is optimal iff ||G_j|| <= alpha w_j for every row
-        return float((row_norms(G) / weights).max()) if len(weights) else 0.0
+        # W_j = 0 is optimal iff ||G_j|| <= alpha w_j
+        return row_norms(G) / weights if len(weights) else np.zeros(0)
 
 
 def make_row_penalty(penalty, **options):

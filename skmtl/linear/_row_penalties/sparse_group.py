@@ -50,15 +50,15 @@ class SparseGroup(RowPenalty):
     def rows(self, lam, ridge):
         return SparseGroupRows((1.0 - self.l1_share) * lam, ridge, self.l1_share * lam)
 
-    def alpha_max(self, G, weights):
-        """``max_j`` of the ``alpha`` solving ``||S_{alpha b_j}(G_j)||_2 = alpha a_j``.
+    def zero_alphas(self, G, weights):
+        """Per row, the ``alpha`` solving ``||S_{alpha b_j}(G_j)||_2 = alpha a_j``.
 
         The left side decreases and the right side increases with ``alpha``:
         vectorized bisection between 0 and the ``alpha`` at which either part
         alone zeroes the row.
         """
         if not len(weights):
-            return 0.0
+            return np.zeros(0)
         a = (1.0 - self.l1_share) * weights
         b = self.l1_share * weights
         gn = row_norms(G)
@@ -72,7 +72,7 @@ class SparseGroup(RowPenalty):
             inside = np.sqrt((S ** 2).sum(axis=1)) <= mid * a
             hi = np.where(inside, mid, hi)
             lo = np.where(inside, lo, mid)
-        return float(hi.max())
+        return hi
 
 
 @overload(row_value, jit_options={"cache": True})
