@@ -243,7 +243,7 @@ class DaskDesign(ColumnDesign):
             raise ValueError(f"Expected a 2-D feature matrix; got shape {array.shape}.")
         if any(np.isnan(s) for s in array.shape):
             raise ValueError("The dask array has unknown chunk sizes; call X.compute_chunk_sizes() first.")
-        self.array = array.astype(np.float64) if array.dtype != np.float64 else array
+        self.array = array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
 
     @property
     def shape(self):

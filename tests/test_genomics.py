@@ -237,3 +237,18 @@ def test_write_plink_is_read_by_bed_reader(tmp_path):
         assert list(bed.iid) == [f"s{i}" for i in range(23)]
     with pytest.raises(ValueError, match="0, 1, 2"):
         write_plink(tmp_path / "x", np.full((4, 2), 3.0))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # distributed: port and memory notices
+def test_dask_cluster_runs_the_passes_on_workers(plink):
+    distributed = pytest.importorskip("distributed")
+    prefix, _, Y, _ = plink
+    Gm = read_plink(prefix, block_size=100)
+    ref = _dense_fit(Gm, Y, alpha=0.1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with distributed.get_task_stream(client) as ts:
+            got = _dense_fit(Gm.to_dask(), Y, alpha=0.1)
+        workers = {t["worker"] for t in ts.data}
+    assert len(workers) == 2  # both workers decoded blocks and multiplied them
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-6, atol=1e-9 * np.abs(ref.coef_).max())

@@ -202,6 +202,11 @@ def write_plink(prefix, genotypes, *, sample_ids=None, variant_ids=None):
     return prefix
 
 
+def _decode_block(G, start, stop, dtype):
+    """Variants ``start:stop`` of ``G`` decoded (its rows), for :meth:`GenotypeMatrix.to_dask`."""
+    return G.take(np.arange(start, stop), dtype=dtype)
+
+
 class _Stats:
     """Per-variant code counts of the whole file, computed once on first use (shared by row subsets)."""
 
@@ -402,6 +407,32 @@ class GenotypeMatrix(ColumnDesign):
         return GenotypeMatrix(
             self.bed_path, self._n_file, self._p, sample_ids=self._sample_ids_file, standardize=self.standardize,
             block_size=self.block_size, rows=base, _stats=self._stats, **self._ids)
+
+    def to_dask(self, dtype=np.float32):
+        """The decoded matrix as a dask array, one chunk per block of variants, decoded where it is computed.
+
+        With a ``dask.distributed`` client, the L2,1 estimators given this array
+        run every full pass on the workers: each worker reads and decodes its
+        blocks of the ``.bed`` file (which it must be able to open at the same
+        path) and returns ``X_B^T V``.
+
+        Parameters
+        ----------
+        dtype : dtype, default=np.float32
+            Of the decoded chunks.
+
+        Returns
+        -------
+        dask.array.Array of shape (n_samples, n_variants)
+        """
+        import dask
+        import dask.array as da
+
+        self.code_counts()  # computed once here, shipped to the workers with the matrix
+        n = self.n_samples
+        parts = [da.from_delayed(dask.delayed(_decode_block)(self, a, b, dtype), shape=(n, b - a), dtype=dtype)
+                 for a, b in self.blocks()]
+        return da.concatenate(parts, axis=1)
 
     def __getitem__(self, key):
         if not isinstance(key, tuple) or len(key) != 2:
