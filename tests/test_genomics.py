@@ -252,3 +252,78 @@ def test_dask_cluster_runs_the_passes_on_workers(plink):
         workers = {t["worker"] for t in ts.data}
     assert len(workers) == 2  # both workers decoded blocks and multiplied them
     np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-6, atol=1e-9 * np.abs(ref.coef_).max())
+
+
+def test_working_set_switches_to_float32_past_its_memory_budget(plink, monkeypatch):
+    from skmtl.linear import _screened
+    from skmtl.linear._path import _as_data
+
+    prefix, X, Y, _ = plink
+    monkeypatch.setattr(_screened, "_FLOAT64_BYTES", 8 * X.shape[0] * 40)  # 40 float64 columns
+    solver = _screened.ScreenedL21Solver(_as_data(read_plink(prefix), Y))
+    amax = solver.alpha_max()
+    for alpha in amax * np.geomspace(1, 0.1, 8):
+        solver.solve(alpha, tol=1e-8)
+    assert solver.ws_dtype == np.float32 and len(solver.working_set) > 40
+    ref = _dense_fit(X, Y, alpha=alpha)
+    np.testing.assert_allclose(solver.W.T, ref.coef_, atol=1e-4 * np.abs(ref.coef_).max())
+
+
+def test_path_resumed_from_a_checkpoint_equals_the_uninterrupted_path(plink, tmp_path):
+    from skmtl.linear import _path_monitor
+
+    prefix, _, Y, C = plink
+    Gm = read_plink(prefix)
+    kw = dict(n_alphas=8, eps=0.05, tol=1e-8, covariates=C, return_intercept=True)
+    full = l21_path(Gm, Y, **kw)
+    ck = tmp_path / "path.npz"
+
+    class Interrupt(Exception):
+        pass
+
+    calls = []
+    after = _path_monitor.PathMonitor.after
+
+    def crash_after_four(self, k, *args):
+        stop = after(self, k, *args)
+        calls.append(k)
+        if k == 3:
+            raise Interrupt
+        return stop
+
+    _path_monitor.PathMonitor.after = crash_after_four
+    try:
+        with pytest.raises(Interrupt):
+            l21_path(Gm, Y, checkpoint=ck, **kw)
+    finally:
+        _path_monitor.PathMonitor.after = after
+    assert calls == [0, 1, 2, 3] and ck.exists()
+    resumed = l21_path(Gm, Y, checkpoint=ck, **kw)
+    for a, b in zip(full, resumed):
+        np.testing.assert_allclose(b, a, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="another alpha grid"):
+        l21_path(Gm, Y, checkpoint=ck, **{**kw, "n_alphas": 5})
+
+
+def test_path_stops_early_on_validation(plink):
+    prefix, _, Y, C = plink
+    Gm = read_plink(prefix)
+    rng = np.random.default_rng(7)
+    val = np.sort(rng.choice(Y.shape[0], 40, replace=False))
+    train = np.setdiff1d(np.arange(Y.shape[0]), val)
+    Gt, Gv = Gm.take_rows(train), Gm.take_rows(val)
+    kw = dict(n_alphas=25, eps=0.01, covariates=C[train])
+    alphas, coefs, gaps, scores = l21_path(Gt, Y[train], validation=(Gv, Y[val], C[val]), **kw)
+    assert len(scores) == 25 and np.argmax(scores) < 24  # overfits at the end of the grid
+    a2, c2, g2, s2 = l21_path(Gt, Y[train], validation=(Gv, Y[val], C[val]), patience=3, **kw)
+    best = int(np.argmax(scores))
+    assert len(a2) == len(s2) == c2.shape[0] == best + 4
+    np.testing.assert_allclose(s2, scores[:best + 4], rtol=1e-6)
+    # the score is the held-out R^2 of the path's own model
+    from skmtl.metrics import per_task_r2
+
+    cov = L21Regressor(alpha=alphas[best], tol=1e-4).fit(Gt, Y[train], covariates=C[train])
+    r2 = np.nanmean(per_task_r2(Y[val], cov.predict(Gv, covariates=C[val])))
+    assert r2 == pytest.approx(scores[best], abs=1e-3)
+    with pytest.raises(ValueError, match="patience needs validation"):
+        l21_path(Gt, Y[train], patience=2)

@@ -381,6 +381,14 @@ class L21Solver:
             self._R1 = self._yc - XW[self._rows, task_of]
             self._c = np.einsum("jt,jt->t", self._MU, W)
 
+    def checkpoint_state(self):
+        """What a path checkpoint keeps besides the coefficients: nothing for the in-memory solver."""
+        return {}
+
+    def restore_state(self, W, state):
+        """Continue from a checkpoint: the coefficients ``W`` (n_features, n_tasks)."""
+        self.set_coef(W)
+
     def data_X_cols(self, cols):
         if self.sparse:
             return self._Xsp[:, cols]

@@ -22,6 +22,7 @@ from ._base import alpha_grid, check_penalty_factor, descending_alphas, with_cov
 from ._cv import _predict_obs
 from ._datafits import make_squared_loss
 from ._fista import fista_path
+from ._path_monitor import PathMonitor
 from ._penalties import TraceNorm
 from ._screened import make_l21_solver
 
@@ -97,10 +98,14 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
 
 def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
                    max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0,
-                   l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None, l1_share=0.5):
+                   l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None, l1_share=0.5,
+                   monitor=None):
     """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters.
 
-    ``penalty_factor`` is used as given (already rescaled).
+    ``penalty_factor`` is used as given (already rescaled). A
+    :class:`~skmtl.linear._path_monitor.PathMonitor` resumes the path from its
+    checkpoint, scores and checkpoints each alpha, and may stop the path early
+    (the outputs then hold the alphas fitted).
     """
     if solver is None:
         solver = make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
@@ -114,8 +119,11 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     gaps = np.zeros(A)
     n_iters = np.zeros(A, dtype=np.int64)
     not_converged = []
+    start = 0 if monitor is None else monitor.restore(solver, coefs, intercepts, gaps, n_iters)
+    n_done = A
     with solver.single_thread_blas():  # once for the path, not once per alpha
-        for k, alpha in enumerate(progress(alphas, verbose, desc="L21 path")):
+        for k in progress(range(start, A), verbose, desc="L21 path"):
+            alpha = alphas[k]
             gap, n_iter, conv = solver.solve(alpha, tol=tol, max_iter=max_iter)
             coefs[k] = solver.W.T
             intercepts[k] = solver.intercept
@@ -123,6 +131,11 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
             n_iters[k] = n_iter
             if not conv:
                 not_converged.append(alpha)
+            if monitor is not None and monitor.after(k, solver, coefs, intercepts, gaps, n_iters):
+                n_done = k + 1
+                break
+    if n_done < A:
+        coefs, intercepts, gaps, n_iters = coefs[:n_done], intercepts[:n_done], gaps[:n_done], n_iters[:n_done]
     if warn and not_converged:
         warnings.warn(
             f"L2,1 solver did not converge for {len(not_converged)} of {A} alphas "
@@ -159,7 +172,7 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
 def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, penalty_factor=None,
              penalty="group_lasso", gamma=None, sample_weight=None, fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
              max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0,
-             covariates=None):
+             covariates=None, validation=None, patience=None, checkpoint=None):
     """Multi-task group lasso (L2,1) and elastic-net path with warm starts.
 
     Solves, for each ``alpha`` of a descending grid::
@@ -218,6 +231,19 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     covariates : array-like of shape (n_samples, n_covariates), default=None
         Unpenalized features fitted along with ``X`` (age, sex, principal
         components); their coefficients are not part of ``coefs``.
+    validation : tuple (X_val, Y_val) or (X_val, Y_val, covariates_val), default=None
+        Held-out samples (wide targets, NaN for missing; ``X_val`` may be a
+        design, e.g. ``G.take_rows(val_rows)``): each alpha is scored by the
+        mean over tasks of the R^2 on them, returned as ``val_scores``.
+    patience : int, default=None
+        With ``validation``: stop the path after this many alphas in a row
+        without a better score than the best so far (as snpnet does); the
+        outputs then hold only the alphas fitted.
+    checkpoint : str or path, default=None
+        An ``.npz`` file written after every alpha (the fitted part of the
+        path, the validation scores and the solver's state). If it exists when
+        the path starts, the path continues from it (same grid required) and
+        gives what the uninterrupted path gives.
 
     Returns
     -------
@@ -229,6 +255,8 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         Only when ``return_intercept``.
     n_iters : ndarray of shape (n_alphas,)
         Only when ``return_n_iter``.
+    val_scores : ndarray of shape (n_alphas,)
+        Only with ``validation``: the held-out mean per-task R^2 of each alpha.
     """
     q = 0
     if covariates is not None:
@@ -246,10 +274,16 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
     else:
         alphas = descending_alphas(alphas)
+    monitor = None
+    if validation is not None or patience is not None or checkpoint is not None:
+        monitor = PathMonitor(alphas, n_covariates=q, validation=validation, patience=patience,
+                              checkpoint=checkpoint)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
-        data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose)
+        data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose,
+        monitor=monitor)
     coefs = coefs[:, :, q:] if q else coefs
-    return _path_output(alphas, coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
+    out = _path_output(alphas[:len(gaps)], coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
+    return out + (np.asarray(monitor.scores),) if validation is not None else out
 
 
 def trace_norm_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_weight=None,

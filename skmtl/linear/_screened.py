@@ -16,7 +16,7 @@ makes it exact):
    (``f_j = 0``, covariates) from the start;
 2. **solve** the problem restricted to ``S`` with the in-memory
    :class:`~skmtl.linear.L21Solver` on the columns ``X[:, S]`` (decoded once
-   and kept; float32 from 100,000 samples), warm-started;
+   and kept; float64 up to 512 MiB, then float32), warm-started;
 3. **check** every feature in one streaming pass: ``G = X^T (omega r)``
    with the restricted solution's weighted residual (centered per task,
    so the intercepts need no column means). A feature outside ``S`` with
@@ -46,7 +46,7 @@ from ._row_penalties import make_row_penalty
 __all__ = ["ScreenedL21Solver", "make_l21_solver"]
 
 _MIN_ADD = 256  # features a screening or a check may add at least (see ScreenedL21Solver._top)
-_FLOAT32_SAMPLES = 100_000  # ws_dtype="auto": working-set columns in float32 from this many samples
+_FLOAT64_BYTES = 2**29  # ws_dtype="auto": working-set columns in float64 up to this many bytes, then float32
 
 
 def make_l21_solver(data, **kwargs):
@@ -75,9 +75,9 @@ class ScreenedL21Solver:
         As :class:`~skmtl.linear.L21Solver`.
     ws_dtype : "auto" or dtype, default="auto"
         Storage of the working-set columns (the restricted solver runs on
-        them): float64, or float32 from 100,000 samples on ("auto"). float32
-        halves the memory; its duality gaps level off near 1e-7 of the target
-        energy, so ``tol`` should stay above that.
+        them). "auto": float64 while they take at most 512 MiB, float32
+        beyond (half the memory; duality gaps then level off near 1e-7 of
+        the target energy, far below the default ``tol``).
 
     Attributes
     ----------
@@ -113,9 +113,8 @@ class ScreenedL21Solver:
         self._options = dict(fit_intercept=fit_intercept, l1_ratio=l1_ratio, penalty=penalty, gamma=gamma,
                              l1_share=l1_share)
         self.penalty = make_row_penalty(penalty, gamma=gamma, l1_share=l1_share)
-        if isinstance(ws_dtype, str) and ws_dtype == "auto":
-            ws_dtype = np.float32 if n >= _FLOAT32_SAMPLES else np.float64
-        self.ws_dtype = np.dtype(ws_dtype)
+        self._auto_dtype = isinstance(ws_dtype, str) and ws_dtype == "auto"
+        self.ws_dtype = np.dtype(np.float64 if self._auto_dtype else ws_dtype)
         self._task_of = data.task_of_obs
         self.W = np.zeros((p, T))
         self._intercept = self._null_intercept()
@@ -159,6 +158,9 @@ class ScreenedL21Solver:
         k, m = len(self._cols), len(feats)
         if k + m > self._cache.shape[1]:
             cap = max(k + m, 2 * self._cache.shape[1], 16)
+            if self._auto_dtype and self.ws_dtype == np.float64 and 8 * self.n_samples * cap > _FLOAT64_BYTES:
+                self.ws_dtype = np.dtype(np.float32)
+                cap = max(k + m, min(cap, _FLOAT64_BYTES // (4 * self.n_samples)))
             new = np.empty((self.n_samples, cap), dtype=self.ws_dtype, order="F")
             new[:, :k] = self._cache[:, :k]
             self._cache = new
@@ -224,6 +226,26 @@ class ScreenedL21Solver:
         if self._inner is not None:
             self._inner.set_coef(W[self._cols])
         self._z = None
+
+    def checkpoint_state(self):
+        """The working set (in order), its storage type and the last screening values, for a path checkpoint."""
+        return {"cols": self._cols.copy(), "ws_dtype": np.array(self.ws_dtype.str),
+                "z": np.zeros(0) if self._z is None else self._z.copy(),
+                "z_alpha": np.array([np.nan if self._z_alpha is None else self._z_alpha])}
+
+    def restore_state(self, W, state):
+        """Continue from a checkpoint: coefficients ``W`` (n_features, n_tasks) and :meth:`checkpoint_state`."""
+        cols = np.asarray(state["cols"], dtype=np.int64)
+        self.ws_dtype = np.dtype(str(state["ws_dtype"]))
+        self._cache = np.asfortranarray(self.design.take(cols, dtype=self.ws_dtype))
+        self._cols = cols
+        self._in_ws[:] = False
+        self._in_ws[cols] = True
+        self._inner = None
+        self.W = np.array(W, dtype=np.float64)
+        z = np.asarray(state["z"], dtype=np.float64)
+        self._z = z if len(z) else None
+        self._z_alpha = None if self._z is None else float(state["z_alpha"][0])
 
     @property
     def intercept(self):
