@@ -396,7 +396,16 @@ def _skmtl_api():
     return l21_path, read_plink, None
 
 
-def _fit_path(l21_path, X, Y, C, spec):
+def _validation(X, G, ph, spec):
+    """``validation=`` and ``patience=`` of ``l21_path`` with ``--patience`` (held-out people), else {}."""
+    if not spec.get("patience"):
+        return {}
+    val = np.flatnonzero(ph["val"])
+    Xv = G.take_rows(val) if G is not None else np.asarray(X[val])
+    return {"validation": (Xv, ph["Y"][val], ph["C"][val]), "patience": spec["patience"]}
+
+
+def _fit_path(l21_path, X, Y, C, spec, extra=None):
     """The ``l21_path`` call of every row; ``(seconds, rss before MiB, outputs, n ConvergenceWarnings, note)``.
 
     Without a ``covariates=`` keyword (dense input only) the covariates are prepended as
@@ -406,7 +415,7 @@ def _fit_path(l21_path, X, Y, C, spec):
     """
     from sklearn.exceptions import ConvergenceWarning
 
-    kw = dict(n_alphas=spec["n_alphas"], eps=spec["eps"], tol=spec["tol"], return_intercept=True)
+    kw = dict(n_alphas=spec["n_alphas"], eps=spec["eps"], tol=spec["tol"], return_intercept=True, **(extra or {}))
     note = None
     if "covariates" in inspect.signature(l21_path).parameters:
         kw["covariates"] = C
@@ -457,6 +466,35 @@ def _pass_times(G, Y, chunk):
         _ = Xk.T @ R
     out["take"] = time.perf_counter() - t0
     return out
+
+
+def _kernel_vs_blas(G, T, repeats=3):
+    """Seconds of the genotype pass over one block of variants (read, decode in Numba, float32 BLAS) against
+    a float32 BLAS product over the same block already in memory; the issue's target is a speed ratio >= 0.5."""
+    from skmtl.datasets._bed_kernels import bed_decode_all
+
+    n, p = G.shape
+    b = int(min(p, max(1, 2**28 // (4 * n))))
+    V = np.random.default_rng(0).standard_normal((n, T)).astype(np.float32)
+    Xb = np.empty((n, b), dtype=np.float32, order="F")
+    bed_decode_all(G._read(0, b), n, G._values(0, b), Xb)  # the block in memory, for BLAS alone
+
+    def kernel():
+        scratch = np.empty((n, b), dtype=np.float32, order="F")
+        bed_decode_all(G._read(0, b), n, G._values(0, b), scratch)
+        return scratch.T @ V
+
+    def blas():
+        return Xb.T @ V
+
+    times = {}
+    for name, fn in (("kernel", kernel), ("blas", blas)):
+        fn()
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        times[name] = (time.perf_counter() - t0) / repeats
+    return {"block": b, **times, "speed_ratio": times["blas"] / times["kernel"]}
 
 
 def _count_passes(G):
@@ -545,7 +583,9 @@ def _worker(spec_path):
             X = np.load(spec["X"])
     pass_seconds = _count_passes(X) if mode == "stream" else None
     try:
-        dt, rss0, (alphas, coefs, gaps, intercepts), n_conv, note = _fit_path(l21_path, X, Y, C, spec)
+        # the complete-case row has other rows: it runs its whole grid
+        extra = {} if mode == "dense_cc" else _validation(X, G if mode in ("stream", "dask") else None, ph, spec)
+        dt, rss0, (alphas, coefs, gaps, intercepts), n_conv, note = _fit_path(l21_path, X, Y, C, spec, extra)
     except Exception as exc:
         if client is not None:
             client.close()
@@ -568,6 +608,7 @@ def _worker(spec_path):
             del G.rmatmat  # the timing below without the wrapper
         if spec.get("pass_time", True):
             res["pass"] = _pass_times(G, Y, spec["pass_chunk"])
+            res["kernel_vs_blas"] = _kernel_vs_blas(G, Y.shape[1])
     print(json.dumps(res))
     return 0
 
@@ -841,6 +882,11 @@ def cost_model(out, n, p, T):
     else:
         parts.append(f"no full pass observed through G.rmatmat during the fit; the fit took "
                      f"{out['time'] / t_pass:.1f} pass-equivalents")
+    kb = out.get("kernel_vs_blas")
+    if kb:
+        parts.append(f"one block of {kb['block']} variants: genotype kernel (read + decode + float32 BLAS) "
+                     f"{kb['kernel']:.3g} s, float32 BLAS alone on the block in memory {kb['blas']:.3g} s: "
+                     f"speed ratio {kb['speed_ratio']:.2f} (target >= 0.5)")
     return line + "; " + "; ".join(parts)
 
 
@@ -959,6 +1005,9 @@ def main(argv=None):
     ap.add_argument("--missing", type=float, default=0.01, help="fraction of missing genotype calls")
     ap.add_argument("--nan-frac", type=float, default=0.1, help="fraction of missing phenotypes per trait")
     ap.add_argument("--val-frac", type=float, default=0.2, help="held-out fraction of the people")
+    ap.add_argument("--patience", type=int, default=None,
+                    help="stop each path this many alphas after its best held-out score (l21_path's "
+                         "validation= and patience=; default: the whole grid)")
     ap.add_argument("--chunk", type=int, help="variants per simulated chunk (default: 256 MB of latent values)")
     ap.add_argument("--pass-chunk", type=int, default=2048, help="columns per G.take call of the pass timing")
     ap.add_argument("--subset-features", type=int, help="variants of the dense peers' subset (0: no peers; "
@@ -1044,6 +1093,7 @@ def _run(args, workdir, prefix, created, *, n, p, T, n_alphas, n_causal, chunk):
     warm = _write_warmup(workdir)
     created += [warm + e for e in (".bed", ".bim", ".fam", ".npz")]
     spec = dict(prefix=prefix, pheno=pheno, warmup=warm, n_alphas=n_alphas, eps=args.eps, tol=args.tol,
+                patience=args.patience,
                 pass_chunk=args.pass_chunk, pass_time=not args.no_pass_time)
     created += [os.path.join(workdir, f"{k}_{m}.{e}") for k, e in (("path", "npz"), ("spec", "json"))
                 for m in ("stream", "dask", "dense", "dense_cc")]
