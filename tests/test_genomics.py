@@ -327,3 +327,25 @@ def test_path_stops_early_on_validation(plink):
     assert r2 == pytest.approx(scores[best], abs=1e-3)
     with pytest.raises(ValueError, match="patience needs validation"):
         l21_path(Gt, Y[train], patience=2)
+
+
+def test_l21_classifier_on_genotypes_equals_dense(plink):
+    from skmtl.linear import L21Classifier
+
+    prefix = plink[0]
+    Gm = read_plink(prefix, standardize=True)
+    X, _ = _reference(prefix, standardize=True)
+    rng = np.random.default_rng(11)
+    B = np.zeros((X.shape[1], 3))
+    B[[3, 50, 120]] = 1.5 * rng.standard_normal((3, 3))
+    Z = X @ B
+    Yb = (Z + rng.standard_normal(Z.shape) > 0).astype(float)
+    Yb[rng.random(Yb.shape) < 0.1] = np.nan
+    Ym = np.digitize(Z[:, 0] + rng.standard_normal(len(Z)), [-1, 1]).astype(float)  # three classes
+    for Y in (Yb, Ym):
+        ref = L21Classifier(tol=1e-7, max_iter=20000).fit(X, Y)
+        got = L21Classifier(tol=1e-7, max_iter=20000).fit(Gm, Y)
+        assert got.alpha_ == pytest.approx(ref.alpha_, rel=1e-6)
+        np.testing.assert_allclose(got.coef_, ref.coef_, atol=1e-5 * np.abs(ref.coef_).max())
+        np.testing.assert_allclose(got.predict_proba(Gm)[0], ref.predict_proba(X)[0], atol=1e-5)
+        assert np.array_equal(got.predict(Gm), ref.predict(X))

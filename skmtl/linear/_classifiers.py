@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from .._design import is_design
 from .._param_validation import Interval
 from ..base import MultiTaskClassifierMixin
 from ._base import (
@@ -50,6 +51,7 @@ from ._datafits import LogisticLoss, MultinomialLoss
 from ._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista, fista_path
 from ._penalties import TraceNorm, WeightedL21
 from ._prox_newton import prox_newton
+from ._screened_classifier import fit_screened_classifier
 
 __all__ = ["L21Classifier", "TraceNormClassifier", "L21ClassifierCV", "TraceNormClassifierCV"]
 
@@ -165,6 +167,12 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
 
     def _fit_one(self, data):
         check_solver_params(self)
+        if is_design(data.X):  # genotypes, memmaps, zarr, dask: screened, streaming passes
+            alpha, res, datafit = fit_screened_classifier(
+                self, data, lambda alpha_max: resolve_alpha(self, self.alpha, alpha_max))
+            self._set_result(res, datafit)
+            warn_if_zero_model(self, self.coef_, f"alpha={alpha:.4g}")
+            return self
         alpha = resolve_alpha(self, self.alpha, lambda: _classifier_alpha_max(data, **self._alpha_max_params()))
         datafit = self._make_datafit(data)
         newton = self._newton_options(data.n_features)
@@ -364,6 +372,7 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
     """
 
     _penalty_class = WeightedL21
+    _accept_design = True  # genotypes, memmaps, zarr and dask arrays: screened (linear/_screened_classifier.py)
 
     _parameter_constraints = {
         "alpha": [None, NONNEGATIVE],
