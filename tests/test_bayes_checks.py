@@ -20,10 +20,17 @@ def _expected_failures(estimator):
     return {}
 
 
+# EM to tol=1e-4 rather than the default 1e-6: the checks test the API contract, not the optimum.
+# On their small random data the default tolerance takes ~400-1200 EM iterations per fit, each
+# refitting the hyperpriors (the module took about 7x as long). The same code paths run; fits at
+# the default tolerance are tested in test_bayes.py.
+_EM_CHECK_TOL = 1e-4
+
+
 @parametrize_with_checks(
     [
-        BayesianMultiTaskRegressor(),
-        BayesianMultiTaskRegressor(covariance="low_rank", n_components=1),
+        BayesianMultiTaskRegressor(tol=_EM_CHECK_TOL),
+        BayesianMultiTaskRegressor(covariance="low_rank", n_components=1, tol=_EM_CHECK_TOL),
         BayesianMultiTaskRegressor(method="gibbs", n_chains=2, n_samples=50, burn_in=50, random_state=0),
         MultiTaskARDRegressor(),
     ],

@@ -68,9 +68,9 @@ def public_estimators():
         SparseLowRankRegressor(),
         L21Classifier(),
         L21Classifier(alpha=0.1, penalty="group_mcp", tol=1e-4),
-        L21ClassifierCV(n_alphas=3, cv=2, tol=1e-4, max_iter=300),
+        L21ClassifierCV(n_alphas=2, cv=2, tol=1e-4, max_iter=300),
         TraceNormClassifier(),
-        TraceNormClassifierCV(n_alphas=3, cv=2, tol=1e-4, max_iter=300),
+        TraceNormClassifierCV(n_alphas=2, cv=2, tol=1e-4, max_iter=300),
     ]
 
 
