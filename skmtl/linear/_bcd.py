@@ -89,6 +89,7 @@ _CHUNK_GROWTH = 1.5  # large working sets: at most this many times the last inte
 _SUPPORT_PASS = 0.9  # large working sets: a support-only pass before each full pass when the support is below this fraction
 _NO_SUB = np.zeros(0, dtype=np.int64)
 _WS_GROWTH = 2  # working set: this many times the support (at least)
+_PRODUCT_BLOCK = 512  # columns per block of X W in set_coef
 _blas_controller = None
 
 
@@ -367,19 +368,31 @@ class L21Solver:
             self._R2 = np.ascontiguousarray(self._Bt - W[supp].T @ self._Qc[:, self._qcol[supp]].T)
             self._c = self._mu @ W
         elif self.mode == _SHARED_DENSE:
-            self._R2 = np.ascontiguousarray(self._Yc - (self._Xd[:, supp] @ W[supp]).T)
+            self._R2 = np.ascontiguousarray(self._Yc - self._dense_product(supp, W).T)
             self._c = self._mu @ W
         elif self.mode == _SHARED_SPARSE:
             self._R2 = np.ascontiguousarray(self._Yc - np.asarray(self._Xsp[:, supp] @ W[supp]))
             self._c = self._mu @ W
         else:
-            XW = np.asarray(self.data_X_cols(supp) @ W[supp])  # (n, T)
+            XW = self._dense_product(supp, W) if not self.sparse else np.asarray(self._Xsp[:, supp] @ W[supp])
             if self.mode == _OBS_DENSE:
                 task_of = np.repeat(np.arange(self.n_tasks), np.diff(self._task_ptr))
             else:
                 task_of = self._otask
             self._R1 = self._yc - XW[self._rows, task_of]
             self._c = np.einsum("jt,jt->t", self._MU, W)
+
+    def _dense_product(self, supp, W):
+        """``X W`` (n, T) in float64 for a dense ``X``, over the support ``supp`` of ``W``.
+
+        Taken in blocks of 512 columns: a large working set of a screened fit
+        (:mod:`skmtl.linear._screened`) is not copied whole.
+        """
+        out = np.zeros((self.n_samples, W.shape[1]))
+        for a in range(0, len(supp), _PRODUCT_BLOCK):
+            cols = supp[a:a + _PRODUCT_BLOCK]
+            out += np.asarray(self._Xd[:, cols], dtype=np.float64) @ W[cols]
+        return out
 
     def checkpoint_state(self):
         """What a path checkpoint keeps besides the coefficients: nothing for the in-memory solver."""

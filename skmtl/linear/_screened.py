@@ -16,7 +16,7 @@ makes it exact):
    (``f_j = 0``, covariates) from the start;
 2. **solve** the problem restricted to ``S`` with the in-memory
    :class:`~skmtl.linear.L21Solver` on the columns ``X[:, S]`` (decoded once
-   and kept; float64 up to 512 MiB, then float32), warm-started;
+   and kept; float64 up to 256 MiB, then float32), warm-started;
 3. **check** every feature in one streaming pass: ``G = X^T (omega r)``
    with the restricted solution's weighted residual (centered per task,
    so the intercepts need no column means). A feature outside ``S`` with
@@ -46,7 +46,8 @@ from ._row_penalties import make_row_penalty
 __all__ = ["ScreenedL21Solver", "make_l21_solver"]
 
 _MIN_ADD = 256  # features a screening or a check may add at least (see ScreenedL21Solver._top)
-_FLOAT64_BYTES = 2**29  # ws_dtype="auto": working-set columns in float64 up to this many bytes, then float32
+_FLOAT64_BYTES = 2**28  # ws_dtype="auto": working-set columns in float64 up to this many bytes, then float32
+_GROWTH = 1.25  # the working-set store grows by this factor (in place)
 
 
 def make_l21_solver(data, **kwargs):
@@ -75,7 +76,7 @@ class ScreenedL21Solver:
         As :class:`~skmtl.linear.L21Solver`.
     ws_dtype : "auto" or dtype, default="auto"
         Storage of the working-set columns (the restricted solver runs on
-        them). "auto": float64 while they take at most 512 MiB, float32
+        them). "auto": float64 while they take at most 256 MiB, float32
         beyond (half the memory; duality gaps then level off near 1e-7 of
         the target energy, far below the default ``tol``).
 
@@ -120,7 +121,7 @@ class ScreenedL21Solver:
         self._intercept = self._null_intercept()
         self._cols = np.zeros(0, dtype=np.int64)  # the working set S, in cache order
         self._in_ws = np.zeros(p, dtype=bool)
-        self._cache = np.empty((n, 0), dtype=self.ws_dtype, order="F")
+        self._store = np.empty((0, n), dtype=self.ws_dtype)  # row j: the column of feature _cols[j]
         self._z = None  # zero-alphas of the last check
         self._z_alpha = None  # ... and the alpha they were computed at
         self._inner = None
@@ -156,18 +157,31 @@ class ScreenedL21Solver:
             return
         feats = np.unique(feats)
         k, m = len(self._cols), len(feats)
-        if k + m > self._cache.shape[1]:
-            cap = max(k + m, 2 * self._cache.shape[1], 16)
+        self._inner = None  # drops its view of the store before the store is resized
+        if k + m > self._store.shape[0]:
+            cap = max(k + m, int(_GROWTH * self._store.shape[0]), 16)
             if self._auto_dtype and self.ws_dtype == np.float64 and 8 * self.n_samples * cap > _FLOAT64_BYTES:
                 self.ws_dtype = np.dtype(np.float32)
-                cap = max(k + m, min(cap, _FLOAT64_BYTES // (4 * self.n_samples)))
-            new = np.empty((self.n_samples, cap), dtype=self.ws_dtype, order="F")
-            new[:, :k] = self._cache[:, :k]
-            self._cache = new
-        self._cache[:, k:k + m] = self.design.take(feats, dtype=self.ws_dtype)
+                self._store = self._store.astype(np.float32)
+            self._resize(cap)
+        self._store[k:k + m] = self.design.take(feats, dtype=self.ws_dtype).T
         self._cols = np.concatenate([self._cols, feats])
         self._in_ws[feats] = True
         self._inner = None
+
+    @property
+    def _cache(self):
+        """The working-set columns ``X[:, S]`` as an (n_samples, |S|) Fortran-ordered view."""
+        return self._store[:len(self._cols)].T
+
+    def _resize(self, cap):
+        """Grow the store to ``cap`` rows in place (``realloc``: no second copy in memory)."""
+        try:
+            self._store.resize((cap, self.n_samples), refcheck=False)
+        except ValueError:  # does not own its data (a view): copy once
+            new = np.empty((cap, self.n_samples), dtype=self._store.dtype)
+            new[:len(self._store)] = self._store
+            self._store = new
 
     def _top(self, feats, z):
         """The features of ``feats`` with the largest ``z``, at most ``max(256, 2 |S|)`` of them.
@@ -186,7 +200,7 @@ class ScreenedL21Solver:
         """The in-memory solver on ``X[:, S]`` (rebuilt when ``S`` grew), started at the current ``W``."""
         if self._inner is None:
             d = self.data
-            sub = MultiTaskData(X=self._cache[:, :len(self._cols)], y=d.y, rows=d.rows, task_ptr=d.task_ptr,
+            sub = MultiTaskData(X=self._cache, y=d.y, rows=d.rows, task_ptr=d.task_ptr,
                                 sample_weight=d.sample_weight, tasks=d.tasks, layout=d.layout, complete=d.complete)
             self._inner = L21Solver(sub, obs_weight=self._omega, penalty_factor=self._f[self._cols],
                                     precompute=False, **self._options)
@@ -237,7 +251,7 @@ class ScreenedL21Solver:
         """Continue from a checkpoint: coefficients ``W`` (n_features, n_tasks) and :meth:`checkpoint_state`."""
         cols = np.asarray(state["cols"], dtype=np.int64)
         self.ws_dtype = np.dtype(str(state["ws_dtype"]))
-        self._cache = np.asfortranarray(self.design.take(cols, dtype=self.ws_dtype))
+        self._store = np.ascontiguousarray(self.design.take(cols, dtype=self.ws_dtype).T)
         self._cols = cols
         self._in_ws[:] = False
         self._in_ws[cols] = True
