@@ -99,8 +99,12 @@ class ColumnDesign:
             out[a:b] = self._block_rmatmat(V, a, b)
         return out
 
-    def take(self, cols, dtype=np.float64):
-        """Dense columns ``X[:, cols]``, Fortran-ordered, of shape (n_samples, len(cols))."""
+    def take(self, cols, dtype=np.float64, out=None):
+        """Dense columns ``X[:, cols]``, Fortran-ordered, of shape (n_samples, len(cols)).
+
+        ``out``: an array of that shape to write them into (a working set's
+        storage), instead of a new one.
+        """
         raise NotImplementedError
 
     def take_rows(self, rows):
@@ -154,6 +158,15 @@ def _check_cols(cols, p, who):
     return cols
 
 
+def _out_array(out, n, m, dtype):
+    """``out`` checked to be an (n, m) array, or a new Fortran-ordered one."""
+    if out is None:
+        return np.empty((n, m), dtype=dtype, order="F")
+    if out.shape != (n, m):
+        raise ValueError(f"out must have shape ({n}, {m}); got {out.shape}.")
+    return out
+
+
 def _finite_block(B, what):
     if not np.all(np.isfinite(B)):
         raise ValueError(f"{what} contains NaN or infinity; impute or drop those values before fitting.")
@@ -205,9 +218,9 @@ class ArrayDesign(ColumnDesign):
     def _block_rmatmat(self, V, start, stop):
         return self._read(slice(start, stop)).T @ V
 
-    def take(self, cols, dtype=np.float64):
+    def take(self, cols, dtype=np.float64, out=None):
         cols = _check_cols(cols, self.n_features, "ArrayDesign.take")
-        out = np.empty((self.n_samples, len(cols)), dtype=dtype, order="F")
+        out = _out_array(out, self.n_samples, len(cols), dtype)
         if len(cols) == 0:
             return out
         order = np.argsort(cols, kind="stable")
@@ -259,10 +272,13 @@ class DaskDesign(ColumnDesign):
         G = (self.array.T @ Vd).compute()
         return _finite_block(np.asarray(G, dtype=np.float64), "X")
 
-    def take(self, cols, dtype=np.float64):
+    def take(self, cols, dtype=np.float64, out=None):
         cols = _check_cols(cols, self.n_features, "DaskDesign.take")
-        B = np.asarray(self.array[:, cols].compute(), dtype=dtype)
-        return np.asfortranarray(_finite_block(B, "X"))
+        B = _finite_block(np.asarray(self.array[:, cols].compute(), dtype=dtype), "X")
+        if out is None:
+            return np.asfortranarray(B)
+        _out_array(out, self.n_samples, len(cols), dtype)[:] = B
+        return out
 
     def take_rows(self, rows):
         rows = _check_rows(rows, self.n_samples, "DaskDesign.take_rows")
@@ -300,14 +316,17 @@ class StackedDesign(ColumnDesign):
         V = np.ascontiguousarray(V, dtype=np.float64)
         return np.vstack([self.covariates.T @ V, self.design.rmatmat(V)])
 
-    def take(self, cols, dtype=np.float64):
+    def take(self, cols, dtype=np.float64, out=None):
         cols = _check_cols(cols, self.n_features, "StackedDesign.take")
         q = self.n_covariates
-        out = np.empty((self.n_samples, len(cols)), dtype=dtype, order="F")
+        out = _out_array(out, self.n_samples, len(cols), dtype)
         left = cols < q
         out[:, left] = self.covariates[:, cols[left]]
-        if (~left).any():
-            out[:, ~left] = self.design.take(cols[~left] - q, dtype=dtype)
+        right = np.flatnonzero(~left)
+        if len(right) and right[-1] - right[0] + 1 == len(right):  # one run: written in place
+            self.design.take(cols[right] - q, dtype=dtype, out=out[:, right[0]:right[-1] + 1])
+        elif len(right):
+            out[:, right] = self.design.take(cols[right] - q, dtype=dtype)
         return out
 
     def take_rows(self, rows):

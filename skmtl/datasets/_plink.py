@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-from .._design import ColumnDesign, _check_cols, _check_rows
+from .._design import ColumnDesign, _check_cols, _check_rows, _out_array
 
 __all__ = ["read_plink", "write_plink", "GenotypeMatrix"]
 
@@ -38,7 +38,8 @@ def _kernels():
 
     return _bed_kernels
 _BLOCK_BYTES = 2**26  # .bed bytes per block of a full pass
-_SCRATCH_BYTES = 2**28  # decoded float32 block of a full pass
+_SCRATCH_BYTES = 2**27  # decoded float32 block of a full pass
+_TAKE_BLOCK = 2048  # variants read at a time by take()
 
 
 def _read_table(path, n_cols, what):
@@ -390,14 +391,20 @@ class GenotypeMatrix(ColumnDesign):
             out[a:b] = block.T @ V32
         return out
 
-    def take(self, cols, dtype=np.float64):
-        """Decoded columns ``X[:, cols]`` (Fortran order) of shape (n_samples, len(cols))."""
+    def take(self, cols, dtype=np.float64, out=None):
+        """Decoded columns ``X[:, cols]`` (Fortran order) of shape (n_samples, len(cols)).
+
+        ``out``: an array of that shape to decode into (no other copy is made);
+        the ``.bed`` bytes are read 2048 variants at a time.
+        """
         cols = _check_cols(cols, self._p, "GenotypeMatrix.take")
-        out = np.empty((self.n_samples, len(cols)), dtype=dtype, order="F")
+        out = _out_array(out, self.n_samples, len(cols), dtype)
         if len(cols) == 0:
             return out
-        val = self._values()[cols]
-        _kernels().bed_decode(self._read_cols(cols), self._row_index(), val, out)
+        val = self._values()
+        for a in range(0, len(cols), _TAKE_BLOCK):
+            part = cols[a:a + _TAKE_BLOCK]
+            _kernels().bed_decode(self._read_cols(part), self._row_index(), val[part], out[:, a:a + len(part)])
         return out
 
     def take_rows(self, rows):

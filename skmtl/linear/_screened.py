@@ -21,7 +21,8 @@ makes it exact):
    with the restricted solution's weighted residual (centered per task,
    so the intercepts need no column means). A feature outside ``S`` with
    ``z_j > alpha`` violates the optimality conditions; the violators join
-   ``S`` (the largest ones, at most ``max(256, 2 |S|)`` per round) and step 2
+   ``S`` (the largest ones, at most ``max(256, k)`` per round, ``k`` the
+   number of nonzero rows of ``W``; the strong set too) and step 2
    runs again. When none does, the restricted solution is
    the solution of the full problem: its duality gap (the restricted
    solver's, at the dual point ``omega r`` rescaled by the largest
@@ -30,8 +31,8 @@ makes it exact):
 
 The ``z`` of the last check screens the next ``alpha``, so a path costs one
 full pass per ``alpha`` when the strong rule makes no mistake, plus one per
-round of violators. Memory: ``X[:, S]`` and a few (n_samples, n_tasks)
-arrays.
+round of violators. Memory: ``X[:, S]`` (decoded in place into a store that
+grows by ``realloc``) and a few (n_samples, n_tasks) arrays.
 """
 
 import contextlib
@@ -164,7 +165,7 @@ class ScreenedL21Solver:
                 self.ws_dtype = np.dtype(np.float32)
                 self._store = self._store.astype(np.float32)
             self._resize(cap)
-        self._store[k:k + m] = self.design.take(feats, dtype=self.ws_dtype).T
+        self.design.take(feats, dtype=self.ws_dtype, out=self._store[k:k + m].T)  # decoded in place
         self._cols = np.concatenate([self._cols, feats])
         self._in_ws[feats] = True
         self._inner = None
@@ -184,14 +185,17 @@ class ScreenedL21Solver:
             self._store = new
 
     def _top(self, feats, z):
-        """The features of ``feats`` with the largest ``z``, at most ``max(256, 2 |S|)`` of them.
+        """The features of ``feats`` with the largest ``z``, at most ``max(256, k)`` of them.
 
-        Far below the last ``alpha`` (a cold start) most features violate the
-        optimality conditions at the current ``W``; adding them all would hold
-        most of ``X`` in memory. The working set then grows geometrically, one
-        full pass per doubling, as the in-memory solver's does.
+        ``k`` is the number of nonzero rows of ``W``. Far below the last
+        ``alpha`` (a cold start) most features violate the optimality
+        conditions at the current ``W``, and where the path selects features
+        fast the strong rule proposes several times more than enter; adding
+        them all would hold that much more of ``X`` in memory. The support can
+        then at most double per round (one full pass each), as the in-memory
+        solver's working set does.
         """
-        cap = max(_MIN_ADD, 2 * len(self._cols))
+        cap = max(_MIN_ADD, int(np.count_nonzero(np.any(self.W != 0, axis=1))))
         if len(feats) <= cap:
             return feats
         return feats[np.argpartition(-z[feats], cap - 1)[:cap]]
