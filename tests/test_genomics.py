@@ -203,7 +203,7 @@ def test_memmap_zarr_and_dask_designs(tmp_path, plink):
     np.save(tmp_path / "X.npy", X)
     inputs = {"memmap": np.load(tmp_path / "X.npy", mmap_mode="r")}
     zarr = pytest.importorskip("zarr")
-    z = zarr.create_array(str(tmp_path / "X.zarr"), shape=X.shape, chunks=(X.shape[0], 64), dtype="f8")
+    z = zarr.open(str(tmp_path / "X.zarr"), mode="w", shape=X.shape, chunks=(X.shape[0], 64), dtype="f8")
     z[:] = X
     inputs["zarr"] = z
     da = pytest.importorskip("dask.array")
