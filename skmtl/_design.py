@@ -158,6 +158,19 @@ def _check_cols(cols, p, who):
     return cols
 
 
+def column_runs(cols):
+    """Runs of consecutive sorted columns, each read as one slice: yields ``(positions, start, stop)``.
+
+    ``cols[positions]`` lie in ``start:stop`` (repeats included); every
+    position of ``cols`` is in one run.
+    """
+    order = np.argsort(cols, kind="stable")
+    sc = cols[order]
+    breaks = np.flatnonzero(np.diff(sc) > 1) + 1
+    for run in np.split(np.arange(len(sc)), breaks):
+        yield order[run], int(sc[run[0]]), int(sc[run[-1]]) + 1
+
+
 def _out_array(out, n, m, dtype):
     """``out`` checked to be an (n, m) array, or a new Fortran-ordered one."""
     if out is None:
@@ -223,13 +236,8 @@ class ArrayDesign(ColumnDesign):
         out = _out_array(out, self.n_samples, len(cols), dtype)
         if len(cols) == 0:
             return out
-        order = np.argsort(cols, kind="stable")
-        sc = cols[order]
-        # contiguous runs of sorted columns are read as one slice
-        breaks = np.flatnonzero(np.diff(sc) != 1) + 1
-        for run in np.split(np.arange(len(sc)), breaks):
-            a, b = sc[run[0]], sc[run[-1]] + 1
-            out[:, order[run]] = self._read(slice(a, b))
+        for pos, a, b in column_runs(cols):
+            out[:, pos] = self._read(slice(a, b))[:, cols[pos] - a]
         return out
 
     def take_rows(self, rows):

@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-from .._design import ColumnDesign, _check_cols, _check_rows, _out_array
+from .._design import ColumnDesign, _check_cols, _check_rows, _out_array, column_runs
 
 __all__ = ["read_plink", "write_plink", "GenotypeMatrix"]
 
@@ -316,13 +316,8 @@ class GenotypeMatrix(ColumnDesign):
     def _read_cols(self, cols):
         """Bytes of the variants ``cols`` in their order, shape (len(cols), ceil(n / 4))."""
         buf = np.empty((len(cols), self._nb), dtype=np.uint8)
-        order = np.argsort(cols, kind="stable")
-        sc = cols[order]
-        breaks = np.flatnonzero(np.diff(sc) > 1) + 1
-        for run in np.split(np.arange(len(sc)), breaks):
-            a, b = int(sc[run[0]]), int(sc[run[-1]]) + 1
-            block = self._read(a, b)
-            buf[order[run]] = block[sc[run] - a]
+        for pos, a, b in column_runs(cols):
+            buf[pos] = self._read(a, b)[cols[pos] - a]
         return buf
 
     # ------------------------------------------------------------ statistics

@@ -44,7 +44,7 @@ from .._data import MultiTaskData
 from ._bcd import L21Solver
 from ._row_penalties import make_row_penalty
 
-__all__ = ["ScreenedL21Solver", "make_l21_solver"]
+__all__ = ["ScreenedL21Solver", "make_l21_solver", "top_features"]
 
 _MIN_ADD = 256  # features a screening or a check may add at least (see ScreenedL21Solver._top)
 _FLOAT64_BYTES = 2**28  # ws_dtype="auto": working-set columns in float64 up to this many bytes, then float32
@@ -59,6 +59,13 @@ def make_l21_solver(data, **kwargs):
         kwargs.pop("precompute", None)
         return ScreenedL21Solver(data, **kwargs)
     return L21Solver(data, **kwargs)
+
+
+def top_features(feats, z, cap):
+    """The (at most ``cap``) features of ``feats`` with the largest ``z``."""
+    if len(feats) <= cap:
+        return feats
+    return feats[np.argpartition(-z[feats], cap - 1)[:cap]]
 
 
 class ScreenedL21Solver:
@@ -168,7 +175,6 @@ class ScreenedL21Solver:
         self.design.take(feats, dtype=self.ws_dtype, out=self._store[k:k + m].T)  # decoded in place
         self._cols = np.concatenate([self._cols, feats])
         self._in_ws[feats] = True
-        self._inner = None
 
     @property
     def _cache(self):
@@ -195,10 +201,7 @@ class ScreenedL21Solver:
         then at most double per round (one full pass each), as the in-memory
         solver's working set does.
         """
-        cap = max(_MIN_ADD, int(np.count_nonzero(np.any(self.W != 0, axis=1))))
-        if len(feats) <= cap:
-            return feats
-        return feats[np.argpartition(-z[feats], cap - 1)[:cap]]
+        return top_features(feats, z, max(_MIN_ADD, int(np.count_nonzero(np.any(self.W != 0, axis=1)))))
 
     def _restricted(self):
         """The in-memory solver on ``X[:, S]`` (rebuilt when ``S`` grew), started at the current ``W``."""

@@ -24,10 +24,9 @@ from ._base import check_penalty_factor
 from ._fista import fista
 from ._penalties import WeightedL21
 from ._prox_newton import prox_newton
+from ._screened import _MIN_ADD, top_features
 
 __all__ = ["fit_screened_classifier"]
-
-_MIN_ADD = 256  # features added per round at least (then twice the working set)
 
 
 def _residual_matrix(datafit, R):
@@ -39,13 +38,6 @@ def _residual_matrix(datafit, R):
         if c1 > c0:
             M[d.rows[s], c0:c1] = R[s, : c1 - c0]
     return M
-
-
-def _top(feats, z, n_ws):
-    cap = max(_MIN_ADD, 2 * n_ws)
-    if len(feats) <= cap:
-        return feats
-    return feats[np.argpartition(-z[feats], cap - 1)[:cap]]
 
 
 def fit_screened_classifier(est, data, resolve):
@@ -82,10 +74,7 @@ def fit_screened_classifier(est, data, resolve):
     last_warnings = []
 
     def restricted(S, alpha, start):
-        for j in S:
-            if j not in cols:
-                cols[j] = None
-        missing = [j for j in S if cols[j] is None]
+        missing = [j for j in S if j not in cols]
         if missing:
             block = design.take(np.array(missing, dtype=np.int64))
             for k, j in enumerate(missing):
@@ -128,7 +117,7 @@ def fit_screened_classifier(est, data, resolve):
     start = (WS, b) if len(S) else None
     add = np.flatnonzero(pen & (z > alpha) & ~in_ws)
     while True:
-        add = _top(add, z, len(S))
+        add = top_features(add, z, max(_MIN_ADD, 2 * len(S)))
         if len(add):
             S = np.concatenate([S, add])
             in_ws[add] = True
