@@ -35,6 +35,9 @@ __all__ = ["ColumnDesign", "ArrayDesign", "DaskDesign", "StackedDesign", "as_des
 _BLOCK_BYTES = 2**26  # default column block: about 64 MiB of float64
 
 
+_MATMAT_BYTES = 2**26  # decoded float64 columns per step of ColumnDesign.matmat
+
+
 class ColumnDesign:
     """Base of the designs: a matrix read by blocks of columns.
 
@@ -112,16 +115,23 @@ class ColumnDesign:
         raise NotImplementedError
 
     def matmat(self, W):
-        """``X @ W`` for ``W`` of shape (n_features, k), reading only the columns of its nonzero rows."""
+        """``X @ W`` for ``W`` of shape (n_features, k), reading only the columns of its nonzero rows.
+
+        The columns are decoded about 64 MiB at a time, so a large support
+        costs no more memory than a small one.
+        """
         W = np.asarray(W, dtype=np.float64)
         if W.ndim == 1:
             return self.matmat(W[:, None])[:, 0]
         if W.shape[0] != self.n_features:
             raise ValueError(f"W must have {self.n_features} rows; got shape {W.shape}.")
         nz = np.flatnonzero(np.any(W != 0, axis=1))
-        if len(nz) == 0:
-            return np.zeros((self.n_samples, W.shape[1]))
-        return self.take(nz) @ W[nz]
+        out = np.zeros((self.n_samples, W.shape[1]))
+        step = max(1, _MATMAT_BYTES // (8 * max(1, self.n_samples)))
+        for a in range(0, len(nz), step):
+            part = nz[a:a + step]
+            out += self.take(part) @ W[part]
+        return out
 
     def __matmul__(self, W):
         return self.matmat(W)

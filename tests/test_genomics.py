@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from skmtl.datasets import GenotypeMatrix, read_plink
@@ -61,8 +62,9 @@ def test_decoding_matches_bed_reader(plink):
     assert isinstance(Gm, GenotypeMatrix) and Gm.shape == X.shape
     cols = np.array([5, 0, 399, 7, 6, 5])
     np.testing.assert_array_equal(Gm.take(cols), X[:, cols])
-    V = np.random.default_rng(1).standard_normal((X.shape[0], 4))
-    np.testing.assert_allclose(Gm.rmatmat(V), X.T @ V, rtol=1e-5, atol=1e-5 * np.abs(X.T @ V).max())
+    for k in (1, 2, 5):  # the pass kernel's register blocks: 4 variants x 2 columns of V, and remainders
+        V = np.random.default_rng(k).standard_normal((X.shape[0], k))
+        np.testing.assert_allclose(Gm.rmatmat(V), X.T @ V, rtol=1e-5, atol=1e-5 * np.abs(X.T @ V).max())
     _, raw = _reference(prefix)
     np.testing.assert_allclose(Gm.allele_frequencies(), np.nanmean(raw, axis=0) / 2)
     np.testing.assert_allclose(Gm.missing_rates(), np.isnan(raw).mean(axis=0))
@@ -138,6 +140,11 @@ def test_streamed_path_equals_dense_path_and_meets_kkt(plink):
     a1, c1, _, b1 = l21_path(Gm, Y, **kw)
     a2, c2, _, b2 = l21_path(X, Y, **kw)
     np.testing.assert_allclose(a1, a2, rtol=1e-6)
+    # on a design the path is one sparse matrix per alpha, holding the selected features only
+    assert len(c1) == 12 and all(sp.issparse(c) and c.shape == (3, 400) for c in c1)
+    assert c1[-1].nnz == 3 * np.any(c2[-1] != 0, axis=0).sum() > 0
+    c1 = np.stack([c.toarray() for c in c1])
+    np.testing.assert_array_equal(l21_path(Gm, Y, coef_format="dense", **kw)[1], c1)
     np.testing.assert_allclose(c1, c2, atol=1e-5 * np.abs(c2).max())
     # optimality checked independently on the dense matrix: a zero row j has ||X_j^T (omega r)|| <= alpha
     obs = ~np.isnan(Y)
@@ -184,7 +191,11 @@ def test_covariates_are_unpenalized(plink):
     with pytest.raises(ValueError, match="pass them as covariates="):
         got.predict(Gm)
     _, coefs, _ = l21_path(Gm, Y, n_alphas=4, covariates=C)
-    assert coefs.shape == (4, Y.shape[1], p)
+    assert len(coefs) == 4 and all(c.shape == (Y.shape[1], p) for c in coefs)
+    _, dense, _ = l21_path(Gm, Y, n_alphas=4, covariates=C, coef_format="dense")
+    np.testing.assert_array_equal(np.stack([c.toarray() for c in coefs]), dense)
+    with pytest.raises(ValueError, match="coef_format"):
+        l21_path(Gm, Y, n_alphas=4, coef_format="csr")
 
 
 def test_cv_on_genotypes_matches_dense(plink):
@@ -300,9 +311,22 @@ def test_path_resumed_from_a_checkpoint_equals_the_uninterrupted_path(plink, tmp
     assert calls == [0, 1, 2, 3] and ck.exists()
     resumed = l21_path(Gm, Y, checkpoint=ck, **kw)
     for a, b in zip(full, resumed):
+        if isinstance(a, list):  # the sparse coefficients
+            a, b = np.stack([c.toarray() for c in a]), np.stack([c.toarray() for c in b])
         np.testing.assert_allclose(b, a, rtol=1e-7, atol=1e-9)
     with pytest.raises(ValueError, match="another alpha grid"):
         l21_path(Gm, Y, checkpoint=ck, **{**kw, "n_alphas": 5})
+
+
+def test_in_memory_path_checkpoint_keeps_dense_coefficients(plink, tmp_path):
+    _, X, Y, _ = plink
+    kw = dict(n_alphas=5, eps=0.1, tol=1e-8)
+    ck = tmp_path / "dense.npz"
+    first = l21_path(X, Y, checkpoint=ck, **kw)
+    again = l21_path(X, Y, checkpoint=ck, **kw)  # read back from the complete checkpoint, nothing refitted
+    assert isinstance(again[1], np.ndarray) and again[1].shape == (5, Y.shape[1], X.shape[1])
+    assert np.count_nonzero(again[1][-1]) > 0
+    np.testing.assert_array_equal(again[1], first[1])
 
 
 def test_path_stops_early_on_validation(plink):
@@ -317,7 +341,7 @@ def test_path_stops_early_on_validation(plink):
     assert len(scores) == 25 and np.argmax(scores) < 24  # overfits at the end of the grid
     a2, c2, g2, s2 = l21_path(Gt, Y[train], validation=(Gv, Y[val], C[val]), patience=3, **kw)
     best = int(np.argmax(scores))
-    assert len(a2) == len(s2) == c2.shape[0] == best + 4
+    assert len(a2) == len(s2) == len(c2) == best + 4
     np.testing.assert_allclose(s2, scores[:best + 4], rtol=1e-6)
     # the score is the held-out R^2 of the path's own model
     from skmtl.metrics import per_task_r2

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from .._data import MultiTaskData, validate_fit_data
+from .._design import is_design
 from .._progress import progress
 from ._base import alpha_grid, check_penalty_factor, descending_alphas, with_covariates
 from ._cv import _predict_obs
@@ -96,11 +97,82 @@ def l21_alpha_max(X, Y=None, *, sample_weight=None, fit_intercept=True, task_wei
                      l1_ratio=l1_ratio, penalty_factor=f).alpha_max()
 
 
+class _PathCoefs:
+    """Coefficients along a path, (n_alphas, n_tasks, n_features): one dense array, or the support rows of each alpha.
+
+    The sparse form is what makes a path over a million features possible: a
+    dense array would hold n_alphas x n_tasks x n_features floats (80 GB for
+    100 alphas, 100 traits and 10^6 variants), most of them zeros.
+    """
+
+    def __init__(self, n_alphas, n_tasks, n_features, *, sparse=False):
+        self.shape = (n_alphas, n_tasks, n_features)
+        self.sparse = sparse
+        self._dense = None if sparse else np.zeros(self.shape)
+        self._rows = [(np.zeros(0, dtype=np.int64), np.zeros((0, n_tasks)))] * n_alphas
+
+    def set(self, k, W):
+        """Store alpha ``k``'s coefficients ``W`` (n_features, n_tasks)."""
+        if self.sparse:
+            self.set_rows(k, *_support_rows(W))
+        else:
+            self._dense[k] = W.T
+
+    def set_rows(self, k, rows, vals):
+        """Store alpha ``k``'s coefficients from their nonzero ``rows`` and values (len(rows), n_tasks)."""
+        if self.sparse:
+            self._rows[k] = (np.asarray(rows, dtype=np.int64), np.array(vals, dtype=np.float64))
+        else:
+            self._dense[k] = 0.0
+            self._dense[k][:, rows] = np.asarray(vals).T
+
+    def rows(self, k):
+        """The nonzero rows of alpha ``k``'s ``W`` and their values."""
+        return self._rows[k] if self.sparse else _support_rows(self._dense[k].T)
+
+    def get(self, k):
+        """Alpha ``k``'s coefficients as a dense ``W`` (n_features, n_tasks)."""
+        if not self.sparse:
+            return self._dense[k].T
+        W = np.zeros(self.shape[:0:-1])
+        rows, vals = self._rows[k]
+        W[rows] = vals
+        return W
+
+    def result(self, n_done, skip=0):
+        """The first ``n_done`` alphas without the first ``skip`` features: an ndarray
+        (n_done, n_tasks, n_features - skip), or a list of ``n_done`` scipy
+        ``csr_array`` of shape (n_tasks, n_features - skip)."""
+        if not self.sparse:
+            return self._dense[:n_done, :, skip:]
+        from scipy import sparse
+
+        T, p = self.shape[1], self.shape[2] - skip
+        out = []
+        for rows, vals in self._rows[:n_done]:
+            keep = rows >= skip
+            r, v = rows[keep] - skip, vals[keep]
+            # task t, feature r: CSR by task, features in increasing order
+            out.append(sparse.csr_array((v.T.ravel(), (np.repeat(np.arange(T), len(r)), np.tile(r, T))),
+                                        shape=(T, p)))
+        return out
+
+
+def _support_rows(W):
+    """Rows of ``W`` (p, T) that are nonzero, and their values."""
+    rows = np.flatnonzero(np.any(W != 0, axis=1))
+    return rows, W[rows]
+
+
 def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e-4,
                    max_iter=1000, coef_init=None, warn=True, solver=None, verbose=0,
                    l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None, l1_share=0.5,
-                   monitor=None):
+                   monitor=None, sparse_coefs=False, skip=0):
     """Path on prepared data; returns coefs (A, T, p), intercepts (A, T), gaps, n_iters.
+
+    ``sparse_coefs``: coefs as a list of (T, p) ``csr_array`` (see
+    :class:`_PathCoefs`); ``skip``: leave out the first ``skip`` features
+    (covariates) of coefs.
 
     ``penalty_factor`` is used as given (already rescaled). A
     :class:`~skmtl.linear._path_monitor.PathMonitor` resumes the path from its
@@ -114,7 +186,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     if coef_init is not None:
         solver.set_coef(np.asarray(coef_init, dtype=np.float64).T)
     A, T, p = len(alphas), data.n_tasks, data.n_features
-    coefs = np.zeros((A, T, p))
+    coefs = _PathCoefs(A, T, p, sparse=sparse_coefs)
     intercepts = np.zeros((A, T))
     gaps = np.zeros(A)
     n_iters = np.zeros(A, dtype=np.int64)
@@ -125,7 +197,7 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
         for k in progress(range(start, A), verbose, desc="L21 path"):
             alpha = alphas[k]
             gap, n_iter, conv = solver.solve(alpha, tol=tol, max_iter=max_iter)
-            coefs[k] = solver.W.T
+            coefs.set(k, solver.W)
             intercepts[k] = solver.intercept
             gaps[k] = gap
             n_iters[k] = n_iter
@@ -134,8 +206,9 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
             if monitor is not None and monitor.after(k, solver, coefs, intercepts, gaps, n_iters):
                 n_done = k + 1
                 break
+    coefs = coefs.result(n_done, skip)
     if n_done < A:
-        coefs, intercepts, gaps, n_iters = coefs[:n_done], intercepts[:n_done], gaps[:n_done], n_iters[:n_done]
+        intercepts, gaps, n_iters = intercepts[:n_done], gaps[:n_done], n_iters[:n_done]
     if warn and not_converged:
         warnings.warn(
             f"L2,1 solver did not converge for {len(not_converged)} of {A} alphas "
@@ -172,7 +245,7 @@ def _l21_path_predictions(train, test, alphas, *, fit_intercept=True, task_weigh
 def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, penalty_factor=None,
              penalty="group_lasso", gamma=None, sample_weight=None, fit_intercept=True, task_weight=None, task_column=None, tol=1e-4,
              max_iter=1000, coef_init=None, return_intercept=False, return_n_iter=False, verbose=0,
-             covariates=None, validation=None, patience=None, checkpoint=None):
+             covariates=None, validation=None, patience=None, checkpoint=None, coef_format="auto"):
     """Multi-task group lasso (L2,1) and elastic-net path with warm starts.
 
     Solves, for each ``alpha`` of a descending grid::
@@ -244,11 +317,19 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         path, the validation scores and the solver's state). If it exists when
         the path starts, the path continues from it (same grid required) and
         gives what the uninterrupted path gives.
+    coef_format : {"auto", "dense", "sparse"}, default="auto"
+        How ``coefs`` is returned: one dense array, or one sparse matrix per
+        alpha (as glmnet returns its path), which holds only the selected
+        features. "auto": sparse when ``X`` is a design (genotypes, memmap,
+        zarr or dask array), where a dense array of n_alphas x n_tasks x
+        n_features floats may not fit in memory.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_alphas, n_tasks, n_features)
+    coefs : ndarray of shape (n_alphas, n_tasks, n_features), or list of n_alphas ``scipy.sparse.csr_array``
+        Coefficients along the path; sparse (each of shape (n_tasks,
+        n_features), ``coefs[k].toarray()`` for a dense one) as ``coef_format`` says.
     gaps : ndarray of shape (n_alphas,)
         Final duality gaps.
     intercepts : ndarray of shape (n_alphas, n_tasks)
@@ -265,7 +346,10 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
         X, f, q = with_covariates(X, covariates, penalty_factor, "l21_path")
         if coef_init is not None:
             coef_init = np.hstack([np.zeros((np.shape(coef_init)[0], q)), coef_init])
+    if coef_format not in ("auto", "dense", "sparse"):
+        raise ValueError(f"l21_path: coef_format must be 'auto', 'dense' or 'sparse'; got {coef_format!r}.")
     data = _as_data(X, Y, sample_weight, task_column)
+    sparse_coefs = coef_format == "sparse" or (coef_format == "auto" and is_design(data.X))
     if not q:
         f = check_penalty_factor(penalty_factor, data.n_features, "l21_path")
     solver = make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
@@ -280,8 +364,7 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
                               checkpoint=checkpoint)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose,
-        monitor=monitor)
-    coefs = coefs[:, :, q:] if q else coefs
+        monitor=monitor, sparse_coefs=sparse_coefs, skip=q)
     out = _path_output(alphas[:len(gaps)], coefs, gaps, intercepts, n_iters, return_intercept, return_n_iter)
     return out + (np.asarray(monitor.scores),) if validation is not None else out
 

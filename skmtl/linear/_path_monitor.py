@@ -26,12 +26,6 @@ from ..metrics import per_task_r2
 __all__ = ["PathMonitor"]
 
 
-def _sparse_rows(W):
-    """Rows of ``W`` (p, T) that are nonzero, and their values."""
-    rows = np.flatnonzero(np.any(W != 0, axis=1))
-    return rows, W[rows]
-
-
 class PathMonitor:
     """Validation scoring, early stopping and checkpoints of a path (see the module docstring).
 
@@ -99,20 +93,20 @@ class PathMonitor:
             if saved.shape != self.alphas.shape or not np.allclose(saved, self.alphas, rtol=1e-12, atol=0):
                 raise ValueError(f"l21_path: the checkpoint {self.checkpoint} was written for another alpha grid; "
                                  f"delete it or give the same alphas.")
-            if tuple(z["shape"]) != coefs.shape[1:]:
+            if tuple(z["shape"]) != tuple(coefs.shape[1:]):
                 raise ValueError(f"l21_path: the checkpoint {self.checkpoint} was written for coefficients of "
                                  f"shape {tuple(z['shape'])}, not {coefs.shape[1:]}.")
             k0 = int(z["n_done"])
             ptr, rows, vals = z["coef_ptr"], z["coef_rows"], z["coef_vals"]
             for k in range(k0):
-                coefs[k][:, rows[ptr[k]:ptr[k + 1]]] = vals[ptr[k]:ptr[k + 1]].T
+                coefs.set_rows(k, rows[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
             intercepts[:k0] = z["intercepts"]
             gaps[:k0] = z["gaps"]
             n_iters[:k0] = z["n_iters"]
             self.scores = list(z["scores"])
             state = {key[len("state_"):]: z[key] for key in z.files if key.startswith("state_")}
         if k0:
-            solver.restore_state(coefs[k0 - 1].T, state)
+            solver.restore_state(coefs.get(k0 - 1), state)
         return k0
 
     def after(self, k, solver, coefs, intercepts, gaps, n_iters):
@@ -128,7 +122,7 @@ class PathMonitor:
         return stop
 
     def _save(self, n_done, solver, coefs, intercepts, gaps, n_iters):
-        parts = [_sparse_rows(coefs[k].T) for k in range(n_done)]
+        parts = [coefs.rows(k) for k in range(n_done)]
         ptr = np.concatenate([[0], np.cumsum([len(r) for r, _ in parts])]).astype(np.int64)
         T = coefs.shape[1]
         rows = np.concatenate([r for r, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
