@@ -264,6 +264,12 @@ class DaskDesign(ColumnDesign):
     (n_features, k) result and ``V`` travel); otherwise on dask's local
     scheduler. Non-finite values raise when a pass meets them.
 
+    The array of :meth:`GenotypeMatrix.to_dask <skmtl.datasets.GenotypeMatrix.to_dask>`
+    (that very array, not a slice of it) is read through its genotype blocks:
+    each pass is one task per block (``X_B^T V`` by the genotype kernel, which
+    never materializes the block as floats) and ``take`` decodes only the
+    columns asked for, on the workers.
+
     Parameters
     ----------
     array : dask.array.Array of shape (n_samples, n_features)
@@ -275,28 +281,52 @@ class DaskDesign(ColumnDesign):
         if any(np.isnan(s) for s in array.shape):
             raise ValueError("The dask array has unknown chunk sizes; call X.compute_chunk_sizes() first.")
         self.array = array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
+        self._blocks = getattr(array, "_skmtl_blocks", None)  # (source design, its column blocks)
 
     @property
     def shape(self):
         return tuple(int(s) for s in self.array.shape)
 
     def rmatmat(self, V):
+        import dask
         import dask.array as da
 
         V = np.ascontiguousarray(V, dtype=np.float64)
         if V.ndim != 2 or V.shape[0] != self.n_samples:
             raise ValueError(f"V must have shape ({self.n_samples}, k); got {V.shape}.")
+        if self._blocks is not None:
+            source, blocks = self._blocks
+            Vd = dask.delayed(V, pure=True)  # one copy of V for all the tasks
+            parts = dask.compute(*[dask.delayed(source._block_rmatmat)(Vd, a, b) for a, b in blocks])
+            return _finite_block(np.vstack(parts), "X")
         Vd = da.from_array(V, chunks=(self.array.chunks[0], V.shape[1]))
         G = (self.array.T @ Vd).compute()
         return _finite_block(np.asarray(G, dtype=np.float64), "X")
 
     def take(self, cols, dtype=np.float64, out=None):
         cols = _check_cols(cols, self.n_features, "DaskDesign.take")
-        B = _finite_block(np.asarray(self.array[:, cols].compute(), dtype=dtype), "X")
+        if self._blocks is not None:
+            B = self._take_from_blocks(cols, dtype)
+        else:
+            B = _finite_block(np.asarray(self.array[:, cols].compute(), dtype=dtype), "X")
         if out is None:
             return np.asfortranarray(B)
         _out_array(out, self.n_samples, len(cols), dtype)[:] = B
         return out
+
+    def _take_from_blocks(self, cols, dtype):
+        """``X[:, cols]``: one task per genotype block holding some of ``cols``, decoding only those."""
+        import dask
+
+        source, blocks = self._blocks
+        starts = np.array([a for a, _ in blocks])
+        which = np.searchsorted(starts, cols, side="right") - 1
+        groups = [np.flatnonzero(which == k) for k in np.unique(which)]
+        parts = dask.compute(*[dask.delayed(source.take)(cols[g], dtype) for g in groups])
+        B = np.empty((self.n_samples, len(cols)), dtype=dtype, order="F")
+        for g, part in zip(groups, parts):
+            B[:, g] = part
+        return B
 
     def take_rows(self, rows):
         rows = _check_rows(rows, self.n_samples, "DaskDesign.take_rows")

@@ -99,6 +99,9 @@ def test_read_plink_errors(tmp_path, plink):
     (tmp_path / "bad.bed").write_bytes(b"\0\0\0")
     with pytest.raises(ValueError, match="not a PLINK 1 .bed"):
         read_plink(bad)
+    (tmp_path / "bad.bed").write_bytes(bytes([0x6C, 0x1B, 0x00]))  # PLINK 1.0's sample-major mode
+    with pytest.raises(ValueError, match="sample-major"):
+        read_plink(bad)
 
 
 def test_design_is_not_densified_silently(plink):
@@ -168,6 +171,24 @@ def test_screening_reads_about_one_pass_per_alpha(plink):
         solver.solve(alpha)
     assert solver.n_passes <= 1 + len(alphas) + 5  # alpha_max, one check each, a few violator rounds
     assert len(solver.working_set) < Y.shape[0] + 200 < read_plink(prefix).shape[1]
+
+
+def test_pruned_working_set_gives_the_same_path(plink, monkeypatch):
+    # features screened in at a large alpha that never entered leave S; the path is unchanged
+    from skmtl.linear import _screened
+    from skmtl.linear._path import _as_data
+
+    prefix, X, Y, _ = plink
+    # a small alpha fills S; at a large one most of S is zero and out of the strong set; then down again
+    alphas = l21_alpha_max(X, Y) * np.array([0.08, 0.6, 0.55, 0.3, 0.15, 0.06])
+    monkeypatch.setattr(_screened, "_MIN_ADD", 8)  # prune (and add) in small steps on this small problem
+    solver = _screened.ScreenedL21Solver(_as_data(read_plink(prefix), Y))
+    ref = L21Regressor(tol=1e-10, max_iter=5000)
+    for alpha in alphas:
+        solver.solve(alpha, tol=1e-10, max_iter=5000)
+        ref.set_params(alpha=alpha).fit(X, Y)
+        np.testing.assert_allclose(solver.W.T, ref.coef_, atol=1e-6 * np.abs(ref.coef_).max())
+    assert solver.n_pruned > 0  # and the coefficients above matched after the features re-entered
 
 
 def test_covariates_are_unpenalized(plink):
@@ -261,7 +282,11 @@ def test_dask_cluster_runs_the_passes_on_workers(plink):
         with distributed.get_task_stream(client) as ts:
             got = _dense_fit(Gm.to_dask(), Y, alpha=0.1)
         workers = {t["worker"] for t in ts.data}
+        keys = {str(t["key"]) for t in ts.data}
     assert len(workers) == 2  # both workers decoded blocks and multiplied them
+    # passes and column reads of to_dask()'s array run on the genotype blocks, not on decoded chunks
+    assert any("_block_rmatmat" in k for k in keys) and any("take" in k for k in keys)
+    assert not any("_decode_block" in k for k in keys)
     np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-6, atol=1e-9 * np.abs(ref.coef_).max())
 
 
@@ -373,3 +398,27 @@ def test_l21_classifier_on_genotypes_equals_dense(plink):
         np.testing.assert_allclose(got.coef_, ref.coef_, atol=1e-5 * np.abs(ref.coef_).max())
         np.testing.assert_allclose(got.predict_proba(Gm)[0], ref.predict_proba(X)[0], atol=1e-5)
         assert np.array_equal(got.predict(Gm), ref.predict(X))
+
+
+def test_bad_covariates_and_validation_are_named(plink, tmp_path):
+    prefix, _, Y, C = plink
+    Gm = read_plink(prefix)
+    n = Y.shape[0]
+    with pytest.raises(ValueError, match=rf"covariates must have shape \({n}, n_covariates\)"):
+        L21Regressor(alpha=0.1).fit(Gm, Y, covariates=C[:10])
+    with pytest.raises(ValueError, match="covariates contains NaN"):
+        L21Regressor(alpha=0.1).fit(Gm, Y, covariates=np.where(C > 1, np.nan, C))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = L21Regressor(alpha=0.5).fit(Gm, Y)
+        with_c = L21Regressor(alpha=0.5).fit(Gm, Y, covariates=C)
+    with pytest.raises(ValueError, match="fitted without covariates"):
+        plain.predict(Gm, covariates=C)
+    with pytest.raises(ValueError, match=rf"covariates must have shape \({n}, 2\)"):
+        with_c.predict(Gm, covariates=C[:, :1])
+    for bad, msg in [([Gm, Y], "validation must be"), ((Gm,), "validation must be"),
+                     ((Gm, Y[:, :1]), "Y_val has 1 tasks"), ((Gm.take(np.arange(5)), Y), "X_val has 5 features")]:
+        with pytest.raises(ValueError, match=msg):
+            l21_path(Gm, Y, n_alphas=3, validation=bad)
+    with pytest.raises(ValueError, match="patience must be a positive integer"):
+        l21_path(Gm, Y, n_alphas=3, validation=(Gm, Y), patience=0)

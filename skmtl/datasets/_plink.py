@@ -374,11 +374,23 @@ class GenotypeMatrix(ColumnDesign):
         V = np.asarray(V, dtype=np.float64)
         if V.ndim != 2 or V.shape[0] != self.n_samples:
             raise ValueError(f"V must have shape ({self.n_samples}, k); got {V.shape}.")
-        Vt = np.zeros((V.shape[1], self._n_file), dtype=np.float32)
-        Vt[:, self._row_index()] = V.T
+        Vt = self._weights_t(V)
         out = np.empty((self._p, V.shape[1]))
         for a, b in self.blocks():
             _kernels().bed_pass(self._read(a, b), self._n_file, self._values(a, b), Vt, out[a:b])
+        return out
+
+    def _weights_t(self, V):
+        """``V`` (n_samples, k) as the kernels take it: float32 (k, n_file), zero outside the rows."""
+        Vt = np.zeros((V.shape[1], self._n_file), dtype=np.float32)
+        Vt[:, self._row_index()] = V.T
+        return Vt
+
+    def _block_rmatmat(self, V, start, stop):
+        """``X[:, start:stop]^T V`` (one task of a pass of :meth:`to_dask`'s array on a cluster)."""
+        out = np.empty((stop - start, V.shape[1]))
+        _kernels().bed_pass(self._read(start, stop), self._n_file, self._values(start, stop),
+                            self._weights_t(V), out)
         return out
 
     def take(self, cols, dtype=np.float64, out=None):
@@ -427,9 +439,14 @@ class GenotypeMatrix(ColumnDesign):
 
         self.code_counts()  # computed once here, shipped to the workers with the matrix
         n = self.n_samples
+        blocks = self.blocks()
         parts = [da.from_delayed(dask.delayed(_decode_block)(self, a, b, dtype), shape=(n, b - a), dtype=dtype)
-                 for a, b in self.blocks()]
-        return da.concatenate(parts, axis=1)
+                 for a, b in blocks]
+        X = da.concatenate(parts, axis=1)
+        # the skmtl estimators given this very array run its passes and column reads as tasks on
+        # the genotype blocks (2 bits per entry read, decoded in cache), not on the decoded chunks
+        X._skmtl_blocks = (self, blocks)
+        return X
 
     def __getitem__(self, key):
         if not isinstance(key, tuple) or len(key) != 2:

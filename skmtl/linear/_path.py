@@ -361,7 +361,7 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     monitor = None
     if validation is not None or patience is not None or checkpoint is not None:
         monitor = PathMonitor(alphas, n_covariates=q, validation=validation, patience=patience,
-                              checkpoint=checkpoint)
+                              checkpoint=checkpoint, n_features=data.n_features - q, n_tasks=data.n_tasks)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose,
         monitor=monitor, sparse_coefs=sparse_coefs, skip=q)

@@ -42,10 +42,15 @@ class PathMonitor:
         ``.npz`` file written after every ``alpha`` and read at the start.
     """
 
-    def __init__(self, alphas, *, n_covariates=0, validation=None, patience=None, checkpoint=None):
+    def __init__(self, alphas, *, n_covariates=0, validation=None, patience=None, checkpoint=None,
+                 n_features=None, n_tasks=None):
         self.alphas = np.asarray(alphas, dtype=np.float64)
         self.q = int(n_covariates)
         self.checkpoint = None if checkpoint is None else os.fspath(checkpoint)
+        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
+                                     or patience < 1):
+            raise ValueError(f"l21_path: patience must be a positive integer (alphas without a better validation "
+                             f"score before the path stops); got {patience!r}.")
         self.patience = patience
         self.scores = []
         self._val = None
@@ -53,6 +58,11 @@ class PathMonitor:
             raise ValueError("l21_path: patience needs validation=(X_val, Y_val).")
         if validation is not None:
             self._val = self._check_validation(validation)
+            X, Y, _ = self._val
+            if n_features is not None and X.shape[1] != n_features:
+                raise ValueError(f"l21_path: X_val has {X.shape[1]} features; the path's X has {n_features}.")
+            if n_tasks is not None and Y.shape[1] != n_tasks:
+                raise ValueError(f"l21_path: Y_val has {Y.shape[1]} tasks; the path's Y has {n_tasks}.")
 
     def _check_validation(self, validation):
         from .._design import as_design

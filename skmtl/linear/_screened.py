@@ -96,6 +96,10 @@ class ScreenedL21Solver:
         Duration of each full pass.
     working_set : ndarray of int
         The features of ``S``.
+    max_working_set : int
+        The largest ``|S|`` so far (the columns held in memory at the peak).
+    n_pruned : int
+        Features dropped from ``S`` so far (zero, and out of the strong set).
     """
 
     def __init__(self, data, *, fit_intercept=True, task_weight=None, l1_ratio=1.0, penalty_factor=None,
@@ -135,6 +139,8 @@ class ScreenedL21Solver:
         self._inner = None
         self.n_passes = 0
         self.pass_seconds = []
+        self.max_working_set = 0
+        self.n_pruned = 0
         self._add(np.flatnonzero(~self._penalized_rows()))
 
     # ------------------------------------------------------------ helpers
@@ -175,6 +181,32 @@ class ScreenedL21Solver:
         self.design.take(feats, dtype=self.ws_dtype, out=self._store[k:k + m].T)  # decoded in place
         self._cols = np.concatenate([self._cols, feats])
         self._in_ws[feats] = True
+        self.max_working_set = max(self.max_working_set, len(self._cols))
+
+    def _prune(self, strong):
+        """Drop from ``S`` the penalized features that are zero and outside the strong set ``strong``.
+
+        They were screened in at a larger ``alpha`` and never entered; keeping
+        them would make ``S`` the union of every strong set along the path
+        (tens of thousands of correlated variants at the end of a genotype
+        path). Their store rows are reused, so ``S`` costs the memory of the
+        features in play now. Nothing is lost: a dropped feature that violates
+        the optimality conditions re-enters at the next check. Pruned only
+        when at least a quarter of ``S`` (and 256 features) would go.
+        """
+        cols = self._cols
+        keep = ~self._penalized_rows()[cols] | np.any(self.W[cols] != 0, axis=1) | strong[cols]
+        n_drop = len(cols) - int(keep.sum())
+        if n_drop < max(_MIN_ADD, len(cols) // 4):
+            return
+        self._inner = None  # drops its view of the store before rows move
+        idx = np.flatnonzero(keep)
+        for new, old in enumerate(idx):  # in place (new <= old), no copy of the store
+            if new != old:
+                self._store[new] = self._store[old]
+        self._in_ws[cols[~keep]] = False
+        self._cols = cols[idx]
+        self.n_pruned += n_drop
 
     @property
     def _cache(self):
@@ -321,6 +353,7 @@ class ScreenedL21Solver:
             self._z, self._z_alpha = self._check(), alpha
         # sequential strong rule from the last check
         strong = self._penalized_rows() & (self._z > 2.0 * alpha - self._z_alpha)
+        self._prune(strong)
         self._add(self._top(np.flatnonzero(strong & ~self._in_ws), self._z))
         n_iter, gap, conv = 0, 0.0, True
         while True:
