@@ -296,8 +296,8 @@ class DaskDesign(ColumnDesign):
             raise ValueError(f"V must have shape ({self.n_samples}, k); got {V.shape}.")
         if self._blocks is not None:
             source, blocks = self._blocks
-            Vd = dask.delayed(V, pure=True)  # one copy of V for all the tasks
-            parts = dask.compute(*[dask.delayed(source._block_rmatmat)(Vd, a, b) for a, b in blocks])
+            src, Vd = dask.delayed(source, pure=True), dask.delayed(V, pure=True)  # one copy each per graph
+            parts = dask.compute(*[dask.delayed(_block_rmatmat)(src, Vd, a, b) for a, b in blocks])
             return _finite_block(np.vstack(parts), "X")
         Vd = da.from_array(V, chunks=(self.array.chunks[0], V.shape[1]))
         G = (self.array.T @ Vd).compute()
@@ -322,7 +322,8 @@ class DaskDesign(ColumnDesign):
         starts = np.array([a for a, _ in blocks])
         which = np.searchsorted(starts, cols, side="right") - 1
         groups = [np.flatnonzero(which == k) for k in np.unique(which)]
-        parts = dask.compute(*[dask.delayed(source.take)(cols[g], dtype) for g in groups])
+        src = dask.delayed(source, pure=True)
+        parts = dask.compute(*[dask.delayed(_take)(src, cols[g], dtype) for g in groups])
         B = np.empty((self.n_samples, len(cols)), dtype=dtype, order="F")
         for g, part in zip(groups, parts):
             B[:, g] = part
@@ -331,6 +332,16 @@ class DaskDesign(ColumnDesign):
     def take_rows(self, rows):
         rows = _check_rows(rows, self.n_samples, "DaskDesign.take_rows")
         return DaskDesign(self.array[rows])
+
+
+def _block_rmatmat(design, V, start, stop):
+    """A task of :class:`DaskDesign`'s pass over genotype blocks."""
+    return design._block_rmatmat(V, start, stop)
+
+
+def _take(design, cols, dtype):
+    """A task of :class:`DaskDesign`'s column reads from genotype blocks."""
+    return design.take(cols, dtype)
 
 
 class StackedDesign(ColumnDesign):

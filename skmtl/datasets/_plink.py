@@ -21,6 +21,8 @@ scaling use every sample of the file, so a subset of rows
 cut to those rows.
 """
 
+import copy
+import hashlib
 import os
 
 import numpy as np
@@ -288,6 +290,24 @@ class GenotypeMatrix(ColumnDesign):
         state["_all_rows"] = None
         return state
 
+    def __dask_tokenize__(self):
+        """What the decoded matrix depends on (cheap: no hashing of the ids)."""
+        rows = None if self._rows is None else hashlib.sha1(self._rows.tobytes()).hexdigest()
+        return ("GenotypeMatrix", os.path.abspath(self.bed_path), self._n_file, self._p, rows,
+                self.standardize, self.block_size)
+
+    def _lean(self):
+        """This matrix without its sample and variant ids, for the tasks of a dask graph.
+
+        The ids are object arrays (a million variants: hundreds of MB to
+        pickle); a task needs only the file, the rows and the code counts.
+        """
+        self.code_counts()  # computed once here, shipped with the matrix
+        lean = copy.copy(self)
+        lean._ids = dict.fromkeys(self._ids)
+        lean._sample_ids_file = None
+        return lean
+
     def _block_size(self):
         if self.block_size is not None:
             return int(self.block_size)
@@ -437,15 +457,16 @@ class GenotypeMatrix(ColumnDesign):
         import dask
         import dask.array as da
 
-        self.code_counts()  # computed once here, shipped to the workers with the matrix
+        lean = self._lean()  # shipped to the workers once per graph
+        src = dask.delayed(lean, pure=True)
         n = self.n_samples
         blocks = self.blocks()
-        parts = [da.from_delayed(dask.delayed(_decode_block)(self, a, b, dtype), shape=(n, b - a), dtype=dtype)
+        parts = [da.from_delayed(dask.delayed(_decode_block)(src, a, b, dtype), shape=(n, b - a), dtype=dtype)
                  for a, b in blocks]
         X = da.concatenate(parts, axis=1)
         # the skmtl estimators given this very array run its passes and column reads as tasks on
         # the genotype blocks (2 bits per entry read, decoded in cache), not on the decoded chunks
-        X._skmtl_blocks = (self, blocks)
+        X._skmtl_blocks = (lean, blocks)
         return X
 
     def __getitem__(self, key):

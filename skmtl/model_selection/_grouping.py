@@ -8,15 +8,23 @@ which tasks to fit together:
    baseline (one model per task, ``RidgeCV`` by default): ``e_t^ind``;
 2. the multi-task estimator on a candidate group ``G`` (all tasks by default),
    cross-validated on the same folds: ``e_t^G`` for ``t`` in ``G``;
-3. the tasks with ``e_t^G > e_t^ind`` (sharing lowered their score) leave the
-   group, and steps 2-3 repeat on the smaller group until no member loses
-   (each round drops at least one task, so at most ``|G|`` rounds).
+3. a task stays in the group only when sharing lowered its error by enough
+   evidence: with ``d_i`` the loss alone minus the loss shared on each of
+   the task's held-out observations (the same folds, so the two are paired),
+   ``mean(d) > 0`` and ``mean(d) >= min_evidence * sd(d) / sqrt(n_t)`` (a
+   one-sided paired test; ``min_evidence=1`` by default, 0 keeps every task
+   whose error did not rise). The others leave the group, and steps 2-3 repeat
+   on the smaller group until every member passes (each round drops at least
+   one task, so at most ``|G|`` rounds).
 
 The final model fits the multi-task estimator on each surviving group (at
 least two tasks) and the baseline on every other task. By construction, no
 task is shared unless its cross-validated error under sharing, in the
-last round that decided the group, is at most its error alone. The
-classifier does the same with the misclassification rate.
+last round that decided the group, is below its error alone by at least
+``min_evidence`` standard errors. Without that margin, a task whose gain is
+fold noise is shared about half the time when sharing does not help, and the
+model then loses to independent fits on held-out data. The classifier does
+the same with the misclassification rate.
 """
 
 import numbers
@@ -48,16 +56,19 @@ class _TaskGroupingBase(BaseEstimator):
         "groups": [StrOptions({"auto"}), list],
         "cv": ["cv_object", "array-like"],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "min_evidence": [Interval(numbers.Real, 0, None, closed="left")],
         "max_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
         "task_column": [None, str, numbers.Integral],
     }
 
-    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, max_rounds=10, task_column=None):
+    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, min_evidence=1.0, max_rounds=10,
+                 task_column=None):
         self.estimator = estimator
         self.baseline = baseline
         self.groups = groups
         self.cv = cv
         self.tol = tol
+        self.min_evidence = min_evidence
         self.max_rounds = max_rounds
         self.task_column = task_column
 
@@ -133,9 +144,14 @@ class _TaskGroupingBase(BaseEstimator):
         return np.asarray(est.predict(X_rows), dtype=np.float64).ravel()
 
     def _cv_loss(self, est, data, folds, tasks, per_task_baseline=False):
-        """Cross-validated mean loss (``_loss``) of each task in ``tasks``, shape (len(tasks),)."""
-        sse = np.zeros(len(tasks))
-        cnt = np.zeros(len(tasks))
+        """Cross-validated losses (``_loss``) of each task in ``tasks``.
+
+        Returns the mean loss per task, shape (len(tasks),), and per task the
+        loss of each held-out observation, in an order that depends only on the
+        folds and the data (so two estimators' lists pair up observation by
+        observation).
+        """
+        errs = [[] for _ in tasks]
         for train, test in folds:
             if per_task_baseline:
                 models = [(self._fit_sub(est, data, train, [t]), [t]) for t in tasks]
@@ -146,10 +162,9 @@ class _TaskGroupingBase(BaseEstimator):
                     P = self._sub_predict(model, data.X[test], None, len(sub))
                     Yte = self._wide[np.ix_(test, sub)]
                     obs = ~np.isnan(Yte)
-                    err = np.where(obs, self._loss(Yte, P), 0.0)
-                    idx = [tasks.index(t) for t in sub]
-                    sse[idx] += err.sum(0)
-                    cnt[idx] += obs.sum(0)
+                    err = self._loss(np.where(obs, Yte, 0.0), P)
+                    for k, t in enumerate(sub):
+                        errs[tasks.index(t)].append(err[obs[:, k], k])
                 else:
                     keep = np.isin(data.rows, test) & np.isin(data.task_of_obs, sub)
                     if not keep.any():
@@ -158,12 +173,23 @@ class _TaskGroupingBase(BaseEstimator):
                     pred = self._sub_predict(model, data.X[data.rows[keep]], codes, len(sub))
                     err = self._loss(data.y[keep], pred)
                     for t in np.unique(codes):
-                        m = codes == t
-                        i = tasks.index(int(t))
-                        sse[i] += err[m].sum()
-                        cnt[i] += m.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return sse / cnt
+                        errs[tasks.index(int(t))].append(err[codes == t])
+        errs = [np.concatenate(e) if e else np.zeros(0) for e in errs]
+        mean = np.array([e.mean() if len(e) else np.nan for e in errs])
+        return mean, errs
+
+    def _keeps(self, loss, errs, loss_alone, errs_alone):
+        """Which members stay: sharing lowered the loss, by ``min_evidence`` standard errors at least."""
+        ok = np.isfinite(loss) & (loss <= (1.0 + self.tol) * loss_alone)
+        if self.min_evidence > 0:
+            for k, (e, e0) in enumerate(zip(errs, errs_alone)):
+                d = e0 - e  # per held-out observation: loss alone - loss shared (paired)
+                if len(d) != len(e0) or len(d) < 2:
+                    ok[k] = False
+                    continue
+                se = d.std(ddof=1) / np.sqrt(len(d))
+                ok[k] &= d.mean() >= self.min_evidence * se and d.mean() > 0
+        return ok
 
     # --------------------------------------------------------------------- fit
     def fit(self, X, y, groups=None):
@@ -192,7 +218,7 @@ class _TaskGroupingBase(BaseEstimator):
         baseline = self._default_baseline() if self.baseline is None else self.baseline
         folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
         all_tasks = list(range(T))
-        loss_alone = self._cv_loss(baseline, data, folds, all_tasks, per_task_baseline=True)
+        loss_alone, errs_alone = self._cv_loss(baseline, data, folds, all_tasks, per_task_baseline=True)
         loss_shared = np.full(T, np.nan)
         candidates = [all_tasks] if isinstance(self.groups, str) else [self._codes(g, name) for g in self.groups]
         taken = np.zeros(T, dtype=bool)
@@ -203,9 +229,9 @@ class _TaskGroupingBase(BaseEstimator):
                 if len(members) < 2:
                     members = []
                     break
-                loss = self._cv_loss(self.estimator, data, folds, members)
+                loss, errs = self._cv_loss(self.estimator, data, folds, members)
                 loss_shared[members] = loss
-                ok = np.isfinite(loss) & (loss <= (1.0 + self.tol) * loss_alone[members])
+                ok = self._keeps(loss, errs, loss_alone[members], [errs_alone[t] for t in members])
                 if ok.all():
                     break
                 members = [t for t, keep in zip(members, ok) if keep]
@@ -265,7 +291,10 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
         Folds over rows, shared by every comparison (see
         :func:`~skmtl.linear.L21RegressorCV`'s ``cv``).
     tol : float, default=0.0
-        A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind``.
+        A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind`` ...
+    min_evidence : float, default=1.0
+        ... and its paired held-out gain from sharing is at least this many
+        standard errors (see the module docstring); 0 turns the test off.
     max_rounds : int, default=10
         Pruning rounds per candidate; a candidate still losing tasks after them
         is dropped (its tasks are fitted alone) with a warning.
@@ -333,7 +362,10 @@ class TaskGroupingClassifier(MultiTaskClassifierMixin, _TaskGroupingBase):
     cv : int, splitter or iterable of (train, test) rows, default=5
         Folds over rows, shared by every comparison.
     tol : float, default=0.0
-        A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind``.
+        A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind`` ...
+    min_evidence : float, default=1.0
+        ... and its paired held-out gain from sharing is at least this many
+        standard errors; 0 turns the test off.
     max_rounds : int, default=10
         Pruning rounds per candidate.
     task_column : str or int, default=None
