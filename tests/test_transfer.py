@@ -77,6 +77,30 @@ def test_long_default_folds_and_parallel_equal_serial():
     assert serial.loc[1, "negative_transfer"]
 
 
+def test_scoring_takes_names_scorers_and_metrics_alike():
+    # one convention with the *CV estimators: a scorer(estimator, X, y); names of scikit-learn
+    # and skmtl scorers; a metric(y_true, y_pred) still works
+    from sklearn.metrics import make_scorer, mean_absolute_error, median_absolute_error, r2_score
+
+    X, Y = _opposite_tasks(60)
+    folds = [(np.setdiff1d(np.arange(60), te), te) for te in np.array_split(np.arange(60), 3)]
+
+    def scores(scoring):
+        return transfer_report(PooledRegressor(), X, Y, cv=folds, scoring=scoring).attrs["fold_scores"]["model"]
+
+    r2 = scores("r2")
+    for same in ("task_r2", make_scorer(r2_score), r2_score, lambda est, X_, y: r2_score(y, est.predict(X_))):
+        np.testing.assert_allclose(scores(same), r2, rtol=1e-12)
+    mae = scores("neg_mean_absolute_error")
+    np.testing.assert_allclose(scores(make_scorer(mean_absolute_error, greater_is_better=False)), mae, rtol=1e-12)
+    # a scikit-learn name outside the four built in, computed here per task and fold
+    P = np.empty_like(Y)
+    for tr, te in folds:
+        P[te] = PooledRegressor().fit(X[tr], Y[tr]).predict(X[te])
+    expect = [[-median_absolute_error(Y[te, t], P[te, t]) for t in range(3)] for _, te in folds]
+    np.testing.assert_allclose(scores("neg_median_absolute_error"), expect, rtol=1e-12)
+
+
 def test_transfer_report_errors():
     X, Y = _opposite_tasks(30)
     with pytest.raises(ValueError, match="scoring"):

@@ -62,14 +62,58 @@ _SCORERS = {
 }
 
 
+def _required_positional(func):
+    """Number of positional parameters without a default (None when it cannot be told)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds and p.default is inspect.Parameter.empty for p in sig.parameters.values())
+
+
+def _from_scorer(scorer):
+    """A scorer ``scorer(estimator, X, y)`` as a per-task ``score(y_true, y_pred)``.
+
+    The scorer gets a stand-in fitted regressor whose ``predict`` returns the
+    task's held-out predictions (the library's convention, as for ``scoring=``
+    of the ``*CV`` estimators); ``X`` is an empty (n, 0) placeholder.
+    """
+    from ._scorers import _HeldOutPredictions
+
+    def score(y_true, y_pred):
+        if len(y_true) < 2:
+            return np.nan
+        return float(scorer(_HeldOutPredictions(y_pred), np.empty((len(y_true), 0)), y_true))
+
+    return score
+
+
 def _get_scorer(scoring):
-    if callable(scoring):
-        return scoring
-    if scoring in _SCORERS:
-        return _SCORERS[scoring]
+    """Per-task ``score(y_true, y_pred)`` (higher is better) from ``scoring``."""
+    if isinstance(scoring, str):
+        if scoring in _SCORERS:
+            return _SCORERS[scoring]
+        from sklearn.metrics import get_scorer as sklearn_get_scorer
+
+        from ._scorers import _SCORERS as SKMTL_SCORERS
+
+        if scoring in SKMTL_SCORERS:
+            return _from_scorer(SKMTL_SCORERS[scoring])
+        try:
+            return _from_scorer(sklearn_get_scorer(scoring))
+        except ValueError:
+            pass
+    elif callable(scoring):
+        # the library's convention is scorer(estimator, X, y); a metric(y_true, y_pred) is accepted too
+        return scoring if _required_positional(scoring) == 2 else _from_scorer(scoring)
     raise ValueError(
-        f"scoring={scoring!r} is not supported; use one of {sorted(_SCORERS)} or a "
-        f"callable score(y_true, y_pred) -> float (higher is better)."
+        f"scoring={scoring!r} is not supported; use a scikit-learn regression scorer name (e.g. "
+        f"{sorted(_SCORERS)}), a skmtl scorer name (skmtl.model_selection.get_scorer_names()), a "
+        f"scorer(estimator, X, y) (sklearn.metrics.make_scorer) or a metric(y_true, y_pred) -> float, "
+        f"higher is better."
     )
 
 
@@ -191,9 +235,14 @@ def cross_val_task_scores(models, X, Y, *, cv=5, task_column=None, scoring="r2",
         Task column of ``X`` for long input; set on every model that has the
         parameter.
     scoring : str or callable, default="r2"
-        ``"r2"``, ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``,
-        ``"neg_mean_absolute_error"`` or ``score(y_true, y_pred) -> float``,
-        applied to each task's test entries (higher is better).
+        Applied to each task's test entries (higher is better): a scikit-learn
+        regression scorer name (``"r2"``, ``"neg_mean_squared_error"``,
+        ``"neg_root_mean_squared_error"``, ``"neg_mean_absolute_error"``,
+        ...), a skmtl scorer name (:func:`~skmtl.model_selection.get_scorer_names`), a scorer
+        ``scorer(estimator, X, y)`` as for ``scoring=`` of the ``*CV``
+        estimators (``sklearn.metrics.make_scorer``; it gets a stand-in whose
+        ``predict`` returns the task's held-out predictions), or a metric
+        ``score(y_true, y_pred) -> float``.
     n_jobs : int, default=None
         Folds run in parallel through joblib (any joblib backend, Dask included).
     verbose : bool, default=False
@@ -282,9 +331,12 @@ def transfer_report(
         Task column for long input; set on the estimator and the baselines
         when given (otherwise the estimator's own ``task_column`` is used).
     scoring : str or callable, default="r2"
-        Per-task score, higher is better: ``"r2"``, ``"neg_mean_squared_error"``,
-        ``"neg_root_mean_squared_error"``, ``"neg_mean_absolute_error"`` or
-        ``score(y_true, y_pred) -> float``.
+        Per-task score, higher is better: a scikit-learn regression scorer
+        name (``"r2"``, ``"neg_mean_squared_error"``, ``"neg_mean_absolute_error"``,
+        ...), a skmtl scorer name (:func:`~skmtl.model_selection.get_scorer_names`),
+        a scorer ``scorer(estimator, X, y)`` as for ``scoring=`` of the ``*CV``
+        estimators (it gets a stand-in whose ``predict`` returns the task's
+        held-out predictions), or a metric ``score(y_true, y_pred) -> float``.
     n_jobs : int, default=None
         Folds run through joblib; any backend works (``"dask"`` included).
     baselines : dict of str to estimator, default=None
