@@ -306,16 +306,15 @@ class DaskDesign(ColumnDesign):
     def take(self, cols, dtype=np.float64, out=None):
         cols = _check_cols(cols, self.n_features, "DaskDesign.take")
         if self._blocks is not None:
-            B = self._take_from_blocks(cols, dtype)
-        else:
-            B = _finite_block(np.asarray(self.array[:, cols].compute(), dtype=dtype), "X")
+            return self._take_from_blocks(cols, dtype, _out_array(out, self.n_samples, len(cols), dtype))
+        B = _finite_block(np.asarray(self.array[:, cols].compute(), dtype=dtype), "X")
         if out is None:
             return np.asfortranarray(B)
         _out_array(out, self.n_samples, len(cols), dtype)[:] = B
         return out
 
-    def _take_from_blocks(self, cols, dtype):
-        """``X[:, cols]``: one task per genotype block holding some of ``cols``, decoding only those."""
+    def _take_from_blocks(self, cols, dtype, out):
+        """``X[:, cols]`` into ``out``: one task per genotype block holding some of ``cols``, decoding only those."""
         import dask
 
         source, blocks = self._blocks
@@ -323,11 +322,11 @@ class DaskDesign(ColumnDesign):
         which = np.searchsorted(starts, cols, side="right") - 1
         groups = [np.flatnonzero(which == k) for k in np.unique(which)]
         src = dask.delayed(source, pure=True)
-        parts = dask.compute(*[dask.delayed(_take)(src, cols[g], dtype) for g in groups])
-        B = np.empty((self.n_samples, len(cols)), dtype=dtype, order="F")
-        for g, part in zip(groups, parts):
-            B[:, g] = part
-        return B
+        parts = list(dask.compute(*[dask.delayed(_take)(src, cols[g], dtype) for g in groups]))
+        for k, g in enumerate(groups):
+            out[:, g] = parts[k]
+            parts[k] = None  # each part freed once copied
+        return out
 
     def take_rows(self, rows):
         rows = _check_rows(rows, self.n_samples, "DaskDesign.take_rows")
