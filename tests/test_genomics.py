@@ -82,6 +82,9 @@ def test_standardized_rows_and_pickle(plink):
     np.testing.assert_allclose(sub.take([3, 1]), Xs[rows][:, [3, 1]], atol=1e-12)
     V = np.random.default_rng(3).standard_normal((60, 2))
     np.testing.assert_allclose(sub.rmatmat(V), Xs[rows].T @ V, rtol=1e-5, atol=1e-4)
+    boot = np.r_[rows[:10], rows[:10], rows[3]]  # a bootstrap sample repeats rows: their weights add up
+    Vb = np.random.default_rng(4).standard_normal((len(boot), 2))
+    np.testing.assert_allclose(Gm.take_rows(boot).rmatmat(Vb), Xs[boot].T @ Vb, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(Gm[rows, 2:5], Xs[rows][:, 2:5], atol=1e-12)
 
 
@@ -376,6 +379,22 @@ def test_path_stops_early_on_validation(plink):
     assert r2 == pytest.approx(scores[best], abs=1e-3)
     with pytest.raises(ValueError, match="patience needs validation"):
         l21_path(Gt, Y[train], patience=2)
+    with pytest.raises(ValueError, match="covariates_val must have shape"):
+        l21_path(Gt, Y[train], validation=(Gv, Y[val], C[val][:, :1]), **kw)
+
+
+def test_rerun_of_an_early_stopped_checkpoint_fits_nothing_more(plink, tmp_path):
+    prefix, _, Y, C = plink
+    Gm = read_plink(prefix)
+    val = np.arange(0, Y.shape[0], 4)
+    train = np.setdiff1d(np.arange(Y.shape[0]), val)
+    kw = dict(n_alphas=25, eps=0.01, covariates=C[train], patience=2, checkpoint=tmp_path / "stop.npz",
+              validation=(Gm.take_rows(val), Y[val], C[val]))
+    first = l21_path(Gm.take_rows(train), Y[train], **kw)
+    assert len(first[0]) < 25  # stopped early
+    again = l21_path(Gm.take_rows(train), Y[train], **kw)
+    assert len(again[0]) == len(first[0])
+    np.testing.assert_array_equal(again[-1], first[-1])
 
 
 def test_l21_classifier_on_genotypes_equals_dense(plink):

@@ -56,6 +56,13 @@ def test_regularization_path_of_l21_path(problem, tmp_path):
     ax = plot_regularization_path(alphas, coefs, alpha=alphas[5])
     assert len(ax.lines) == X.shape[1] + 1
     _check_png(ax, tmp_path / "l21.png")
+    # the sparse path (one matrix per alpha, as on genotypes): the selected features only
+    _, sparse_coefs = l21.l21_path(X, Y, alphas=alphas, coef_format="sparse")[:2]
+    selected = np.flatnonzero(np.any(coefs != 0, axis=(0, 1)))
+    ax = plot_regularization_path(alphas, sparse_coefs)
+    assert len(ax.lines) == len(selected)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(),
+                               np.linalg.norm(coefs[:, :, selected[0]], axis=1)[np.argsort(alphas)])
 
 
 def test_support_heatmap_from_estimator(problem, tmp_path):

@@ -77,7 +77,7 @@ def bed_code_counts(buf, n, table):
 _PASS_TILE = 16  # variants decoded together by one thread of a full pass (16 x n float32 stays in L2)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _decode_tile(buf, n, val, j0, m, x):
     """Decode variants ``j0:j0 + m`` of all ``n`` samples into the rows of ``x`` (m, n), byte by byte."""
     nfull = n // 4
@@ -97,7 +97,7 @@ def _decode_tile(buf, n, val, j0, m, x):
             x[jj, i] = lut[(buf[j, i >> 2] >> (2 * (i & 3))) & 3]
 
 
-@njit(cache=True, parallel=True, fastmath=True)
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
 def bed_pass(buf, n, val, Vt, out):
     """One full pass over a block of variants: ``out[j, t] = sum_i X[i, j] Vt[t, i]``, i.e. ``X_B^T V``.
 

@@ -293,8 +293,9 @@ class GenotypeMatrix(ColumnDesign):
     def __dask_tokenize__(self):
         """What the decoded matrix depends on (cheap: no hashing of the ids)."""
         rows = None if self._rows is None else hashlib.sha1(self._rows.tobytes()).hexdigest()
-        return ("GenotypeMatrix", os.path.abspath(self.bed_path), self._n_file, self._p, rows,
-                self.standardize, self.block_size)
+        st = os.stat(self.bed_path)  # a file rewritten at the same path gets another token
+        return ("GenotypeMatrix", os.path.abspath(self.bed_path), st.st_size, st.st_mtime_ns, self._n_file,
+                self._p, rows, self.standardize, self.block_size)
 
     def _lean(self):
         """This matrix without its sample and variant ids, for the tasks of a dask graph.
@@ -403,7 +404,11 @@ class GenotypeMatrix(ColumnDesign):
     def _weights_t(self, V):
         """``V`` (n_samples, k) as the kernels take it: float32 (k, n_file), zero outside the rows."""
         Vt = np.zeros((V.shape[1], self._n_file), dtype=np.float32)
-        Vt[:, self._row_index()] = V.T
+        rows = self._row_index()
+        if self._rows is None or len(np.unique(rows)) == len(rows):
+            Vt[:, rows] = V.T
+        else:  # a row taken several times (a bootstrap sample) adds its weights
+            np.add.at(Vt.T, rows, V.astype(np.float32))
         return Vt
 
     def _block_rmatmat(self, V, start, stop):

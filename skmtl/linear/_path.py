@@ -153,8 +153,9 @@ class _PathCoefs:
             keep = rows >= skip
             r, v = rows[keep] - skip, vals[keep]
             # task t, feature r: CSR by task, features in increasing order
-            out.append(sparse.csr_array((v.T.ravel(), (np.repeat(np.arange(T), len(r)), np.tile(r, T))),
-                                        shape=(T, p)))
+            M = sparse.csr_array((v.T.ravel(), (np.repeat(np.arange(T), len(r)), np.tile(r, T))), shape=(T, p))
+            M.eliminate_zeros()  # single zero entries of a nonzero row (sparse-group penalty)
+            out.append(M)
         return out
 
 
@@ -193,6 +194,8 @@ def _l21_path_data(data, alphas, *, fit_intercept=True, task_weight=None, tol=1e
     not_converged = []
     start = 0 if monitor is None else monitor.restore(solver, coefs, intercepts, gaps, n_iters)
     n_done = A
+    if monitor is not None and monitor.stopped:  # the checkpointed path had already stopped early
+        n_done, start = start, A
     with solver.single_thread_blas():  # once for the path, not once per alpha
         for k in progress(range(start, A), verbose, desc="L21 path"):
             alpha = alphas[k]
@@ -352,16 +355,19 @@ def l21_path(X, Y=None, *, alphas=None, n_alphas=100, eps=1e-3, l1_ratio=1.0, pe
     sparse_coefs = coef_format == "sparse" or (coef_format == "auto" and is_design(data.X))
     if not q:
         f = check_penalty_factor(penalty_factor, data.n_features, "l21_path")
+    monitor = None
+    if validation is not None or patience is not None or checkpoint is not None:
+        # checked before anything is fitted (alpha_max is a full pass over a design)
+        monitor = PathMonitor(None, n_covariates=q, validation=validation, patience=patience,
+                              checkpoint=checkpoint, n_features=data.n_features - q, n_tasks=data.n_tasks)
     solver = make_l21_solver(data, fit_intercept=fit_intercept, task_weight=task_weight,
                        l1_ratio=l1_ratio, penalty_factor=f, penalty=penalty, gamma=gamma)
     if alphas is None:
         alphas = alpha_grid(solver.alpha_max(), n_alphas, eps)
     else:
         alphas = descending_alphas(alphas)
-    monitor = None
-    if validation is not None or patience is not None or checkpoint is not None:
-        monitor = PathMonitor(alphas, n_covariates=q, validation=validation, patience=patience,
-                              checkpoint=checkpoint, n_features=data.n_features - q, n_tasks=data.n_tasks)
+    if monitor is not None:
+        monitor.alphas = np.asarray(alphas, dtype=np.float64)
     coefs, intercepts, gaps, n_iters = _l21_path_data(
         data, alphas, tol=tol, max_iter=max_iter, coef_init=coef_init, solver=solver, verbose=verbose,
         monitor=monitor, sparse_coefs=sparse_coefs, skip=q)

@@ -44,7 +44,8 @@ class PathMonitor:
 
     def __init__(self, alphas, *, n_covariates=0, validation=None, patience=None, checkpoint=None,
                  n_features=None, n_tasks=None):
-        self.alphas = np.asarray(alphas, dtype=np.float64)
+        self.alphas = None if alphas is None else np.asarray(alphas, dtype=np.float64)
+        self.stopped = False  # set by restore when the checkpointed path had stopped early
         self.q = int(n_covariates)
         self.checkpoint = None if checkpoint is None else os.fspath(checkpoint)
         if patience is not None and (isinstance(patience, bool) or not isinstance(patience, (int, np.integer))
@@ -58,7 +59,10 @@ class PathMonitor:
             raise ValueError("l21_path: patience needs validation=(X_val, Y_val).")
         if validation is not None:
             self._val = self._check_validation(validation)
-            X, Y, _ = self._val
+            X, Y, C = self._val
+            if C is not None and C.shape != (X.shape[0], self.q):
+                raise ValueError(f"l21_path: covariates_val must have shape ({X.shape[0]}, {self.q}); "
+                                 f"got {C.shape}.")
             if n_features is not None and X.shape[1] != n_features:
                 raise ValueError(f"l21_path: X_val has {X.shape[1]} features; the path's X has {n_features}.")
             if n_tasks is not None and Y.shape[1] != n_tasks:
@@ -115,21 +119,25 @@ class PathMonitor:
             n_iters[:k0] = z["n_iters"]
             self.scores = list(z["scores"])
             state = {key[len("state_"):]: z[key] for key in z.files if key.startswith("state_")}
+        self.stopped = self._patience_spent()
         if k0:
             solver.restore_state(coefs.get(k0 - 1), state)
         return k0
 
     def after(self, k, solver, coefs, intercepts, gaps, n_iters):
         """Score and checkpoint after alpha ``k``; True when the path should stop."""
-        stop = False
         if self._val is not None:
             self.scores.append(self.score(solver.W, solver.intercept))
-            if self.patience is not None:
-                best = int(np.argmax(self.scores))
-                stop = len(self.scores) - 1 - best >= self.patience
+        stop = self._patience_spent()
         if self.checkpoint is not None:
             self._save(k + 1, solver, coefs, intercepts, gaps, n_iters)
         return stop
+
+    def _patience_spent(self):
+        """True when the last ``patience`` scores brought nothing better than the best before them."""
+        if self.patience is None or not self.scores:
+            return False
+        return len(self.scores) - 1 - int(np.argmax(self.scores)) >= self.patience
 
     def _save(self, n_done, solver, coefs, intercepts, gaps, n_iters):
         parts = [coefs.rows(k) for k in range(n_done)]

@@ -13,7 +13,9 @@ which tasks to fit together:
    the task's held-out observations (the same folds, so the two are paired),
    ``mean(d) > 0`` and ``mean(d) >= min_evidence * sd(d) / sqrt(n_t)`` (a
    one-sided paired test; ``min_evidence=1`` by default, 0 keeps every task
-   whose error did not rise). The others leave the group, and steps 2-3 repeat
+   whose error did not rise). The standard error treats the held-out
+   observations as independent; with folds that repeat rows (``ShuffleSplit``)
+   it is too small. The others leave the group, and steps 2-3 repeat
    on the smaller group until every member passes (each round drops at least
    one task, so at most ``|G|`` rounds).
 
@@ -179,16 +181,22 @@ class _TaskGroupingBase(BaseEstimator):
         return mean, errs
 
     def _keeps(self, loss, errs, loss_alone, errs_alone):
-        """Which members stay: sharing lowered the loss, by ``min_evidence`` standard errors at least."""
+        """Which members stay: sharing lowered the loss (within ``tol``), by ``min_evidence`` standard errors.
+
+        Per held-out observation of the task, ``d_i = (1 + tol) e_i^ind - e_i^G``
+        (the two lists pair up: same folds, same order); the task stays when
+        ``mean(d) >= 0`` and, with ``min_evidence > 0``, ``mean(d) > 0`` and
+        ``mean(d) >= min_evidence * sd(d) / sqrt(n_t)``.
+        """
         ok = np.isfinite(loss) & (loss <= (1.0 + self.tol) * loss_alone)
         if self.min_evidence > 0:
             for k, (e, e0) in enumerate(zip(errs, errs_alone)):
-                d = e0 - e  # per held-out observation: loss alone - loss shared (paired)
-                if len(d) != len(e0) or len(d) < 2:
+                if len(e) != len(e0) or len(e) < 2:
                     ok[k] = False
                     continue
+                d = (1.0 + self.tol) * e0 - e
                 se = d.std(ddof=1) / np.sqrt(len(d))
-                ok[k] &= d.mean() >= self.min_evidence * se and d.mean() > 0
+                ok[k] &= d.mean() > 0 and d.mean() >= self.min_evidence * se
         return ok
 
     # --------------------------------------------------------------------- fit

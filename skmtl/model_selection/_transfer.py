@@ -100,12 +100,12 @@ def _get_scorer(scoring):
 
         from ._scorers import _SCORERS as SKMTL_SCORERS
 
-        if scoring in SKMTL_SCORERS:
-            return _from_scorer(SKMTL_SCORERS[scoring])
-        try:
+        try:  # scikit-learn's meaning first ("explained_variance" is sklearn's, per task)
             return _from_scorer(sklearn_get_scorer(scoring))
         except ValueError:
             pass
+        if scoring in SKMTL_SCORERS:
+            return _from_scorer(SKMTL_SCORERS[scoring])
     elif callable(scoring):
         # the library's convention is scorer(estimator, X, y); a metric(y_true, y_pred) is accepted too
         return scoring if _required_positional(scoring) == 2 else _from_scorer(scoring)

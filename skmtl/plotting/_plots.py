@@ -1,6 +1,7 @@
 """Plots of what a multi-task model learned (matplotlib, imported on use)."""
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = [
     "plot_regularization_path",
@@ -58,10 +59,12 @@ def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_lege
     alphas : array-like of shape (n_alphas,) or fitted estimator
         Regularization strengths; or an estimator with ``alphas_`` and a
         coefficient path (``coef_path_``, ``coefs_path_`` or ``coefs_``).
-    coefs : array-like, default=None
+    coefs : array-like or list of sparse matrices, default=None
         Coefficients along the path, (n_alphas, n_tasks, n_features),
-        (n_tasks, n_features, n_alphas) (the scikit-learn ``*_path`` layout)
-        or (n_alphas, n_features) for a single task.
+        (n_tasks, n_features, n_alphas) (the scikit-learn ``*_path`` layout),
+        (n_alphas, n_features) for a single task, or one sparse (n_tasks,
+        n_features) matrix per alpha (:func:`~skmtl.linear.l21_path` on a
+        design; only the features selected somewhere on the path are drawn).
     feature_names : list of str, default=None
         Labels of the features in the legend.
     max_legend : int, default=10
@@ -90,6 +93,12 @@ def plot_regularization_path(alphas, coefs=None, *, feature_names=None, max_lege
                 "Pass alphas and coefs, or a fitted estimator with alphas_ and coef_path_."
             )
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    if isinstance(coefs, (list, tuple)) and coefs and all(sp.issparse(c) for c in coefs):
+        support = np.unique(np.concatenate([c.tocoo().col for c in coefs]))
+        coefs = np.stack([c.tocsc()[:, support].toarray() for c in coefs])
+        feature_names = None if feature_names is None else [feature_names[j] for j in support]
+        if feature_names is None:
+            feature_names = [f"feature {j}" for j in support]
     C = np.asarray(coefs, dtype=np.float64)
     k = len(alphas)
     if C.ndim == 2:
