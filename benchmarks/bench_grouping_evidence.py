@@ -1,0 +1,104 @@
+"""TaskGroupingRegressor's ``min_evidence`` against held-out error: the issue-20 "never lose" trade-off.
+
+For each data set of ``bench_real`` (same loaders, preprocessing, outer protocol and family choice:
+the fast CV family with the best inner score is wrapped, on each training part only), fits
+``IndependentRegressor(RidgeCV)`` and ``TaskGroupingRegressor(min_evidence=v)`` for each value ``v``
+and prints the held-out error of each grouping model relative to ``Independent(RidgeCV)`` (aRRMSE on
+the shared-input sets, RMSE on the split sets; below 0 is better) and the mean number of tasks shared.
+
+    python benchmarks/bench_grouping_evidence.py --datasets edm,scpf,parkinsons --values 0,0.5,1 --folds 3
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import RidgeCV
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_real as br  # noqa: E402
+from skmtl.baselines import IndependentRegressor  # noqa: E402
+from skmtl.model_selection import TaskGroupingRegressor  # noqa: E402
+
+
+def fit_fold(ds, Xtr, ytr, Xte, values):
+    """Predictions of Independent(RidgeCV) and of the grouping model for each value; tasks shared."""
+    tc = ds["task_column"]
+    out = {"ind_cv": IndependentRegressor(RidgeCV(alphas=br.RIDGE_CV_ALPHAS), task_column=tc).fit(Xtr, ytr)
+           .predict(Xte)}
+    fitted = {label: est.fit(Xtr, ytr) for label, est in br.cv_families(ds, False) if label in br.FAST}
+    family = max(fitted, key=lambda lb: br._inner_score(fitted[lb]))
+    baseline = br._ObservedOnly(RidgeCV(alphas=br.RIDGE_CV_ALPHAS)) if np.isnan(ytr).any() else None
+    shared = {}
+    for v in values:
+        g = TaskGroupingRegressor(clone(fitted[family]), baseline=baseline, cv=br._cv(ds, False, own=True),
+                                  task_column=tc, min_evidence=v).fit(Xtr, ytr)
+        out[v] = g.predict(Xte)
+        shared[v] = sum(len(x) for x in g.task_groups_)
+    return out, shared
+
+
+def run(name, values, folds):
+    ds = br._loaders(folds)[name](br.DEFAULT_DATA, False)
+    if ds is None:
+        print(f"{name}: skipped (files not found under {br.DEFAULT_DATA})")
+        return
+    t0 = time.perf_counter()
+    scores, shared = {}, {v: [] for v in values}
+    if ds["layout"] == "shared":
+        X, Y = ds["X"], ds["Y"]
+        ds["n_tasks"] = Y.shape[1]
+        for tr, te in ds["folds"]:
+            Xtr, Xte = br._impute_standardize(X[tr], X[te])
+            ym, ys = np.nanmean(Y[tr], 0), np.nanstd(Y[tr], 0)
+            ys = np.where(ys > 0, ys, 1.0)
+            Ytr = (Y[tr] - ym) / ys
+            out, sh = fit_fold(dict(ds, graph=br.correlation_graph(Ytr)), Xtr, Ytr, Xte, values)
+            Yte = Y[te]
+            obs = ~np.isnan(Yte)
+            for k in ["ind_cv"] + values:
+                err = out[k] * ys + ym - Yte
+                sse = np.nansum(np.where(obs, err ** 2, np.nan), 0)
+                sst = np.nansum(np.where(obs, (Yte - ym) ** 2, np.nan), 0)
+                scores.setdefault(k, []).append(np.mean(np.sqrt(sse / sst)))
+            for v in values:
+                shared[v].append(sh[v])
+        metric = "aRRMSE"
+    else:
+        ds["n_tasks"] = (len(np.unique(ds["X_train"][:, ds["task_column"]])) if ds["layout"] == "long"
+                         else ds["y_train"].shape[1])
+        out, sh = fit_fold(ds, ds["X_train"], ds["y_train"], ds["X_test"], values)
+        for k in ["ind_cv"] + values:
+            scores[k] = [np.sqrt(np.nanmean((out[k] - ds["y_test"]) ** 2))]
+        for v in values:
+            shared[v].append(sh[v])
+        metric = "RMSE"
+    ref = np.mean(scores["ind_cv"])
+    parts = [f"min_evidence={v:g}: {100 * (np.mean(scores[v]) / ref - 1):+.2f}% (shared {np.mean(shared[v]):.1f} "
+             f"of {ds['n_tasks']})" for v in values]
+    print(f"{name} ({metric}, vs Independent(RidgeCV)): " + "; ".join(parts)
+          + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--datasets", default="parkinsons,edm,scpf,computer_survey")
+    ap.add_argument("--values", default="0,0.5,1", help="min_evidence values")
+    ap.add_argument("--folds", type=int, default=None, help="outer folds of the shared-input sets (bench_real's "
+                                                           "default when not given)")
+    args = ap.parse_args(argv)
+    values = [float(v) for v in args.values.split(",")]
+    warnings.simplefilter("ignore")
+    with threadpool_limits(1):
+        for name in args.datasets.split(","):
+            run(name, values, args.folds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
