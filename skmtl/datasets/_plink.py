@@ -256,6 +256,8 @@ class GenotypeMatrix(ColumnDesign):
         self._p = int(n_variants)
         self._nb = (self._n_file + 3) // 4
         self._rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        # a bootstrap sample repeats rows; their weights then add up in a pass (see _weights_t)
+        self._rows_repeat = self._rows is not None and len(np.unique(self._rows)) < len(self._rows)
         self._all_rows = None
         self._ids = dict(family_ids=family_ids, variant_ids=variant_ids, chromosomes=chromosomes,
                          positions=positions, allele_1=allele_1, allele_2=allele_2)
@@ -398,25 +400,27 @@ class GenotypeMatrix(ColumnDesign):
         Vt = self._weights_t(V)
         out = np.empty((self._p, V.shape[1]))
         for a, b in self.blocks():
-            _kernels().bed_pass(self._read(a, b), self._n_file, self._values(a, b), Vt, out[a:b])
+            self._pass_block(Vt, a, b, out[a:b])
+        return out
+
+    def _pass_block(self, Vt, start, stop, out):
+        """``out = X[:, start:stop]^T V`` from ``Vt`` of :meth:`_weights_t` (the genotype kernel)."""
+        _kernels().bed_pass(self._read(start, stop), self._n_file, self._values(start, stop), Vt, out)
         return out
 
     def _weights_t(self, V):
         """``V`` (n_samples, k) as the kernels take it: float32 (k, n_file), zero outside the rows."""
         Vt = np.zeros((V.shape[1], self._n_file), dtype=np.float32)
         rows = self._row_index()
-        if self._rows is None or len(np.unique(rows)) == len(rows):
-            Vt[:, rows] = V.T
-        else:  # a row taken several times (a bootstrap sample) adds its weights
+        if self._rows_repeat:  # a row taken several times (a bootstrap sample) adds its weights
             np.add.at(Vt.T, rows, V.astype(np.float32))
+        else:
+            Vt[:, rows] = V.T
         return Vt
 
     def _block_rmatmat(self, V, start, stop):
         """``X[:, start:stop]^T V`` (one task of a pass of :meth:`to_dask`'s array on a cluster)."""
-        out = np.empty((stop - start, V.shape[1]))
-        _kernels().bed_pass(self._read(start, stop), self._n_file, self._values(start, stop),
-                            self._weights_t(V), out)
-        return out
+        return self._pass_block(self._weights_t(V), start, stop, np.empty((stop - start, V.shape[1])))
 
     def take(self, cols, dtype=np.float64, out=None):
         """Decoded columns ``X[:, cols]`` (Fortran order) of shape (n_samples, len(cols)).

@@ -98,14 +98,13 @@ def _get_scorer(scoring):
             return _SCORERS[scoring]
         from sklearn.metrics import get_scorer as sklearn_get_scorer
 
-        from ._scorers import _SCORERS as SKMTL_SCORERS
+        from ._scorers import get_scorer as skmtl_get_scorer
 
-        try:  # scikit-learn's meaning first ("explained_variance" is sklearn's, per task)
-            return _from_scorer(sklearn_get_scorer(scoring))
-        except ValueError:
-            pass
-        if scoring in SKMTL_SCORERS:
-            return _from_scorer(SKMTL_SCORERS[scoring])
+        for get in (sklearn_get_scorer, skmtl_get_scorer):  # scikit-learn's meaning first ("explained_variance")
+            try:
+                return _from_scorer(get(scoring))
+            except ValueError:
+                pass
     elif callable(scoring):
         # the library's convention is scorer(estimator, X, y); a metric(y_true, y_pred) is accepted too
         return scoring if _required_positional(scoring) == 2 else _from_scorer(scoring)
