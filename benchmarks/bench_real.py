@@ -22,11 +22,12 @@ Three kinds of skmtl models, against the same baselines, on every data set:
 * ``TaskGroupingRegressor(<family>)``, the grouping model: ``<family>`` is the fast CV family
   with the best internal CV score on the training part (so chosen on the training part only),
   cloned, so it re-tunes itself on every group; tasks where sharing does not help are fitted
-  alone by ``RidgeCV``.
+  alone by its default baseline, ``RidgeCV`` per task.
 
 Baselines: ``IndependentRegressor(Ridge)`` and ``PooledRegressor(Ridge)`` (one slope, per-task
-intercepts), grid-searched like the families, and ``IndependentRegressor(RidgeCV)`` (alphas
-``logspace(-3, 3, 13)``, leave-one-out alpha per task: the grouping model's own baseline).
+intercepts), grid-searched like the families, ``IndependentRegressor(RidgeCV)`` (alphas
+``logspace(-3, 3, 13)``, leave-one-out alpha per task: the issue-20 reference) and
+``IndependentRidgeCV`` (the same alphas, one leave-one-out alpha for all tasks).
 
 Inner folds: for long input ``TaskStratifiedKFold`` (shuffled, within each task) for the grid
 searches and ``StratifiedKFold`` over the task labels (shuffled; every task in every fold) for
@@ -95,7 +96,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 import sklearn
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
@@ -103,7 +104,7 @@ from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 import skmtl
-from skmtl.baselines import IndependentRegressor, PooledRegressor
+from skmtl.baselines import IndependentRegressor, IndependentRidgeCV, PooledRegressor
 from skmtl.linear import (
     ClusteredRegressor,
     ClusteredRegressorCV,
@@ -125,7 +126,8 @@ from skmtl.model_selection import TaskGroupingRegressor, TaskStratifiedKFold
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 IND, IND_CV, POOLED = "Independent(Ridge)", "Independent(RidgeCV)", "Pooled(Ridge)"
-BASELINES = (IND, IND_CV, POOLED)
+IND_SHARED = "IndependentRidgeCV(shared alpha)"
+BASELINES = (IND, IND_CV, IND_SHARED, POOLED)
 RIDGE_CV_ALPHAS = np.logspace(-3, 3, 13)  # TaskGroupingRegressor's own per-task baseline
 GROUPING = "TaskGrouping(best fast CV family)"
 GROUPING_SLACK = 0.5  # issue 20: never worse than Independent by more than 0.5%
@@ -414,21 +416,6 @@ def _short(label):
     return label.replace("RegressorCV", "CV").split(" (")[0]
 
 
-class _ObservedOnly(RegressorMixin, BaseEstimator):
-    """Single-task regressor fitted on the rows whose target is observed (not NaN)."""
-
-    def __init__(self, estimator):
-        self.estimator = estimator
-
-    def fit(self, X, y):
-        obs = ~np.isnan(np.asarray(y, dtype=float))
-        self.estimator_ = clone(self.estimator).fit(X[obs], np.asarray(y)[obs])
-        return self
-
-    def predict(self, X):
-        return self.estimator_.predict(X)
-
-
 def fit_fold(ds, Xtr, ytr, Xte, quick, n_jobs, skip):
     """Fit every model on one training part; [(label, tuning, prediction, chosen, seconds, conv, other)]."""
     tc = ds["task_column"]
@@ -443,6 +430,9 @@ def fit_fold(ds, Xtr, ytr, Xte, quick, n_jobs, skip):
             alphas = [e.alpha_ for e in ind.estimators_] if hasattr(ind, "estimators_") else []
             chosen = f"alpha per task, median {np.median(alphas):.3g}" if len(alphas) else ""
             out.append((IND_CV, "own LOO", ind.predict(Xte), chosen, el, nw, other))
+            shared = IndependentRidgeCV(alphas=RIDGE_CV_ALPHAS, task_column=tc)
+            el, nw, other = _timed(lambda: shared.fit(Xtr, ytr), f"{ds['name']} {IND_SHARED}")
+            out.append((IND_SHARED, "own LOO", shared.predict(Xte), f"alpha={shared.alpha_:.3g}", el, nw, other))
     fitted = {}
     for label, est in cv_families(ds, quick):
         if label in skip:
@@ -454,11 +444,7 @@ def fit_fold(ds, Xtr, ytr, Xte, quick, n_jobs, skip):
     # the grouping wraps (a clone of) the fast family with the best inner CV score: chosen on
     # the training part only
     family = max((lb for lb in FAST if lb in fitted), key=lambda lb: _inner_score(fitted[lb]))
-    # with missing targets, a baseline fitted on each task's observed rows: TaskGroupingRegressor
-    # hands its default per-task RidgeCV the NaN targets of wide input (an skmtl bug)
-    baseline = _ObservedOnly(RidgeCV(alphas=RIDGE_CV_ALPHAS)) if np.isnan(ytr).any() else None
-    grouping = TaskGroupingRegressor(clone(fitted[family]), baseline=baseline, cv=_cv(ds, quick, own=True),
-                                     task_column=tc)
+    grouping = TaskGroupingRegressor(clone(fitted[family]), cv=_cv(ds, quick, own=True), task_column=tc)
     el, nw, other = _timed(lambda: grouping.fit(Xtr, ytr), f"{ds['name']} {GROUPING}")
     n_shared = sum(len(gr) for gr in grouping.task_groups_)
     out.append((GROUPING, "own CV", grouping.predict(Xte),

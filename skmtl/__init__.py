@@ -9,7 +9,7 @@ process module is loaded on first use.
 import importlib
 
 from ._data import TaskColumnWarning
-from .baselines import IndependentClassifier, IndependentRegressor, PooledRegressor
+from .baselines import IndependentClassifier, IndependentRegressor, IndependentRidgeCV, PooledRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -26,6 +26,7 @@ _SUBMODULES = {
 
 __all__ = [
     "IndependentRegressor",
+    "IndependentRidgeCV",
     "IndependentClassifier",
     "PooledRegressor",
     "TaskColumnWarning",

@@ -5,13 +5,13 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.utils.validation import has_fit_parameter
 
 from ._param_validation import HasMethods
 from .base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 
-__all__ = ["IndependentRegressor", "IndependentClassifier", "PooledRegressor"]
+__all__ = ["IndependentRegressor", "IndependentRidgeCV", "IndependentClassifier", "PooledRegressor"]
 
 
 def _fit_clone(estimator, X, y, sample_weight):
@@ -26,6 +26,7 @@ def _fit_clone(estimator, X, y, sample_weight):
 
 
 _TASK_COLUMN = [None, str, Integral]
+_RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))  # IndependentRidgeCV's default strengths
 
 
 class _IndependentMixin:
@@ -107,6 +108,131 @@ class IndependentRegressor(_IndependentMixin, MultiTaskRegressorMixin, BaseEstim
         """
         data = self._validate_fit(X, y, sample_weight)
         self._fit_tasks(data, Ridge())
+        return self
+
+    def _predict_tasks(self, X, task_codes):
+        return self._per_task(X, task_codes, lambda est, Z: est.predict(Z)).astype(np.float64)
+
+
+class IndependentRidgeCV(_IndependentMixin, MultiTaskRegressorMixin, BaseEstimator):
+    r"""One ridge regression per task, the strength chosen by leave-one-out, shared by the tasks or not.
+
+    Each task ``t`` gets its own ``Ridge(alpha)`` fitted on its observed rows;
+    only the choice of ``alpha`` may be shared. With ``e_t(alpha)`` the
+    leave-one-out mean squared error of task ``t`` (scikit-learn's
+    ``RidgeCV``, exact and cheap through one decomposition per task) and
+    ``v_t`` the (weighted) variance of its targets:
+
+    .. math::
+
+        \alpha_t = \arg\min_\alpha e_t(\alpha) \quad (\text{alpha_per_task=True}), \qquad
+        \alpha = \arg\min_\alpha \sum_t e_t(\alpha) / v_t \quad (\text{alpha_per_task=False}).
+
+    The shared strength is the lightest form of borrowing between tasks: one
+    prior variance for every task's coefficients (as an empirical-Bayes
+    hierarchical model would estimate it), chosen on all tasks' held-out
+    errors at once, so that a small task is not left to pick its strength from
+    its own few rows. ``alpha_per_task=True`` is
+    ``IndependentRegressor(RidgeCV(alphas))``.
+
+    Parameters
+    ----------
+    alphas : array-like of shape (n_alphas,), default=np.logspace(-3, 3, 13)
+        Candidate strengths (positive).
+    alpha_per_task : bool, default=False
+        Choose each task's strength from its own leave-one-out error (True) or
+        one strength for all tasks (False).
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+    task_column : str or int, default=None
+        Column of ``X`` holding task labels (long input); None for wide input.
+
+    Attributes
+    ----------
+    alpha_ : float or ndarray of shape (n_tasks,)
+        The shared strength, or each task's (``alpha_per_task=True``).
+    cv_errors_ : ndarray of shape (n_tasks, n_alphas)
+        Leave-one-out mean squared error of each task at each strength
+        (weighted by ``sample_weight``, as ``RidgeCV.cv_results_``).
+    estimators_ : list of RidgeCV or Ridge
+        Each task's fitted ridge regression, in the order of ``tasks_``: its
+        ``RidgeCV`` (``alpha_per_task=True``) or a ``Ridge`` at the shared strength.
+    tasks_, n_tasks_, n_features_in_
+
+    Examples
+    --------
+    >>> from skmtl import IndependentRidgeCV
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(60, 10, 4, noise=0.5, random_state=0)
+    >>> model = IndependentRidgeCV().fit(X, Y)
+    >>> float(model.alpha_) in model.alphas, model.predict(X[:2]).shape
+    (True, (2, 4))
+    """
+
+    _parameter_constraints = {
+        "alphas": ["array-like"],
+        "alpha_per_task": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "task_column": _TASK_COLUMN,
+    }
+
+    def __init__(self, alphas=_RIDGE_ALPHAS, *, alpha_per_task=False, fit_intercept=True,
+                 task_column=None):
+        self.alphas = alphas
+        self.alpha_per_task = alpha_per_task
+        self.fit_intercept = fit_intercept
+        self.task_column = task_column
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose the strength by leave-one-out and fit one ridge regression per task.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Training data, with the task column for long input.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets: one column per task (wide; NaN marks a missing target) or one
+            value per row (long input).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        name = type(self).__name__
+        alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+        if alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
+            raise ValueError(f"{name}: alphas must be a non-empty list of positive numbers; got {self.alphas!r}.")
+        data = self._validate_fit(X, y, sample_weight)
+        T = data.n_tasks
+        errors = np.full((T, alphas.size), np.nan)
+        scale = np.zeros(T)
+        loo = []
+        for t in range(T):
+            Xt, yt, wt = data.task_data(t)
+            if len(yt) < 2:
+                label = self.tasks_[t:t + 1].tolist()[0]
+                raise ValueError(f"{name}: task {label!r} has {len(yt)} sample(s) with an observed target; "
+                                 "leave-one-out needs at least 2.")
+            w = np.ones(len(yt)) if wt is None else np.asarray(wt, dtype=np.float64)
+            rcv = RidgeCV(alphas=alphas, fit_intercept=self.fit_intercept, store_cv_results=True)
+            rcv.fit(Xt, yt, sample_weight=wt)
+            errors[t] = rcv.cv_results_.reshape(len(yt), alphas.size).mean(axis=0)
+            centre = (w @ yt) / w.sum() if self.fit_intercept else 0.0
+            scale[t] = np.mean(w * (yt - centre) ** 2)
+            loo.append(rcv)
+        self.cv_errors_ = errors
+        if self.alpha_per_task:
+            self.alpha_ = np.array([r.alpha_ for r in loo], dtype=np.float64)
+            self.estimators_ = loo
+            return self
+        informative = scale > 0  # a constant task has no relative error: it does not vote
+        rel = errors[informative] / scale[informative, None] if informative.any() else errors
+        self.alpha_ = float(alphas[int(np.argmin(rel.sum(axis=0)))])
+        self.estimators_ = [_fit_clone(Ridge(alpha=self.alpha_, fit_intercept=self.fit_intercept),
+                                       *data.task_data(t)) for t in range(T)]
         return self
 
     def _predict_tasks(self, X, task_codes):
