@@ -1,12 +1,14 @@
-"""TaskGroupingRegressor's ``min_evidence`` against held-out error: the issue-20 "never lose" trade-off.
+"""TaskGroupingRegressor's ``min_evidence`` and ``blend`` against held-out error: the issue-20 "never lose" trade-off.
 
 For each data set of ``bench_real`` (same loaders, preprocessing, outer protocol and family choice:
 the fast CV family with the best inner score is wrapped, on each training part only), fits
-``IndependentRegressor(RidgeCV)`` and ``TaskGroupingRegressor(min_evidence=v)`` for each value ``v``
-and prints the held-out error of each grouping model relative to ``Independent(RidgeCV)`` (aRRMSE on
-the shared-input sets, RMSE on the split sets; below 0 is better) and the mean number of tasks shared.
+``IndependentRegressor(RidgeCV)`` and, for each value ``v``, ``TaskGroupingRegressor(blend=False,
+min_evidence=v)`` (a number) or ``TaskGroupingRegressor(blend=True)`` (``v = blend``, the default
+model), and prints the held-out error of each grouping model relative to ``Independent(RidgeCV)``
+(aRRMSE on the shared-input sets, RMSE on the split sets; below 0 is better) and the mean number of
+tasks shared.
 
-    python benchmarks/bench_grouping_evidence.py --datasets edm,scpf,parkinsons --values 0,0.5,1 --folds 3
+    python benchmarks/bench_grouping_evidence.py --datasets edm,scpf,parkinsons --values 0,1,blend --folds 3
 """
 
 import argparse
@@ -33,20 +35,23 @@ def fit_fold(ds, Xtr, ytr, Xte, values):
            .predict(Xte)}
     fitted = {label: est.fit(Xtr, ytr) for label, est in br.cv_families(ds, False) if label in br.FAST}
     family = max(fitted, key=lambda lb: br._inner_score(fitted[lb]))
-    baseline = br._ObservedOnly(RidgeCV(alphas=br.RIDGE_CV_ALPHAS)) if np.isnan(ytr).any() else None
     shared = {}
     for v in values:
-        g = TaskGroupingRegressor(clone(fitted[family]), baseline=baseline, cv=br._cv(ds, False, own=True),
-                                  task_column=tc, min_evidence=v).fit(Xtr, ytr)
+        if v.startswith("blend"):  # "blend" (min_evidence="auto") or "blend:<min_evidence>"
+            rule = {"blend": True, "min_evidence": float(v[6:]) if ":" in v else "auto"}
+        else:
+            rule = {"blend": False, "min_evidence": float(v)}
+        g = TaskGroupingRegressor(clone(fitted[family]), cv=br._cv(ds, False, own=True), task_column=tc,
+                                  **rule).fit(Xtr, ytr)
         out[v] = g.predict(Xte)
         shared[v] = sum(len(x) for x in g.task_groups_)
     return out, shared
 
 
-def run(name, values, folds):
-    ds = br._loaders(folds)[name](br.DEFAULT_DATA, False)
+def run(name, values, folds, data_dir):
+    ds = br._loaders(folds)[name](data_dir, False)
     if ds is None:
-        print(f"{name}: skipped (files not found under {br.DEFAULT_DATA})")
+        print(f"{name}: skipped (files not found under {data_dir})")
         return
     t0 = time.perf_counter()
     scores, shared = {}, {v: [] for v in values}
@@ -79,7 +84,7 @@ def run(name, values, folds):
             shared[v].append(sh[v])
         metric = "RMSE"
     ref = np.mean(scores["ind_cv"])
-    parts = [f"min_evidence={v:g}: {100 * (np.mean(scores[v]) / ref - 1):+.2f}% (shared {np.mean(shared[v]):.1f} "
+    parts = [f"{v if v.startswith('blend') else f'min_evidence={v}'}: {100 * (np.mean(scores[v]) / ref - 1):+.2f}% (shared {np.mean(shared[v]):.1f} "
              f"of {ds['n_tasks']})" for v in values]
     print(f"{name} ({metric}, vs Independent(RidgeCV)): " + "; ".join(parts)
           + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
@@ -88,15 +93,16 @@ def run(name, values, folds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default="parkinsons,edm,scpf,computer_survey")
-    ap.add_argument("--values", default="0,0.5,1", help="min_evidence values")
+    ap.add_argument("--values", default="0,1,blend", help="min_evidence values (blend=False), 'blend' or 'blend:<min_evidence>'")
     ap.add_argument("--folds", type=int, default=None, help="outer folds of the shared-input sets (bench_real's "
                                                            "default when not given)")
+    ap.add_argument("--data-dir", type=Path, default=br.DEFAULT_DATA)
     args = ap.parse_args(argv)
-    values = [float(v) for v in args.values.split(",")]
+    values = args.values.split(",")
     warnings.simplefilter("ignore")
     with threadpool_limits(1):
         for name in args.datasets.split(","):
-            run(name, values, args.folds)
+            run(name, values, args.folds, args.data_dir)
     return 0
 
 

@@ -38,7 +38,7 @@ def cv_mse(make, X, Y, folds):
 def test_groups_never_lower_a_tasks_cv_score_recomputed_independently():
     X, Y = make_data()
     est = L21Regressor(alpha=0.2)
-    model = TaskGroupingRegressor(est, cv=3, min_evidence=0.0).fit(X, Y)  # no margin: any decrease
+    model = TaskGroupingRegressor(est, blend=False, cv=3, min_evidence=0.0).fit(X, Y)  # no margin: any decrease
     folds = list(KFold(3).split(X))
     res = model.cv_results_
     baseline = lambda: RidgeCV(alphas=np.logspace(-3, 3, 13))  # noqa: E731
@@ -67,7 +67,7 @@ def test_a_shared_task_gains_by_at_least_min_evidence_standard_errors():
     X, Y = make_data(n=120)
     est = L21Regressor(alpha=0.2)
     folds = list(KFold(3).split(X))
-    model = TaskGroupingRegressor(est, cv=3).fit(X, Y)
+    model = TaskGroupingRegressor(est, blend=False, cv=3).fit(X, Y)
     group = list(model.task_groups_[0])
     assert len(group) >= 2 and not set(group) & {4, 5}
     baseline = lambda: RidgeCV(alphas=np.logspace(-3, 3, 13))  # noqa: E731
@@ -83,15 +83,15 @@ def test_fold_noise_is_not_taken_for_a_gain():
     X = rng.standard_normal((150, 8))
     Y = X @ rng.standard_normal((8, 8)) + rng.standard_normal((150, 8))
     est = L21Regressor(alpha=0.01)
-    loose = TaskGroupingRegressor(est, cv=3, min_evidence=0.0).fit(X, Y)
-    strict = TaskGroupingRegressor(est, cv=3).fit(X, Y)
+    loose = TaskGroupingRegressor(est, blend=False, cv=3, min_evidence=0.0).fit(X, Y)
+    strict = TaskGroupingRegressor(est, blend=False, cv=3).fit(X, Y)
     assert sum(len(g) for g in loose.task_groups_) == 8
     assert strict.task_groups_ == [] and len(strict.independent_tasks_) == 8
 
 
 def test_predictions_are_those_of_the_group_model_and_the_baselines():
     X, Y = make_data()
-    model = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=3).fit(X, Y)
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.2), blend=False, cv=3).fit(X, Y)
     group = list(model.task_groups_[0])
     P = model.predict(X)
     joint = L21Regressor(alpha=0.2).fit(X, Y[:, group])
@@ -106,7 +106,7 @@ def test_never_worse_than_independent_on_held_out_data_when_sharing_hurts():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((100, 8))
     Y = X @ rng.standard_normal((8, 4)) * 3 + 0.1 * rng.standard_normal((100, 4))
-    model = TaskGroupingRegressor(L21Regressor(alpha=0.5), cv=3).fit(X, Y)
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.5), blend=False, cv=3).fit(X, Y)
     assert model.task_groups_ == []
     assert list(model.independent_tasks_) == [0, 1, 2, 3]
 
@@ -173,7 +173,7 @@ def test_sklearn_contract_classifier(estimator, check):
 def test_a_group_still_losing_tasks_after_max_rounds_warns_and_is_dropped():
     X, Y = make_data()
     with pytest.warns(UserWarning, match="TaskGroupingRegressor: the candidate group .* max_rounds=1"):
-        model = TaskGroupingRegressor(L21Regressor(alpha=0.2), cv=3, max_rounds=1).fit(X, Y)
+        model = TaskGroupingRegressor(L21Regressor(alpha=0.2), blend=False, cv=3, max_rounds=1).fit(X, Y)
     assert model.task_groups_ == [] and len(model.independent_tasks_) == 6
 
 
@@ -186,3 +186,48 @@ def test_wide_input_with_missing_targets():
     model = TaskGroupingRegressor(L21Regressor(alpha=0.1), cv=3).fit(X, Y)
     assert model.predict(X).shape == Y.shape
     assert np.all(np.isfinite(model.cv_results_["mse_independent"]))
+
+
+def cv_predictions(make, X, Y, folds):
+    """Held-out predictions (n_samples, n_tasks) of a model fitted on the columns of Y together."""
+    P = np.empty_like(Y)
+    for tr, te in folds:
+        P[te] = np.asarray(make().fit(X[tr], Y[tr] if Y.shape[1] > 1 else Y[tr, 0]).predict(X[te])).reshape(len(te), -1)
+    return P
+
+
+def test_blend_weights_minimize_the_held_out_error_recomputed_independently():
+    X, Y = make_data()
+    est = L21Regressor(alpha=0.2)
+    model = TaskGroupingRegressor(est, cv=3).fit(X, Y)  # blend=True: w shared + (1 - w) alone
+    folds = list(KFold(3).split(X))
+    group = list(model.task_groups_[0])
+    shared = cv_predictions(lambda: clone(est), X, Y[:, group], folds)
+    alone = np.column_stack([cv_predictions(lambda: RidgeCV(alphas=np.logspace(-3, 3, 13)), X, Y[:, [t]], folds)[:, 0]
+                             for t in group])
+    D = shared - alone
+    w = np.clip(((Y[:, group] - alone) * D).sum(0) / (D ** 2).sum(0), 0, 1)
+    np.testing.assert_allclose(model.shared_weight_[group], w, rtol=1e-8)
+    assert np.all(w > 0) and np.any(w < 1)
+    blended = ((Y[:, group] - alone - w * D) ** 2).mean(0)
+    np.testing.assert_allclose(model.cv_results_["mse_shared"][group], blended, rtol=1e-8)
+    # the guarantee, on numbers computed here: the blend's held-out error is at most the alone error
+    assert np.all(blended <= ((Y[:, group] - alone) ** 2).mean(0))
+    # predictions: the same blend of the group model and each member's own baseline
+    P = model.predict(X)
+    joint = clone(est).fit(X, Y[:, group]).predict(X)
+    own = np.column_stack([RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, Y[:, t]).predict(X) for t in group])
+    np.testing.assert_allclose(P[:, group], w * joint + (1 - w) * own, rtol=1e-10)
+    assert model.shared_weight_[list(model._alone_codes)].tolist() == [0.0] * len(model._alone_codes)
+
+
+def test_blending_unrelated_tasks_costs_little_on_fresh_data():
+    # sharing cannot help: the fitted weights stay small, and fresh-data error stays near independent fits
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((8, 8))
+    X, Xt = rng.standard_normal((150, 8)), rng.standard_normal((2000, 8))
+    Y, Yt = X @ W + rng.standard_normal((150, 8)), Xt @ W + rng.standard_normal((2000, 8))
+    model = TaskGroupingRegressor(L21Regressor(alpha=0.01), cv=3).fit(X, Y)
+    alone = np.column_stack([RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, Y[:, t]).predict(Xt) for t in range(8)])
+    ratio = ((model.predict(Xt) - Yt) ** 2).mean() / ((alone - Yt) ** 2).mean()
+    assert ratio < 1.005

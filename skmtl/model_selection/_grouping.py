@@ -4,29 +4,39 @@ A multi-task model fitted on every task can help some tasks and hurt others
 (negative transfer). The grouping model decides, on the training data only,
 which tasks to fit together:
 
-1. every task's cross-validated mean squared error under the no-sharing
-   baseline (one model per task, ``RidgeCV`` by default): ``e_t^ind``;
+1. every task's cross-validated predictions under the no-sharing baseline
+   (one model per task, ``RidgeCV`` by default): ``p0``, error ``e_t^ind``;
 2. the multi-task estimator on a candidate group ``G`` (all tasks by default),
-   cross-validated on the same folds: ``e_t^G`` for ``t`` in ``G``;
-3. a task stays in the group only when sharing lowered its error by enough
-   evidence: with ``d_i`` the loss alone minus the loss shared on each of
-   the task's held-out observations (the same folds, so the two are paired),
-   ``mean(d) > 0`` and ``mean(d) >= min_evidence * sd(d) / sqrt(n_t)`` (a
-   one-sided paired test; ``min_evidence=1`` by default, 0 keeps every task
-   whose error did not rise). The standard error treats the held-out
-   observations as independent; with folds that repeat rows (``ShuffleSplit``)
-   it is too small. The others leave the group, and steps 2-3 repeat
-   on the smaller group until every member passes (each round drops at least
-   one task, so at most ``|G|`` rounds).
+   cross-validated on the same folds: predictions ``p``;
+3. (regressor, ``blend=True``, the default) each member's prediction becomes
+   ``w_t p + (1 - w_t) p0`` with the weight that minimizes its held-out
+   squared error, ``w_t = clip(<y - p0, p - p0> / ||p - p0||^2, 0, 1)`` over
+   its held-out observations (stacking, Breiman 1996, with one weight per
+   task): by construction the blend's held-out error ``e_t^G`` is at most
+   ``e_t^ind``, and a weight fitted on hundreds of held-out predictions costs
+   little when sharing does not help (unlike a yes/no choice, which fold noise
+   flips). Without blending (and for the classifier) ``w_t = 1``;
+4. a task stays in the group when its weight is positive and sharing lowered
+   its error by enough evidence: with ``d_i`` the loss alone minus the loss
+   shared on each of the task's held-out observations (the same folds, so the
+   two are paired), ``mean(d) > 0`` and ``mean(d) >= min_evidence * sd(d) /
+   sqrt(n_t)`` (a one-sided paired test). ``min_evidence="auto"`` is 0 when
+   blending (the weight already carries the evidence) and 1 otherwise. The
+   standard error treats the held-out observations as independent; with
+   folds that repeat rows (``ShuffleSplit``) it is too small. The others
+   leave the group, and steps 2-4 repeat on the smaller group until every
+   member passes (each round drops at least one task, so at most ``|G|``
+   rounds).
 
 The final model fits the multi-task estimator on each surviving group (at
-least two tasks) and the baseline on every other task. By construction, no
-task is shared unless its cross-validated error under sharing, in the
-last round that decided the group, is below its error alone by at least
-``min_evidence`` standard errors. Without that margin, a task whose gain is
-fold noise is shared about half the time when sharing does not help, and the
-model then loses to independent fits on held-out data. The classifier does
-the same with the misclassification rate.
+least two tasks), the baseline on every other task and, when blending, on
+every member whose weight is below 1. By construction, no task is shared
+unless its cross-validated error under sharing (blended), in the last round
+that decided the group, is below its error alone (by ``min_evidence``
+standard errors). Without blending and without that margin, a task whose gain
+is fold noise is shared about half the time when sharing does not help, and
+the model then loses to independent fits on held-out data. The classifier
+switches (no blend) with the misclassification rate.
 """
 
 import numbers
@@ -58,12 +68,12 @@ class _TaskGroupingBase(BaseEstimator):
         "groups": [StrOptions({"auto"}), list],
         "cv": ["cv_object", "array-like"],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "min_evidence": [Interval(numbers.Real, 0, None, closed="left")],
+        "min_evidence": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left")],
         "max_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
         "task_column": [None, str, numbers.Integral],
     }
 
-    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, min_evidence=1.0, max_rounds=10,
+    def __init__(self, estimator, *, baseline=None, groups="auto", cv=5, tol=0.0, min_evidence="auto", max_rounds=10,
                  task_column=None):
         self.estimator = estimator
         self.baseline = baseline
@@ -73,6 +83,16 @@ class _TaskGroupingBase(BaseEstimator):
         self.min_evidence = min_evidence
         self.max_rounds = max_rounds
         self.task_column = task_column
+
+    def _blends(self):
+        """Whether shared and alone predictions are blended (the regressor's ``blend``)."""
+        return False
+
+    def _evidence_level(self):
+        """``min_evidence``; ``"auto"``: 0 when blending (the weight is fitted), else 1."""
+        if self.min_evidence == "auto":
+            return 0.0 if self._blends() else 1.0
+        return float(self.min_evidence)
 
     def _plans(self):
         plans = [(est, list(g)) for est, g in zip(self.estimators_, self._groups_codes)]
@@ -85,12 +105,20 @@ class _TaskGroupingBase(BaseEstimator):
             out = np.empty((X.shape[0], self.n_tasks_))
             for est, g in self._plans():
                 out[:, g] = self._sub_predict(est, X, None, len(g))
+            for t, est in self._member_baselines.items():  # w shared + (1 - w) alone
+                w = self.shared_weight_[t]
+                out[:, t] = w * out[:, t] + (1.0 - w) * self._sub_predict(est, X, None, 1)[:, 0]
             return out
         out = np.full(len(task_codes), np.nan)
         for est, g in self._plans():
             rows = np.flatnonzero(np.isin(task_codes, g))
             if rows.size:
                 out[rows] = self._sub_predict(est, X[rows], task_codes[rows], len(g))
+        for t, est in self._member_baselines.items():
+            rows = np.flatnonzero(task_codes == t)
+            if rows.size:
+                w = self.shared_weight_[t]
+                out[rows] = w * out[rows] + (1.0 - w) * self._sub_predict(est, X[rows], task_codes[rows], 1)
         return out
 
     # ------------------------------------------------------------- sub-fits
@@ -145,15 +173,16 @@ class _TaskGroupingBase(BaseEstimator):
             X_rows = np.column_stack([dense, np.asarray(task_codes, dtype=np.float64)])
         return np.asarray(est.predict(X_rows), dtype=np.float64).ravel()
 
-    def _cv_loss(self, est, data, folds, tasks, per_task_baseline=False):
-        """Cross-validated losses (``_loss``) of each task in ``tasks``.
+    def _cv_predictions(self, est, data, folds, tasks, per_task_baseline=False):
+        """Held-out targets and predictions of each task in ``tasks``.
 
-        Returns the mean loss per task, shape (len(tasks),), and per task the
-        loss of each held-out observation, in an order that depends only on the
-        folds and the data (so two estimators' lists pair up observation by
-        observation).
+        Returns two lists (one array per task): the observed targets of the
+        held-out rows and the predictions of the model fitted without them, in
+        an order that depends only on the folds and the data (so two
+        estimators' lists pair up observation by observation).
         """
-        errs = [[] for _ in tasks]
+        ys = [[] for _ in tasks]
+        ps = [[] for _ in tasks]
         for train, test in folds:
             if per_task_baseline:
                 models = [(self._fit_sub(est, data, train, [t]), [t]) for t in tasks]
@@ -164,21 +193,43 @@ class _TaskGroupingBase(BaseEstimator):
                     P = self._sub_predict(model, data.X[test], None, len(sub))
                     Yte = self._wide[np.ix_(test, sub)]
                     obs = ~np.isnan(Yte)
-                    err = self._loss(np.where(obs, Yte, 0.0), P)
                     for k, t in enumerate(sub):
-                        errs[tasks.index(t)].append(err[obs[:, k], k])
+                        ys[tasks.index(t)].append(Yte[obs[:, k], k])
+                        ps[tasks.index(t)].append(P[obs[:, k], k])
                 else:
                     keep = np.isin(data.rows, test) & np.isin(data.task_of_obs, sub)
                     if not keep.any():
                         continue
                     codes = data.task_of_obs[keep]
                     pred = self._sub_predict(model, data.X[data.rows[keep]], codes, len(sub))
-                    err = self._loss(data.y[keep], pred)
                     for t in np.unique(codes):
-                        errs[tasks.index(int(t))].append(err[codes == t])
-        errs = [np.concatenate(e) if e else np.zeros(0) for e in errs]
-        mean = np.array([e.mean() if len(e) else np.nan for e in errs])
-        return mean, errs
+                        ys[tasks.index(int(t))].append(data.y[keep][codes == t])
+                        ps[tasks.index(int(t))].append(pred[codes == t])
+        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+        return [cat(y) for y in ys], [cat(p) for p in ps]
+
+    def _losses(self, ys, ps):
+        """Per task: the mean loss (NaN without held-out rows) and the loss of each held-out observation."""
+        errs = [self._loss(y, p) for y, p in zip(ys, ps)]
+        return np.array([e.mean() if len(e) else np.nan for e in errs]), errs
+
+    @staticmethod
+    def _blend(ys, ps, ps_alone):
+        """Per task the weight ``w`` in [0, 1] of the shared prediction that minimizes the held-out squared error.
+
+        ``w = clip(<y - p0, p - p0> / ||p - p0||^2, 0, 1)`` over the task's held-out
+        observations (``p`` shared, ``p0`` alone); returns the weights and the
+        blended predictions ``p0 + w (p - p0)``.
+        """
+        weights = np.zeros(len(ys))
+        out = []
+        for k, (y, p, p0) in enumerate(zip(ys, ps, ps_alone)):
+            D = p - p0
+            den = float(D @ D)
+            if den > 0:
+                weights[k] = min(max(float((y - p0) @ D) / den, 0.0), 1.0)
+            out.append(p0 + weights[k] * D)
+        return weights, out
 
     def _keeps(self, loss, errs, loss_alone, errs_alone):
         """Which members stay: sharing lowered the loss (within ``tol``), by ``min_evidence`` standard errors.
@@ -189,14 +240,15 @@ class _TaskGroupingBase(BaseEstimator):
         ``mean(d) >= min_evidence * sd(d) / sqrt(n_t)``.
         """
         ok = np.isfinite(loss) & (loss <= (1.0 + self.tol) * loss_alone)
-        if self.min_evidence > 0:
+        level = self._evidence_level()
+        if level > 0:
             for k, (e, e0) in enumerate(zip(errs, errs_alone)):
                 if len(e) != len(e0) or len(e) < 2:
                     ok[k] = False
                     continue
                 d = (1.0 + self.tol) * e0 - e
                 se = d.std(ddof=1) / np.sqrt(len(d))
-                ok[k] &= d.mean() > 0 and d.mean() >= self.min_evidence * se
+                ok[k] &= d.mean() > 0 and d.mean() >= level * se
         return ok
 
     # --------------------------------------------------------------------- fit
@@ -226,8 +278,11 @@ class _TaskGroupingBase(BaseEstimator):
         baseline = self._default_baseline() if self.baseline is None else self.baseline
         folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
         all_tasks = list(range(T))
-        loss_alone, errs_alone = self._cv_loss(baseline, data, folds, all_tasks, per_task_baseline=True)
+        blend = self._blends()
+        ys_alone, ps_alone = self._cv_predictions(baseline, data, folds, all_tasks, per_task_baseline=True)
+        loss_alone, errs_alone = self._losses(ys_alone, ps_alone)
         loss_shared = np.full(T, np.nan)
+        weight = np.zeros(T)
         candidates = [all_tasks] if isinstance(self.groups, str) else [self._codes(g, name) for g in self.groups]
         taken = np.zeros(T, dtype=bool)
         chosen = []
@@ -237,9 +292,14 @@ class _TaskGroupingBase(BaseEstimator):
                 if len(members) < 2:
                     members = []
                     break
-                loss, errs = self._cv_loss(self.estimator, data, folds, members)
+                ys, ps = self._cv_predictions(self.estimator, data, folds, members)
+                w = np.ones(len(members))
+                if blend:
+                    w, ps = self._blend(ys, ps, [ps_alone[t] for t in members])
+                loss, errs = self._losses(ys, ps)
                 loss_shared[members] = loss
-                ok = self._keeps(loss, errs, loss_alone[members], [errs_alone[t] for t in members])
+                weight[members] = w
+                ok = self._keeps(loss, errs, loss_alone[members], [errs_alone[t] for t in members]) & (w > 0)
                 if ok.all():
                     break
                 members = [t for t, keep in zip(members, ok) if keep]
@@ -253,11 +313,16 @@ class _TaskGroupingBase(BaseEstimator):
             if members:
                 chosen.append(members)
                 taken[members] = True
+        weight[~taken] = 0.0
         all_rows = np.arange(data.n_samples)
         self._groups_codes = chosen
         self._alone_codes = [t for t in all_tasks if not taken[t]]
         self.estimators_ = [self._fit_sub(self.estimator, data, all_rows, g) for g in chosen]
         self.estimators_ += [self._fit_sub(baseline, data, all_rows, [t]) for t in self._alone_codes]
+        # the blended members' own baselines (weight below 1), by task code
+        self._member_baselines = {t: self._fit_sub(baseline, data, all_rows, [t])
+                                  for g in chosen for t in g if weight[t] < 1.0}
+        self.shared_weight_ = weight
         self.task_groups_ = [self.tasks_[g] for g in chosen]
         self.independent_tasks_ = self.tasks_[self._alone_codes]
         metric = self._metric
@@ -265,6 +330,7 @@ class _TaskGroupingBase(BaseEstimator):
             "task": self.tasks_.copy(),
             f"{metric}_independent": loss_alone,
             f"{metric}_shared": loss_shared,
+            "weight_shared": weight.copy(),
             "shared": taken.copy(),
         }
         self.__dict__.pop("_wide", None)
@@ -295,14 +361,19 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
         Candidate groups. ``"auto"``: one candidate, all tasks, pruned as in the
         module docstring. A list: each candidate is pruned the same way (a task
         in several candidates stays in the first one that keeps it).
+    blend : bool, default=True
+        Predict each group member by ``w_t shared + (1 - w_t) alone`` with the
+        weight fitted on the held-out predictions (module docstring, step 3);
+        False: the shared prediction alone (``w_t = 1``).
     cv : int, splitter or iterable of (train, test) rows, default=5
         Folds over rows, shared by every comparison (see
         :func:`~skmtl.linear.L21RegressorCV`'s ``cv``).
     tol : float, default=0.0
         A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind`` ...
-    min_evidence : float, default=1.0
+    min_evidence : float or "auto", default="auto"
         ... and its paired held-out gain from sharing is at least this many
         standard errors (see the module docstring); 0 turns the test off.
+        ``"auto"``: 0 with ``blend=True``, 1 without.
     max_rounds : int, default=10
         Pruning rounds per candidate; a candidate still losing tasks after them
         is dropped (its tasks are fitted alone) with a warning.
@@ -315,10 +386,14 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
         The groups fitted jointly (labels from ``tasks_``), at least two tasks each.
     independent_tasks_ : ndarray
         The tasks fitted alone.
+    shared_weight_ : ndarray of shape (n_tasks,)
+        Weight ``w_t`` of the group model in each task's prediction (0 for the
+        tasks fitted alone; 1 for every member without blending).
     cv_results_ : dict of ndarray
         Per task (in ``tasks_`` order): ``"task"``, ``"mse_independent"``,
-        ``"mse_shared"`` (cross-validated error in the last group the task was
-        evaluated in; NaN if never), ``"shared"`` (bool).
+        ``"mse_shared"`` (cross-validated error, blended, in the last group the
+        task was evaluated in; NaN if never), ``"weight_shared"`` (its weight
+        there), ``"shared"`` (bool).
     estimators_ : list
         One fitted estimator per group, then one baseline per independent task.
     tasks_, n_tasks_, n_features_in_
@@ -336,6 +411,17 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
     >>> model.predict(X).shape
     (80, 4)
     """
+
+    _parameter_constraints = {**_TaskGroupingBase._parameter_constraints, "blend": ["boolean"]}
+
+    def __init__(self, estimator, *, baseline=None, groups="auto", blend=True, cv=5, tol=0.0, min_evidence="auto",
+                 max_rounds=10, task_column=None):
+        super().__init__(estimator, baseline=baseline, groups=groups, cv=cv, tol=tol, min_evidence=min_evidence,
+                         max_rounds=max_rounds, task_column=task_column)
+        self.blend = blend
+
+    def _blends(self):
+        return bool(self.blend)
 
     @staticmethod
     def _loss(y_true, y_pred):
@@ -371,9 +457,10 @@ class TaskGroupingClassifier(MultiTaskClassifierMixin, _TaskGroupingBase):
         Folds over rows, shared by every comparison.
     tol : float, default=0.0
         A task stays in a group when ``e_t^G <= (1 + tol) e_t^ind`` ...
-    min_evidence : float, default=1.0
+    min_evidence : float or "auto", default="auto"
         ... and its paired held-out gain from sharing is at least this many
-        standard errors; 0 turns the test off.
+        standard errors; 0 turns the test off. ``"auto"``: 1 (the classifier
+        does not blend).
     max_rounds : int, default=10
         Pruning rounds per candidate.
     task_column : str or int, default=None
