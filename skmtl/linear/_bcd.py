@@ -64,13 +64,13 @@ from ._bcd_kernels import (
     SharedDense,
     SharedSparse,
     _full_grad_shared_dense,
-    _kkt_scores,
     _moments_obs_dense,
     _moments_obs_sparse,
     _moments_shared_dense,
     _moments_shared_sparse,
-    _penalty,
-    _row_norms,
+    kkt_scores,
+    moments,
+    penalty_sum,
     select_ws,
     solve_ws,
 )
@@ -90,6 +90,7 @@ _SUPPORT_PASS = 0.9  # large working sets: a support-only pass before each full 
 _NO_SUB = np.zeros(0, dtype=np.int64)
 _WS_GROWTH = 2  # working set: this many times the support (at least)
 _PRODUCT_BLOCK = 512  # columns per block of X W in set_coef
+_NUMPY_MOMENTS = 1 << 16  # shared dense designs with n * p up to this: column moments by NumPy (no kernel to compile)
 _blas_controller = None
 
 
@@ -203,10 +204,15 @@ class L21Solver:
         if self._shared:
             if mode == _SHARED_DENSE:
                 self._Xd = Xf = np.asfortranarray(X)
-                s1, s2 = _moments_shared_dense(Xf, u)
+                if n * p <= _NUMPY_MOMENTS:  # small: NumPy (a first fit on small data compiles one kernel less)
+                    X64 = np.asarray(Xf, dtype=np.float64)
+                    s1 = u @ X64
+                    s2 = u @ (X64 * X64)
+                else:
+                    s1, s2 = moments(_moments_shared_dense, Xf, u, shape=p)
             else:
                 self._set_csc(X)
-                s1, s2 = _moments_shared_sparse(self._indptr, self._indices, self._data, u)
+                s1, s2 = moments(_moments_shared_sparse, self._indptr, self._indices, self._data, u, shape=p)
             self._u = u
             self._v = v
             self._const_u = bool(np.all(u == u[0]))
@@ -233,7 +239,7 @@ class L21Solver:
                 rows = np.asarray(data.rows, dtype=np.int64)
                 self._rows = rows
                 self._omega = omega
-                s1, s2 = _moments_obs_dense(Xf, rows, self._task_ptr, omega)
+                s1, s2 = moments(_moments_obs_dense, Xf, rows, self._task_ptr, omega, shape=(p, T))
                 order = np.arange(len(y))
             else:
                 self._set_csc(X)
@@ -243,8 +249,8 @@ class L21Solver:
                 self._row_ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
                 self._otask = task_of[order]
                 self._omega = omega[order]
-                s1, s2 = _moments_obs_sparse(self._indptr, self._indices, self._data,
-                                             self._row_ptr, self._otask, self._omega, T)
+                s1, s2 = moments(_moments_obs_sparse, self._indptr, self._indices, self._data,
+                                 self._row_ptr, self._otask, self._omega, shape=(p, T))
             self._order = order
             S = np.bincount(task_of, weights=omega, minlength=T)
             Sy = np.bincount(task_of, weights=omega * y, minlength=T)
@@ -337,13 +343,12 @@ class L21Solver:
         self._nq = need
 
     def _gram_state(self):
-        """``(G, ||G_j||, ||W_j||, datafit, sum omega r y_c)`` from ``H`` (Gram mode)."""
+        """``(G, datafit, sum omega r y_c)`` from ``H`` (Gram mode)."""
         W, Ht, v = self.W, self._R2, self._v
         G = np.ascontiguousarray((Ht * v[:, None]).T)
-        gnorm, wnorm = _row_norms(G, W)
         wb = np.einsum("jt,tj->t", W, self._Bt)
         wh = np.einsum("jt,tj->t", W, Ht)
-        return G, gnorm, wnorm, 0.5 * float(v @ (self._E - wb - wh)), float(v @ (self._E - wb))
+        return G, 0.5 * float(v @ (self._E - wb - wh)), float(v @ (self._E - wb))
 
     def _set_csc(self, X):
         Xc = X.tocsc() if X.format != "csc" else X
@@ -593,22 +598,21 @@ class L21Solver:
             cache = self._grad_cache
             if cache is not None and cache[0] is W and np.array_equal(cache[1], W):
                 # full gradient at these coefficients already known (end of the previous alpha)
-                G, gnorm, wnorm, fit, cross = cache[2:]
+                G, norms, fit, cross = cache[2:]
             else:
+                norms = None  # the row norms of G and W: computed with the KKT scores
                 if self.mode == _GRAM:
-                    G, gnorm, wnorm, fit, cross = self._gram_state()
+                    G, fit, cross = self._gram_state()
                 elif self._fused_grad:
-                    G, gnorm, wnorm, fit, cross = _full_grad_shared_dense(
-                        self._Xd, self._R2, self._c, self._u, self._v, self._mu, W, self._Yc)
+                    G, *norms, fit, cross = _full_grad_shared_dense(self._Xd, self._R2, self._c, self._u, self._v,
+                                                                    self._mu, W, self._Yc)
                 else:
                     M, r = self._weighted_residual()
                     G = self.neg_gradient(M)
-                    gnorm, wnorm = _row_norms(G, W)
                     fit, cross = self._objective_terms(r)
-                self._grad_cache = (W, W.copy(), G, gnorm, wnorm, fit, cross)
+                self._grad_cache = (W, W.copy(), G, norms, fit, cross)
             # distance of -grad to the subdifferential of the penalty, and the gap
-            kkt, prio, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(
-                G, W, gnorm, wnorm, pen, self._L)
+            kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw = kkt_scores(G, W, pen, self._L, norms)
             primal = fit + pval
             if not convex:  # no duality gap: the largest KKT violation decides
                 gap = max(kkt, 0.0)
@@ -679,21 +683,20 @@ class L21Solver:
     def penalty_value(self, alpha, W=None):
         """``sum_j h_j(W_j)`` at ``alpha`` (default: the current coefficients)."""
         W = self.W if W is None else np.ascontiguousarray(W, dtype=np.float64)
-        return float(_penalty(W, np.arange(self.n_features), self._row_params(float(alpha))))
+        return float(penalty_sum(W, np.arange(self.n_features), self._row_params(float(alpha))))
 
     def kkt_violation(self, alpha, G, W=None):
         """Largest distance of ``G`` (minus a gradient, (n_features, n_tasks)) to the subdifferential at ``W``."""
         W = self.W if W is None else np.ascontiguousarray(W, dtype=np.float64)
         G = np.ascontiguousarray(G, dtype=np.float64)
-        gnorm, wnorm = _row_norms(G, W)
-        return float(_kkt_scores(G, W, gnorm, wnorm, self._row_params(float(alpha)), np.ones(self.n_features))[0])
+        return float(kkt_scores(G, W, self._row_params(float(alpha)), np.ones(self.n_features))[0])
 
     def objective(self, alpha):
         """Objective value at the current coefficients (intercepts at their optimum)."""
         if self.mode == _GRAM:
-            fit = self._gram_state()[3]
+            fit = self._gram_state()[1]
         else:
             _, r = self._weighted_residual()
             fit, _ = self._objective_terms(r)
         ws = np.arange(self.n_features)
-        return fit + _penalty(self.W, ws, self._row_params(float(alpha)))
+        return fit + penalty_sum(self.W, ws, self._row_params(float(alpha)))

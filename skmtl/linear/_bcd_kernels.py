@@ -1,47 +1,103 @@
 r"""Numba kernels of the block coordinate descent (:class:`~skmtl.linear._bcd.L21Solver`).
 
 Each data layout is an argument bundle (a ``NamedTuple``: :class:`SharedDense`,
-:class:`SharedSparse`, :class:`ObsDense`, :class:`ObsSparse`, :class:`Gram`)
-with its own inner solver (:func:`solve_ws` picks it by the bundle's type), so
-a fit compiles the epoch and datafit kernels of its layout only, once per row
-penalty that it meets, with no branch on either. The row penalty ``pen`` is
-the kernel-parameter tuple of a
+:class:`SharedDensePairs`, :class:`SharedSparse`, :class:`ObsDense`,
+:class:`ObsSparse`, :class:`Gram`) whose type selects its epoch and datafit
+(:func:`layout_epoch`, :func:`layout_datafit`: overloads on the bundle type), so
+the inner solver :func:`_solve_ws` is compiled once per layout and row penalty
+that a process meets, with the epoch and datafit of that layout only and no
+branch on either. The row penalty ``pen`` is the kernel-parameter tuple of a
 :class:`~skmtl.linear._row_penalties.RowPenalty` (its Numba functions are
 selected by its type, at compile time).
 
 Compile time (the first fit of a process with an empty Numba cache): Numba
 compiles each kernel as its own module and links the modules of the kernels
 it calls into it, optimizing and generating their code again at each level;
-inlining a function at Numba's IR level (``inline="always"``) avoids that but
-costs more than linking for large functions (Numba's inliner grows faster
-than linearly with their size). So the calls are at most two levels deep: an
-inner solver per layout (:func:`_solve_ws_body`, inlined into
-``_solve_ws_<layout>``) calls its layout's epoch kernel, :func:`_penalty` and
-:func:`_anderson_weights`, and the small helpers (the datafits, the pair
-epoch's column helpers, :func:`_bst`) are inlined. Numba's ``np.partition``,
-``np.sort``, ``np.linalg.solve``, ``np.zeros`` where every entry is written,
+inlining at Numba's IR level (``inline="always"``) copies and retypes the
+callee's IR at each call site, which costs more than linking except for small
+helpers with one call site. So the calls are at most two levels deep
+(:func:`_solve_ws` -> epoch -> row penalty), the extrapolation weights are
+written into the inner solver, functions called from kernels only have no
+wrappers for Python (``_INTERNAL``), each loop nest counts (some hundredths of
+a second each), and scratch and output arrays are allocated in NumPy by the
+callers (Numba's ``np.empty`` is itself a compiled overload, one per
+signature; :func:`_full_grad_shared_dense` is the exception, see there).
+Numba's ``np.partition``, ``np.sort``, ``np.linalg.solve``, ``reshape``,
 array expressions and slice assignments of arrays (whose shape check formats
 an error message) each cost from a tenth of a second to seconds of
-compilation and are not used here.
+compilation and are not used here. ``error_model="numpy"``: no division here
+can be by zero (each is guarded), so the kernels carry no
+``ZeroDivisionError`` paths. Python's garbage collector is paused while Numba
+compiles a kernel of skmtl (:class:`_PauseGCWhileCompiling`).
 """
 
+import gc
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import event
+from numba.extending import overload
 
 from ._row_penalties._base import row_distance, row_dual_scale, row_margin, row_penalized, row_prox, row_value
 
+# Options of the kernels. _FAST: the epochs (every float is finite there).
+# _FAST_FINITE: fast-math without the no-NaN / no-infinity assumptions, for the
+# inner solver, which compares with np.inf and tests the extrapolation for
+# finite values.
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy", "no_cfunc_wrapper": True}
+_FAST = {**_JIT, "fastmath": True}
+_FAST_FINITE = {**_JIT, "fastmath": {"reassoc", "contract", "nsz", "arcp", "afn"}}
+# Functions called from kernels only (the overloads): no wrapper callable from Python either.
+_INTERNAL = {"no_cpython_wrapper": True}
+
+
+class _PauseGCWhileCompiling(event.Listener):
+    """Python's cyclic garbage collector paused while Numba compiles an skmtl kernel.
+
+    Compiling creates many objects, and the full collections it triggers walk
+    every object of the process (scikit-learn, SciPy and Numba hold hundreds of
+    thousands): two of them, 0.13 s, in the first ``L21Regressor`` fit of a
+    process on an empty cache (five, 0.44 s, before the kernels were made
+    smaller to compile). The collector is paused from the start of the outermost
+    compilation of a function of skmtl to its end (Numba compiles under one
+    global lock, so the events nest), and only if it was enabled; the garbage
+    is collected after. Loads from Numba's cache are not compilations: a warm
+    process is unaffected.
+    """
+
+    def __init__(self):
+        self._depth = 0
+        self._paused = False
+
+    def on_start(self, ev):
+        if self._depth == 0:
+            # any compilation of the process comes here (jitclass constructors have no
+            # __module__, ...): nothing below may raise
+            data = ev.data if isinstance(ev.data, dict) else {}
+            module = getattr(getattr(data.get("dispatcher"), "py_func", None), "__module__", None)
+            self._paused = isinstance(module, str) and module.startswith("skmtl.") and gc.isenabled()
+            if self._paused:
+                gc.disable()
+        self._depth += 1
+
+    def on_end(self, ev):
+        self._depth -= 1
+        if self._depth == 0 and self._paused:
+            self._paused = False
+            gc.enable()
+
+
+event.register("numba:compile", _PauseGCWhileCompiling())
+
 # --------------------------------------------------------------------------
-# column moments (float64 accumulation, no copy of X)
+# column moments (float64 accumulation, no copy of X); outputs allocated by the caller
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
-def _moments_shared_dense(X, u):
+@njit(**_JIT)
+def _moments_shared_dense(X, u, s1, s2):
     n, p = X.shape
-    s1 = np.empty(p)  # every entry written (np.zeros costs one more compilation)
-    s2 = np.empty(p)
     for j in range(p):
         a = 0.0
         b = 0.0
@@ -51,14 +107,11 @@ def _moments_shared_dense(X, u):
             b += u[i] * x * x
         s1[j] = a
         s2[j] = b
-    return s1, s2
 
 
-@njit(cache=True, nogil=True)
-def _moments_shared_sparse(indptr, indices, data, u):
+@njit(**_JIT)
+def _moments_shared_sparse(indptr, indices, data, u, s1, s2):
     p = indptr.shape[0] - 1
-    s1 = np.empty(p)
-    s2 = np.empty(p)
     for j in range(p):
         a = 0.0
         b = 0.0
@@ -68,15 +121,12 @@ def _moments_shared_sparse(indptr, indices, data, u):
             b += u[indices[nz]] * x * x
         s1[j] = a
         s2[j] = b
-    return s1, s2
 
 
-@njit(cache=True, nogil=True)
-def _moments_obs_dense(X, rows, task_ptr, omega):
+@njit(**_JIT)
+def _moments_obs_dense(X, rows, task_ptr, omega, s1, s2):
     p = X.shape[1]
     T = task_ptr.shape[0] - 1
-    s1 = np.empty((p, T))  # every entry written
-    s2 = np.empty((p, T))
     for j in range(p):
         for t in range(T):
             a = 0.0
@@ -87,14 +137,12 @@ def _moments_obs_dense(X, rows, task_ptr, omega):
                 b += omega[k] * x * x
             s1[j, t] = a
             s2[j, t] = b
-    return s1, s2
 
 
-@njit(cache=True, nogil=True)
-def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, T):
+@njit(**_JIT)
+def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, s1, s2):
+    """``s1``, ``s2`` (n_features, n_tasks) zero on entry."""
     p = indptr.shape[0] - 1
-    s1 = np.zeros((p, T))
-    s2 = np.zeros((p, T))
     for j in range(p):
         for nz in range(indptr[j], indptr[j + 1]):
             r = indices[nz]
@@ -103,80 +151,27 @@ def _moments_obs_sparse(indptr, indices, data, row_ptr, otask, omega, T):
                 t = otask[k]
                 s1[j, t] += omega[k] * x
                 s2[j, t] += omega[k] * x * x
+
+
+def moments(kernel, *args, shape):
+    """Run a moments kernel; returns the two moment arrays (float64, C order) of ``shape``."""
+    s1 = np.zeros(shape)
+    s2 = np.zeros(shape)
+    kernel(*args, s1, s2)
     return s1, s2
 
 
 # --------------------------------------------------------------------------
-# per-feature gradient and residual update
+# penalty value, gradient and KKT statistics
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _datafit_shared_dense(W, c, R2, u, v):
-    """``1/2 sum_{t, i} u_i v_t (R_ti + c_t)^2``, residual (n_tasks, n_samples)."""
-    val = 0.0
-    T, n = R2.shape
-    for t in range(T):
-        acc = 0.0
-        for i in range(n):
-            r = R2[t, i] + c[t]
-            acc += u[i] * r * r
-        val += v[t] * acc
-    return 0.5 * val
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _datafit_shared_sparse(W, c, R, u, v):
-    """``1/2 sum_{i, t} u_i v_t (R_it + c_t)^2``, residual (n_samples, n_tasks)."""
-    val = 0.0
-    n, T = R.shape
-    for i in range(n):
-        acc = 0.0
-        for t in range(T):
-            r = R[i, t] + c[t]
-            acc += v[t] * r * r
-        val += u[i] * acc
-    return 0.5 * val
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _datafit_obs(W, c, R1, otask, omega):
-    """``1/2 sum_k omega_k (R_k + c_t(k))^2``, one residual per observation."""
-    val = 0.0
-    for k in range(R1.shape[0]):
-        r = R1[k] + c[otask[k]]
-        val += omega[k] * r * r
-    return 0.5 * val
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _datafit_obs_by_task(W, c, R1, task_ptr, omega):
-    """:func:`_datafit_obs` with the observations stored task after task."""
-    val = 0.0
-    T = task_ptr.shape[0] - 1
-    for t in range(T):
-        for k in range(task_ptr[t], task_ptr[t + 1]):
-            r = R1[k] + c[t]
-            val += omega[k] * r * r
-    return 0.5 * val
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
-def _datafit_gram(W, Ht, v, Bt, E):
-    """Gram layout: ``1/2 sum_t v_t (E_t - w_t . (B_t + H_t))`` with ``H = B - Q W`` (see :func:`_epoch_gram`)."""
-    val = 0.0
-    T, p = Ht.shape
-    for t in range(T):
-        acc = E[t]
-        for j in range(p):
-            acc -= W[j, t] * (Bt[t, j] + Ht[t, j])
-        val += v[t] * acc
-    return 0.5 * val
-
-
-@njit(cache=True, nogil=True)
+@njit(**_JIT, **_INTERNAL)
 def _penalty(W, ws, pen):
-    """``sum_{j in ws} h_j(W_j) = rho_j(W_j) + r_j / 2 ||W_j||_2^2`` (``pen`` a row penalty's kernel parameters)."""
+    """``sum_{j in ws} h_j(W_j) = rho_j(W_j) + r_j / 2 ||W_j||_2^2`` (``pen`` a row penalty's kernel parameters).
+
+    Called from the kernels; from Python, :func:`penalty_sum`.
+    """
     val = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
@@ -189,11 +184,16 @@ def _penalty(W, ws, pen):
     return val
 
 
-@njit(cache=True, nogil=True)
-def _row_support(W):
-    """Indices of the rows of ``W`` with a nonzero entry."""
+@njit(**_JIT)
+def penalty_sum(W, ws, pen):
+    """:func:`_penalty` callable from Python (compiled only where Python asks for it, not by a fit)."""
+    return _penalty(W, ws, pen)
+
+
+@njit(**_JIT)
+def _row_support_kernel(W, out):
+    """Writes the indices of the rows of ``W`` with a nonzero entry to ``out``; returns their number."""
     p, T = W.shape
-    out = np.empty(p, dtype=np.int64)
     m = 0
     for j in range(p):
         for t in range(T):
@@ -201,34 +201,30 @@ def _row_support(W):
                 out[m] = j
                 m += 1
                 break
-    return out[:m]
+    return m
 
 
-@njit(cache=True, nogil=True)
+def _row_support(W):
+    """Indices (int64) of the rows of ``W`` with a nonzero entry."""
+    out = np.empty(W.shape[0], dtype=np.int64)
+    return out[:_row_support_kernel(W, out)]
+
+
 def _row_norms(G, W):
-    """Euclidean norms of the rows of ``G`` and of ``W``."""
-    p, T = G.shape
-    gn = np.empty(p)
-    wn = np.empty(p)
-    for j in range(p):
-        a = 0.0
-        b = 0.0
-        for t in range(T):
-            a += G[j, t] * G[j, t]
-            b += W[j, t] * W[j, t]
-        gn[j] = np.sqrt(a)
-        wn[j] = np.sqrt(b)
-    return gn, wn
+    """Euclidean norms of the rows of ``G`` and of ``W`` (NumPy; the kernels compute them where they need them)."""
+    return np.sqrt(np.einsum("ij,ij->i", G, G)), np.sqrt(np.einsum("ij,ij->i", W, W))
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(**_FAST)
 def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
     """Minus the gradient at the current residual, shared dense design, in one pass.
 
     Returns ``G`` (p, T) (as :meth:`L21Solver.neg_gradient`), the row norms of
     ``G`` and ``W`` and the terms ``(datafit, sum omega r y_c)`` of
     :meth:`L21Solver._objective_terms`. For skinny products (few tasks) this
-    beats a BLAS call, which tiles badly for a handful of columns.
+    beats a BLAS call, which tiles badly for a handful of columns. The arrays
+    are allocated here, not by the caller: with arrays that NumPy allocates for
+    it, the fits of wide problems were 5 to 8 % slower (measured, 300 x 3000 x 20).
     """
     T, n = R2.shape
     p = X.shape[1]
@@ -254,8 +250,12 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
     G = np.empty((p, T))
     for j in range(0, p - 1, 2):  # raw products, two columns per pass over the residual
         _grad2_tasks(X, j, j + 1, Z, G[j], G[j + 1], n, T, False)
-    if p % 2:  # the last column twice (one call site of the inlined helper: less to compile)
-        _grad2_tasks(X, p - 1, p - 1, Z, G[p - 1], G[p - 1], n, T, False)
+    if p % 2:  # an odd last column: a plain loop (one call site of the inlined helper)
+        for t in range(T):
+            acc = 0.0
+            for i in range(n):
+                acc += X[i, p - 1] * Z[t, i]
+            G[p - 1, t] = acc
     gn = np.empty(p)
     wn = np.empty(p)
     for j in range(p):  # centering, and the row norms
@@ -272,19 +272,22 @@ def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
     return G, gn, wn, 0.5 * fit, cross
 
 
-@njit(cache=True, nogil=True)
-def _kkt_scores(G, W, gnorm, wnorm, pen, L):
+@njit(**_JIT)
+def _kkt_scores(G, W, pen, L, prio, v, gnorm, wnorm, have_norms):
     """Check statistics of the full gradient ``G`` (minus the gradient).
 
     ``pen``: the kernel parameters of a row penalty (:mod:`._row_penalties`),
     ``h_j(w) = rho_j(w) + r_j / 2 ||w||^2``. The dual quantities (``smax``,
-    ``ridge``, ``conj``) are used for convex penalties only. Returns:
+    ``ridge``, ``conj``) are used for convex penalties only. ``gnorm`` and
+    ``wnorm`` hold the row norms of ``G`` and ``W`` if ``have_norms``, else they
+    are computed into them. Writes the working-set priority of each feature
+    into ``prio`` (support and unpenalized features first, then violators,
+    then the features closest to entering, by the margin of ``G_j`` to
+    ``d rho_j(0)`` in the metric of the column); ``v`` (n_tasks,) is scratch.
+    Returns:
 
     * ``kkt``: the largest distance of ``-grad_j`` to ``d h_j(W_j)`` (-1 for
       constant features);
-    * ``prio``: the working-set priority of each feature (support and
-      unpenalized features first, then violators, then the features closest
-      to entering, by the margin of ``G_j`` to ``d rho_j(0)`` in the metric of the column);
     * ``n_supp``: the support size;
     * ``pval``: ``sum_j h_j(W_j)``;
     * ``smax``: the largest ``s <= 1`` with ``s (G_j - r_j W_j)`` in ``d rho_j(0)``
@@ -303,7 +306,6 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
     """
     p, T = G.shape
     kkt = -np.inf
-    prio = np.empty(p)
     n_supp = 0
     pval = 0.0
     smax = 1.0
@@ -311,17 +313,27 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
     conj = 0.0
     free = 0.0
     uw = 0.0
-    v = np.empty(T)  # G_j - r_j W_j
     for j in range(p):
         r = pen.ridge[j]
-        gn = gnorm[j]
-        wn = wnorm[j]
         penalized = row_penalized(pen, j)
+        if have_norms:
+            gn = gnorm[j]
+            wn = wnorm[j]
+        else:
+            a = 0.0
+            b = 0.0
+            for t in range(T):
+                a += G[j, t] * G[j, t]
+                b += W[j, t] * W[j, t]
+            gn = np.sqrt(a)
+            wn = np.sqrt(b)
+            gnorm[j] = gn
+            wnorm[j] = wn
         for t in range(T):  # a copy, not a view of G: no reference counting per row
             v[t] = G[j, t]
         margin = row_margin(pen, j, v, gn)
         if r > 0.0:
-            ex = max(margin, 0.0)
+            ex = 0.0 if margin < 0.0 else margin  # max(margin, 0.0) (the builtin costs a compilation)
             conj += ex * ex / (2.0 * r)
             w2 = wn * wn
             pval += 0.5 * r * w2
@@ -346,7 +358,7 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
             n_supp += 1
             pr = np.inf
         else:
-            sc = max(margin, 0.0)
+            sc = 0.0 if margin < 0.0 else margin
             if not penalized:
                 pr = np.inf  # unpenalized (or pure ridge) rows: always in the working set
             else:
@@ -364,7 +376,20 @@ def _kkt_scores(G, W, gnorm, wnorm, pen, L):
         if sc > kkt:
             kkt = sc
         prio[j] = pr
-    return kkt, prio, n_supp, pval, smax, ridge, conj, free, uw
+    return kkt, n_supp, pval, smax, ridge, conj, free, uw
+
+
+def kkt_scores(G, W, pen, L, norms=None):
+    """:func:`_kkt_scores` with its arrays allocated: ``(kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw)``.
+
+    ``norms``: the row norms ``(||G_j||, ||W_j||)`` if known (else computed).
+    """
+    p, T = G.shape
+    prio = np.empty(p)
+    gnorm, wnorm = (np.empty(p), np.empty(p)) if norms is None else norms
+    kkt, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(G, W, pen, L, prio, np.empty(T), gnorm, wnorm,
+                                                                  norms is not None)
+    return kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw
 
 
 def select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
@@ -401,93 +426,8 @@ def select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
 _NO_INDEX = np.zeros(0, dtype=np.int64)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _diff_gram(hist, K):
-    """Gram matrix of the successive differences ``hist[k + 1] - hist[k]``, ``k < K``."""
-    m = hist.shape[1]
-    C = np.empty((K, K))  # every entry written
-    for k in range(K):
-        for l in range(k, K):
-            acc = 0.0
-            for i in range(m):
-                acc += (hist[k + 1, i] - hist[k, i]) * (hist[l + 1, i] - hist[l, i])
-            C[k, l] = acc
-            C[l, k] = acc
-    return C
 
-
-@njit(cache=True, nogil=True, inline="always")
-def _solve_small(A, b):
-    """Solve ``A x = b`` in place (``x`` in ``b``, ``A`` overwritten) by Gaussian elimination with partial pivoting.
-
-    For the K x K systems of the extrapolation (K about 5): ``np.linalg.solve``
-    costs seconds of Numba compilation for no gain at this size. Returns False
-    on an exactly zero pivot or a non-finite entry (LAPACK's singular case).
-    """
-    n = b.shape[0]
-    for k in range(n):
-        piv = k
-        amax = abs(A[k, k])
-        for i in range(k + 1, n):
-            a = abs(A[i, k])
-            if a > amax:
-                amax = a
-                piv = i
-        if not amax > 0.0 or not np.isfinite(amax):
-            return False
-        if piv != k:
-            for j in range(n):
-                tmp = A[k, j]
-                A[k, j] = A[piv, j]
-                A[piv, j] = tmp
-            tmp = b[k]
-            b[k] = b[piv]
-            b[piv] = tmp
-        for i in range(k + 1, n):
-            f = A[i, k] / A[k, k]
-            if f != 0.0:
-                for j in range(k + 1, n):
-                    A[i, j] -= f * A[k, j]
-                b[i] -= f * b[k]
-    for k in range(n - 1, -1, -1):
-        acc = b[k]
-        for j in range(k + 1, n):
-            acc -= A[k, j] * b[j]
-        b[k] = acc / A[k, k]
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _anderson_weights(hist, K):
-    """Weights ``z`` (summing to one) of the extrapolation ``sum_k z_k hist[k + 1]``."""
-    C = _diff_gram(hist, K)
-    sq = 0.0
-    for k in range(K):
-        for l in range(K):
-            sq += C[k, l] * C[k, l]
-    nrm = np.sqrt(sq)
-    z = np.empty(K)
-    for k in range(K):
-        z[k] = 1.0
-    if not nrm > 0.0:
-        return False, z
-    for k in range(K):
-        for l in range(K):
-            C[k, l] /= nrm
-        C[k, k] += 1e-10
-    if not _solve_small(C, z):  # singular system: skip extrapolation (z is not used)
-        return False, z
-    s = 0.0
-    for k in range(K):
-        s += z[k]
-    if not np.isfinite(s) or s == 0.0:
-        return False, z
-    for k in range(K):
-        z[k] /= s
-    return True, z
-
-
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
+@njit(**_FAST, inline="always")
 def _bst(W, j, g, Lj, pen, delta):
     """Block proximal step on feature ``j``; ``g`` is minus the gradient.
 
@@ -518,7 +458,8 @@ def _bst(W, j, g, Lj, pen, delta):
     return np.sqrt(dn)
 
 
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
+
+@njit(**_FAST, inline="always")
 def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
     """``R2 -= d1 X[:, j1]^T + d2 X[:, j2]^T``, then ``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]``.
 
@@ -594,7 +535,8 @@ def _update2_grad2(X, j1, j2, k1, k2, R2, d1, d2, g1, g2, n, T):
     return dot
 
 
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
+
+@njit(**_FAST, inline="always")
 def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot):
     """``g1 = R2 X[:, k1]``, ``g2 = R2 X[:, k2]`` in one pass; returns ``X[:, k1] . X[:, k2]``
     (0 unless ``with_dot``)."""
@@ -649,28 +591,41 @@ def _grad2_tasks(X, k1, k2, R2, g1, g2, n, T, with_dot):
     return dot
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
+
+# --------------------------------------------------------------------------
+# the epochs: one pass of block coordinate descent over a working set, one
+# per data layout. Plain functions: each is the implementation of
+# layout_epoch for its layout type (compiled by that overload, with _FAST).
+# --------------------------------------------------------------------------
+
+
+def _epoch_shared_dense_pairs(lay, ws, W, c, L, pen, g, delta):
     """One pass over ``ws`` (equal row weights, at least four tasks), two features at a time.
 
     The features are still updated one after the other (the iterates are those
-    of :func:`_epoch_shared_dense`): the gradient of the second feature of a
+    of :func:`_epoch_shared_dense_one`): the gradient of the second feature of a
     pair is computed with the first's and corrected for its update through
     ``X[:, j1] . X[:, j2]``, and the residual takes both updates, fused with the
     gradients of the next pair, in one pass. An odd last feature is a pair of
-    one (``j2 = j1``, no second update).
+    one (``j2 = j1``, no second update). ``lay.work`` (4, n_tasks) is scratch.
 
     Compile time: one call site of each helper (:func:`_bst` in a loop over
     the pair, the odd feature on the pair's path); every inlined copy is
-    compiled again (seconds for the fused residual passes).
+    compiled again.
     """
+    X = lay.X
+    R2 = lay.R
+    u0 = lay.u[0]
+    v = lay.v
+    mu = lay.mu
+    xu = lay.xu
     T, n = R2.shape
     m = ws.shape[0]
     viol = 0.0
-    g1 = np.empty(T)
-    g2 = np.empty(T)
-    d1 = np.empty(T)
-    d2 = np.empty(T)
+    g1 = lay.work[0]
+    g2 = lay.work[1]
+    d1 = lay.work[2]
+    d2 = lay.work[3]
     dot = 0.0
     have = False  # g1, g2 (and dot) hold the raw gradients of the current pair
     q = 0
@@ -722,23 +677,15 @@ def _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u0, v, mu, xu, g, delta):
     return viol
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta):
-    """One pass over ``ws``, shared design: residual ``R2`` is (n_tasks, n_samples).
-
-    With equal row weights and at least four tasks, :func:`_epoch_shared_dense_pairs`
-    (two features per pass over the residual, four tasks per pass over a column),
-    else :func:`_epoch_shared_dense_one`. (The solver picks one of the two in
-    Python, :func:`solve_ws`, and compiles that one only.)
-    """
-    if const_u and R2.shape[0] >= 4:
-        return _epoch_shared_dense_pairs(ws, W, c, L, pen, X, R2, u[0], v, mu, xu, g, delta)
-    return _epoch_shared_dense_one(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_dense_one(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta):
-    """One pass over ``ws``, shared design, one feature at a time."""
+def _epoch_shared_dense_one(lay, ws, W, c, L, pen, g, delta):
+    """One pass over ``ws``, shared design (residual ``lay.R`` (n_tasks, n_samples)), one feature at a time."""
+    X = lay.X
+    R2 = lay.R
+    u = lay.u
+    const_u = lay.const_u
+    v = lay.v
+    mu = lay.mu
+    xu = lay.xu
     T, n = R2.shape
     viol = 0.0
     u0 = u[0]
@@ -776,10 +723,17 @@ def _epoch_shared_dense_one(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, d
     return viol
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_shared_sparse(ws, W, c, L, pen, indptr, indices, data, R, u, const_u, v, mu, xu,
-                         g, delta):
-    """One pass over ``ws``, shared design, CSC ``X``: residual ``R`` is (n_samples, n_tasks)."""
+def _epoch_shared_sparse(lay, ws, W, c, L, pen, g, delta):
+    """One pass over ``ws``, shared design, CSC ``X``: residual ``lay.R`` is (n_samples, n_tasks)."""
+    indptr = lay.indptr
+    indices = lay.indices
+    data = lay.data
+    R = lay.R
+    u = lay.u
+    const_u = lay.const_u
+    v = lay.v
+    mu = lay.mu
+    xu = lay.xu
     T = R.shape[1]
     viol = 0.0
     u0 = u[0]
@@ -816,9 +770,15 @@ def _epoch_shared_sparse(ws, W, c, L, pen, indptr, indices, data, R, u, const_u,
     return viol
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_dense(ws, W, c, L, pen, X, R1, rows, task_ptr, omega, MU, XU, g, delta):
+def _epoch_obs_dense(lay, ws, W, c, L, pen, g, delta):
     """One pass over ``ws``, per-task rows of a dense ``X`` (observations task after task)."""
+    X = lay.X
+    R1 = lay.R
+    rows = lay.rows
+    task_ptr = lay.task_ptr
+    omega = lay.omega
+    MU = lay.MU
+    XU = lay.XU
     T = W.shape[1]
     viol = 0.0
     for jj in range(ws.shape[0]):
@@ -846,10 +806,17 @@ def _epoch_obs_dense(ws, W, c, L, pen, X, R1, rows, task_ptr, omega, MU, XU, g, 
     return viol
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_obs_sparse(ws, W, c, L, pen, indptr, indices, data, R1, row_ptr, otask, omega,
-                      MU, XU, g, delta):
+def _epoch_obs_sparse(lay, ws, W, c, L, pen, g, delta):
     """One pass over ``ws``, CSC ``X``; observations stored row after row."""
+    indptr = lay.indptr
+    indices = lay.indices
+    data = lay.data
+    R1 = lay.R
+    row_ptr = lay.row_ptr
+    otask = lay.otask
+    omega = lay.omega
+    MU = lay.MU
+    XU = lay.XU
     T = W.shape[1]
     viol = 0.0
     for jj in range(ws.shape[0]):
@@ -880,16 +847,20 @@ def _epoch_obs_sparse(ws, W, c, L, pen, indptr, indices, data, R1, row_ptr, otas
     return viol
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _epoch_gram(ws, W, L, pen, Qc, qcol, Ht, v, g, delta):
+def _epoch_gram(lay, ws, W, c, L, pen, g, delta):
     """One pass over ``ws`` with covariance (Gram) updates, shared dense design.
 
     With ``Q = X_c^T diag(u) X_c`` and ``B = X_c^T diag(u) Y_c`` the solver keeps
-    ``H = B - Q W`` (stored ``Ht``, (n_tasks, n_features)); minus the gradient of
+    ``H = B - Q W`` (stored ``lay.R``, (n_tasks, n_features)); minus the gradient of
     feature ``j`` is ``v_t H[j, t]`` and an update ``W_j += delta`` costs
     ``H -= Q[:, j] delta^T``: O(p T) instead of O(n T) (glmnet's covariance
-    updates). ``Qc[:, qcol[j]]`` is column ``j`` of ``Q``.
+    updates). ``lay.Q[:, lay.qcol[j]]`` is column ``j`` of ``Q``. The offsets
+    ``c`` are not tracked (the solver sets them afterwards).
     """
+    Qc = lay.Q
+    qcol = lay.qcol
+    Ht = lay.R
+    v = lay.v
     T, p = Ht.shape
     viol = 0.0
     for jj in range(ws.shape[0]):
@@ -901,17 +872,93 @@ def _epoch_gram(ws, W, L, pen, Qc, qcol, Ht, v, g, delta):
             g[t] = v[t] * Ht[t, j]
         dn = _bst(W, j, g, Lj, pen, delta)
         if dn > 0.0:
-            q = Qc[:, qcol[j]]
+            qj = qcol[j]
             for t in range(T):
                 d = delta[t]
                 if d != 0.0:
                     for i in range(p):
-                        Ht[t, i] -= q[i] * d
+                        Ht[t, i] -= Qc[i, qj] * d
                 W[j, t] += d
             dn *= Lj
             if dn > viol:
                 viol = dn
     return viol
+
+
+# The datafits: the smooth part of the objective at the current state, one per layout.
+
+def _datafit_shared_dense(lay, W, c):
+    """``1/2 sum_{t, i} u_i v_t (R_ti + c_t)^2``, residual (n_tasks, n_samples)."""
+    R2 = lay.R
+    u = lay.u
+    v = lay.v
+    val = 0.0
+    T, n = R2.shape
+    for t in range(T):
+        acc = 0.0
+        for i in range(n):
+            r = R2[t, i] + c[t]
+            acc += u[i] * r * r
+        val += v[t] * acc
+    return 0.5 * val
+
+
+def _datafit_shared_sparse(lay, W, c):
+    """``1/2 sum_{i, t} u_i v_t (R_it + c_t)^2``, residual (n_samples, n_tasks)."""
+    R = lay.R
+    u = lay.u
+    v = lay.v
+    val = 0.0
+    n, T = R.shape
+    for i in range(n):
+        acc = 0.0
+        for t in range(T):
+            r = R[i, t] + c[t]
+            acc += v[t] * r * r
+        val += u[i] * acc
+    return 0.5 * val
+
+
+def _datafit_obs_sparse(lay, W, c):
+    """``1/2 sum_k omega_k (R_k + c_t(k))^2``, one residual per observation."""
+    R1 = lay.R
+    otask = lay.otask
+    omega = lay.omega
+    val = 0.0
+    for k in range(R1.shape[0]):
+        r = R1[k] + c[otask[k]]
+        val += omega[k] * r * r
+    return 0.5 * val
+
+
+def _datafit_obs_dense(lay, W, c):
+    """:func:`_datafit_obs_sparse` with the observations stored task after task."""
+    R1 = lay.R
+    task_ptr = lay.task_ptr
+    omega = lay.omega
+    val = 0.0
+    T = task_ptr.shape[0] - 1
+    for t in range(T):
+        for k in range(task_ptr[t], task_ptr[t + 1]):
+            r = R1[k] + c[t]
+            val += omega[k] * r * r
+    return 0.5 * val
+
+
+def _datafit_gram(lay, W, c):
+    """Gram layout: ``1/2 sum_t v_t (E_t - w_t . (B_t + H_t))`` with ``H = B - Q W`` (see :func:`_epoch_gram`)."""
+    Ht = lay.R
+    v = lay.v
+    Bt = lay.Bt
+    E = lay.E
+    val = 0.0
+    T, p = Ht.shape
+    for t in range(T):
+        acc = E[t]
+        for j in range(p):
+            acc -= W[j, t] * (Bt[t, j] + Ht[t, j])
+        val += v[t] * acc
+    return 0.5 * val
 
 
 # --------------------------------------------------------------------------
@@ -920,7 +967,7 @@ def _epoch_gram(ws, W, L, pen, Qc, qcol, Ht, v, g, delta):
 
 
 class SharedDense(NamedTuple):
-    """Complete wide input, dense ``X``: observation weights ``u_i v_t``."""
+    """Complete wide input, dense ``X``: observation weights ``u_i v_t`` (the one-feature epoch)."""
     X: np.ndarray  # (n_samples, n_features), Fortran order
     R: np.ndarray  # (n_tasks, n_samples): uncentered residual
     u: np.ndarray
@@ -928,6 +975,18 @@ class SharedDense(NamedTuple):
     v: np.ndarray
     mu: np.ndarray  # weighted column means
     xu: np.ndarray  # U mu
+
+
+class SharedDensePairs(NamedTuple):
+    """:class:`SharedDense` run by the pair epoch (equal row weights, at least four tasks), with its scratch."""
+    X: np.ndarray
+    R: np.ndarray
+    u: np.ndarray
+    const_u: bool
+    v: np.ndarray
+    mu: np.ndarray
+    xu: np.ndarray
+    work: np.ndarray  # (4, n_tasks) scratch of the pair epoch
 
 
 class SharedSparse(NamedTuple):
@@ -977,143 +1036,162 @@ class Gram(NamedTuple):
     E: np.ndarray
 
 
-# The epoch and datafit of each layout, on the bundle (inlined into the inner
-# solver of the layout below).
-
-@njit(nogil=True, fastmath=True, inline="always")
-def _shared_dense_epoch(lay, ws, W, c, L, pen, g, delta):
-    return _epoch_shared_dense_one(ws, W, c, L, pen, lay.X, lay.R, lay.u, lay.const_u, lay.v,
-                                   lay.mu, lay.xu, g, delta)
-
-
-@njit(nogil=True, fastmath=True, inline="always")
-def _shared_dense_pairs_epoch(lay, ws, W, c, L, pen, g, delta):
-    return _epoch_shared_dense_pairs(ws, W, c, L, pen, lay.X, lay.R, lay.u[0], lay.v, lay.mu, lay.xu,
-                                     g, delta)
+_EPOCHS = {SharedDense: _epoch_shared_dense_one, SharedDensePairs: _epoch_shared_dense_pairs,
+           SharedSparse: _epoch_shared_sparse, ObsDense: _epoch_obs_dense, ObsSparse: _epoch_obs_sparse,
+           Gram: _epoch_gram}
+_DATAFITS = {SharedDense: _datafit_shared_dense, SharedDensePairs: _datafit_shared_dense,
+             SharedSparse: _datafit_shared_sparse, ObsDense: _datafit_obs_dense, ObsSparse: _datafit_obs_sparse,
+             Gram: _datafit_gram}
 
 
-@njit(nogil=True, fastmath=True, inline="always")
-def _shared_dense_datafit(lay, W, c):
-    return _datafit_shared_dense(W, c, lay.R, lay.u, lay.v)
+def layout_epoch(lay, ws, W, c, L, pen, g, delta):
+    """One pass of block coordinate descent over ``ws`` on the layout ``lay``; returns ``max_j L_j ||delta_j||``.
+
+    ``g``, ``delta`` (n_tasks,) are scratch. In kernels only: the epoch of the
+    layout's type (``_EPOCHS``).
+    """
+    raise NotImplementedError
 
 
-@njit(nogil=True, fastmath=True, inline="always")
-def _shared_sparse_epoch(lay, ws, W, c, L, pen, g, delta):
-    return _epoch_shared_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
-                                lay.u, lay.const_u, lay.v, lay.mu, lay.xu, g, delta)
+def layout_datafit(lay, W, c):
+    """The datafit at the current state of the layout ``lay``. In kernels only (``_DATAFITS``)."""
+    raise NotImplementedError
 
 
-@njit(nogil=True, fastmath=True, inline="always")
-def _shared_sparse_datafit(lay, W, c):
-    return _datafit_shared_sparse(W, c, lay.R, lay.u, lay.v)
+def _layout_class(lay):
+    return lay.instance_class if isinstance(lay, types.BaseNamedTuple) else None
 
 
-@njit(nogil=True, fastmath=True, inline="always")
-def _obs_dense_epoch(lay, ws, W, c, L, pen, g, delta):
-    return _epoch_obs_dense(ws, W, c, L, pen, lay.X, lay.R, lay.rows, lay.task_ptr,
-                            lay.omega, lay.MU, lay.XU, g, delta)
+@overload(layout_epoch, jit_options={**_FAST, **_INTERNAL})
+def _ol_layout_epoch(lay, ws, W, c, L, pen, g, delta):
+    return _EPOCHS.get(_layout_class(lay))
 
 
-@njit(nogil=True, fastmath=True, inline="always")
-def _obs_dense_datafit(lay, W, c):
-    return _datafit_obs_by_task(W, c, lay.R, lay.task_ptr, lay.omega)
+@overload(layout_datafit, jit_options={**_FAST, **_INTERNAL})
+def _ol_layout_datafit(lay, W, c):
+    return _DATAFITS.get(_layout_class(lay))
 
 
-@njit(nogil=True, fastmath=True, inline="always")
-def _obs_sparse_epoch(lay, ws, W, c, L, pen, g, delta):
-    return _epoch_obs_sparse(ws, W, c, L, pen, lay.indptr, lay.indices, lay.data, lay.R,
-                             lay.row_ptr, lay.otask, lay.omega, lay.MU, lay.XU, g, delta)
+@njit(**_FAST_FINITE)
+def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, n_hist, sub, Rf, g,
+              delta, aw):
+    """Block coordinate descent on the features ``ws`` of the data layout ``lay``.
 
-
-@njit(nogil=True, fastmath=True, inline="always")
-def _obs_sparse_datafit(lay, W, c):
-    return _datafit_obs(W, c, lay.R, lay.otask, lay.omega)
-
-
-@njit(nogil=True, fastmath=True, inline="always")
-def _gram_epoch(lay, ws, W, c, L, pen, g, delta):
-    return _epoch_gram(ws, W, L, pen, lay.Q, lay.qcol, lay.R, lay.v, g, delta)
-
-
-@njit(nogil=True, fastmath=True, inline="always")
-def _gram_datafit(lay, W, c):
-    return _datafit_gram(W, lay.R, lay.v, lay.Bt, lay.E)
-
-
-@njit(nogil=True, fastmath=True, inline="always")
-def _solve_ws_body(epoch_fn, datafit_fn, lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist,
-                   state, sub):
-    """Block coordinate descent on the features ``ws`` of the data layout ``lay``; returns (epochs, violation).
-
-    ``epoch_fn`` and ``datafit_fn`` are the layout's functions (``_gram_epoch``, ...):
-    this body is inlined into one kernel per layout (:func:`solve_ws`).
-
-    The violation is ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the
-    fixed-point distance of the block proximal gradient map. ``hist`` (K + 1,
+    Returns ``(epochs, violation, n_hist)``. The violation is
+    ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the fixed-point
+    distance of the block proximal gradient map. ``hist`` (K + 1,
     len(ws) * n_tasks), with the residuals ``rhist`` and offsets ``chist`` of the
     same iterates (both affine in ``W``: extrapolated like it, at no pass over
-    ``X``), and ``state[0]`` (iterates stored) carry the Anderson history over
-    calls on the same working set.
+    ``X``), and ``n_hist`` (the iterates stored) carry the Anderson history over
+    calls on the same working set. ``Rf`` is the residual state ``lay.R``,
+    flat (a view); ``g``, ``delta`` (n_tasks,) and ``aw`` (K * K + K) are scratch.
 
-    Anderson extrapolation is judged after the epoch that follows it: the
-    extrapolated point itself is often worse (coefficients about to leave the
-    support are not yet zero), the epoch's thresholding repairs that. The epoch
-    result is kept if its objective is below that of the last plain iterate,
-    else that iterate is restored.
+    Anderson extrapolation (Bertrand & Massias 2021): the weights ``z / sum(z)``
+    of ``sum_k z_k hist[k + 1]``, where ``(C + 1e-10 ||C||_F I) z = 1`` with
+    ``C`` the Gram matrix of the successive differences of the stored iterates
+    (symmetric positive semi-definite: Gaussian elimination without pivoting,
+    ``np.linalg.solve`` costs seconds of compilation for no gain at this size;
+    a pivot not above zero, from rounding, or a non-finite sum skips the
+    step). It is judged after the epoch that follows it: the extrapolated
+    point itself is often worse (coefficients about to leave the support are
+    not yet zero), the epoch's thresholding repairs that. The epoch result is
+    kept if its objective is below that of the last plain iterate, else that
+    iterate is restored.
 
     A non-empty ``sub`` (the support within ``ws``) adds a pass over it before
     each pass over ``ws``: zero rows rarely move, and the pair is one map for
     the extrapolation.
+
+    Compile time: each loop nest costs some hundredths of a second to compile,
+    so the loops are few (the restore is a mix of weights ``e_K``).
     """
     T = W.shape[1]
     m = ws.shape[0]
-    g = np.empty(T)
-    delta = np.empty(T)
-    n_hist = state[0]
-    Rf = lay.R.reshape(lay.R.size)  # the residual state, flat (a view)
     nr = Rf.shape[0]
+    mh = hist.shape[1]
+    KK = K * K  # aw[:KK]: the K x K system (row-major); aw[KK:]: the weights z
     viol = np.inf
     epoch = 0
     for epoch in range(1, max_epochs + 1):
         pending = False
         p_old = 0.0
+        scale = 1.0  # of the mix below: 1 / sum(z)
         if use_acc and n_hist == K + 1:
             n_hist = 0
-            ok, z = _anderson_weights(hist, K)
-            if ok:
+            # C (into aw[:KK]): the Gram matrix of the differences hist[k + 1] - hist[k], k < K
+            sq = 0.0
+            for k in range(K):
+                aw[KK + k] = 1.0
+                for l in range(k, K):
+                    acc = 0.0
+                    for i in range(mh):
+                        acc += (hist[k + 1, i] - hist[k, i]) * (hist[l + 1, i] - hist[l, i])
+                    aw[k * K + l] = acc
+                    aw[l * K + k] = acc
+                    sq += acc * acc if l == k else 2.0 * acc * acc
+            # elimination; the ridge is added to each pivot when it is reached (the same system:
+            # a diagonal entry enters the updates of the other rows only as a pivot)
+            ridge = 1e-10 * np.sqrt(sq)
+            ok = sq > 0.0
+            for k in range(K):
+                piv = aw[k * K + k] + ridge
+                aw[k * K + k] = piv
+                ok = ok and piv > 0.0
+                if ok:
+                    for i in range(k + 1, K):
+                        f = aw[i * K + k] / piv
+                        for l in range(k + 1, K):
+                            aw[i * K + l] -= f * aw[k * K + l]
+                        aw[KK + i] -= f * aw[KK + k]
+            zsum = 0.0
+            for k in range(K - 1, -1, -1):  # back substitution
+                acc = aw[KK + k]
+                for l in range(k + 1, K):
+                    acc -= aw[k * K + l] * aw[KK + l]
+                acc /= aw[k * K + k]
+                aw[KK + k] = acc
+                zsum += acc
+            if ok and np.isfinite(zsum) and zsum != 0.0:
                 pending = True
-                p_old = datafit_fn(lay, W, c) + _penalty(W, ws, pen)
+                scale = 1.0 / zsum
+                p_old = layout_datafit(lay, W, c) + _penalty(W, ws, pen)
+        # stage 0: the extrapolation (if any), the epoch and its acceptance test; stage 1: the
+        # return to the last plain iterate hist[K] if rejected, as the mix of weights e_K
+        mix = pending
+        for stage in range(2):
+            if mix:  # (W, R, c) = scale sum_k z_k (W, R, c)_{k + 1}, z = aw[KK:]
                 for jj in range(m):
                     j = ws[jj]
                     for t in range(T):
                         acc = 0.0
                         for k in range(K):
-                            acc += z[k] * hist[k + 1, jj * T + t]
-                        W[j, t] = acc
-                for i in range(nr):
-                    acc = 0.0
-                    for k in range(K):
-                        acc += z[k] * rhist[k + 1, i]
-                    Rf[i] = acc
-                for t in range(T):
-                    acc = 0.0
-                    for k in range(K):
-                        acc += z[k] * chist[k + 1, t]
-                    c[t] = acc
-        n_pass = 2 if sub.shape[0] > 0 else 1
-        for ps in range(n_pass):  # the support pass first, when there is one
-            viol = epoch_fn(lay, sub if ps + 1 < n_pass else ws, W, c, L, pen, g, delta)
-        if pending:
-            p_new = datafit_fn(lay, W, c) + _penalty(W, ws, pen)
-            if not p_new < p_old:  # reject: back to the last plain iterate
-                for jj in range(m):
-                    for t in range(T):
-                        W[ws[jj], t] = hist[K, jj * T + t]
+                            acc += aw[KK + k] * hist[k + 1, jj * T + t]
+                        W[j, t] = scale * acc
                 for i in range(nr):  # loops, not slice assignments: their shape checks cost compile time
-                    Rf[i] = rhist[K, i]
+                    acc = 0.0
+                    for k in range(K):
+                        acc += aw[KK + k] * rhist[k + 1, i]
+                    Rf[i] = scale * acc
                 for t in range(T):
-                    c[t] = chist[K, t]
-                viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
+                    acc = 0.0
+                    for k in range(K):
+                        acc += aw[KK + k] * chist[k + 1, t]
+                    c[t] = scale * acc
+            if stage == 1:
+                break
+            n_pass = 2 if sub.shape[0] > 0 else 1
+            for ps in range(n_pass):  # the support pass first, when there is one
+                viol = layout_epoch(lay, sub if ps + 1 < n_pass else ws, W, c, L, pen, g, delta)
+            mix = False
+            if pending:
+                p_new = layout_datafit(lay, W, c) + _penalty(W, ws, pen)
+                if not p_new < p_old:  # reject: back to the last plain iterate
+                    for k in range(K):
+                        aw[KK + k] = 0.0
+                    aw[KK + K - 1] = 1.0
+                    scale = 1.0
+                    mix = True
+                    viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
         if viol <= tol_in:
             break
         if use_acc:
@@ -1125,49 +1203,7 @@ def _solve_ws_body(epoch_fn, datafit_fn, lay, ws, W, c, L, pen, max_epochs, tol_
             for t in range(T):
                 chist[n_hist, t] = c[t]
             n_hist += 1
-    state[0] = n_hist
-    return epoch, viol
-
-
-# One inner solver per layout (compiled for the layouts and penalties a process meets).
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws_shared_dense(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state,
-                           sub):
-    return _solve_ws_body(_shared_dense_epoch, _shared_dense_datafit, lay, ws, W, c, L, pen, max_epochs,
-                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws_shared_dense_pairs(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist,
-                                 state, sub):
-    return _solve_ws_body(_shared_dense_pairs_epoch, _shared_dense_datafit, lay, ws, W, c, L, pen,
-                          max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws_shared_sparse(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state,
-                            sub):
-    return _solve_ws_body(_shared_sparse_epoch, _shared_sparse_datafit, lay, ws, W, c, L, pen, max_epochs,
-                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws_obs_dense(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
-    return _solve_ws_body(_obs_dense_epoch, _obs_dense_datafit, lay, ws, W, c, L, pen, max_epochs,
-                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws_obs_sparse(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
-    return _solve_ws_body(_obs_sparse_epoch, _obs_sparse_datafit, lay, ws, W, c, L, pen, max_epochs,
-                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
-
-
-@njit(cache=True, nogil=True, fastmath=True)
-def _solve_ws_gram(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
-    return _solve_ws_body(_gram_epoch, _gram_datafit, lay, ws, W, c, L, pen, max_epochs,
-                          tol_in, use_acc, K, hist, rhist, chist, state, sub)
+    return epoch, viol, n_hist
 
 
 # The pair epoch from this many samples: below it the residual rows are short
@@ -1176,20 +1212,32 @@ def _solve_ws_gram(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, 
 # use the one-feature epoch and skip a second, larger compilation.
 _PAIRS_MIN_SAMPLES = 48
 
-_SOLVE_WS = {SharedSparse: _solve_ws_shared_sparse, ObsDense: _solve_ws_obs_dense,
-             ObsSparse: _solve_ws_obs_sparse, Gram: _solve_ws_gram}
-
 
 def solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
-    """:func:`_solve_ws_body` with the epoch and datafit of the layout ``lay`` (its type picks the kernel).
+    """:func:`_solve_ws` on the layout ``lay`` (its type picks the epoch and datafit), scratch allocated here.
 
     The shared dense layout with equal row weights, at least four tasks and
-    ``_PAIRS_MIN_SAMPLES`` samples uses :func:`_epoch_shared_dense_pairs`, else
+    ``_PAIRS_MIN_SAMPLES`` samples runs :func:`_epoch_shared_dense_pairs`, else
     :func:`_epoch_shared_dense_one`.
     """
-    if type(lay) is SharedDense:
-        pairs = lay.const_u and lay.R.shape[0] >= 4 and lay.R.shape[1] >= _PAIRS_MIN_SAMPLES
-        kernel = _solve_ws_shared_dense_pairs if pairs else _solve_ws_shared_dense
-    else:
-        kernel = _SOLVE_WS[type(lay)]
-    return kernel(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub)
+    T = W.shape[1]
+    if type(lay) is SharedDense and lay.const_u and T >= 4 and lay.R.shape[1] >= _PAIRS_MIN_SAMPLES:
+        lay = SharedDensePairs(*lay, np.empty((4, T)))
+    epochs, viol, state[0] = _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist,
+                                       int(state[0]), sub, lay.R.reshape(-1), np.empty(T), np.empty(T),
+                                       np.empty(K * K + K))
+    return epochs, viol
+
+
+@njit(**_JIT)
+def _run_epoch(lay, ws, W, c, L, pen, g, delta):
+    return layout_epoch(lay, ws, W, c, L, pen, g, delta)
+
+
+def _epoch_shared_dense(ws, W, c, L, pen, X, R2, u, const_u, v, mu, xu, g, delta):
+    """One epoch of the shared dense layout from Python (tests): the pair epoch with equal row
+    weights and at least four tasks (any number of samples), else the one-feature epoch."""
+    lay = SharedDense(X, R2, u, const_u, v, mu, xu)
+    if const_u and R2.shape[0] >= 4:
+        lay = SharedDensePairs(*lay, np.empty((4, W.shape[1])))
+    return _run_epoch(lay, ws, W, c, L, pen, g, delta)

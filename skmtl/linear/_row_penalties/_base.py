@@ -16,13 +16,16 @@ automatically and registered under the class's ``name``) that holds
   :meth:`RowPenalty.alpha_max`, ``is_convex`` and ``name``;
 * the Numba side: an implementation of each of the six kernel functions of
   this module for the type of its ``rows`` tuple, registered with
-  ``numba.extending.overload`` and selected by :func:`is_rows` (so a kernel is
-  compiled for each penalty it meets, with no branch on the penalty kind).
+  ``numba.extending.overload(..., jit_options=OVERLOAD_OPTIONS)`` and selected
+  by :func:`is_rows` (so a kernel is compiled for each penalty it meets, with
+  no branch on the penalty kind).
 
 The overloads are not ``inline="always"``: Numba compiles such an overload
 anyway, then inlines its IR at every call site and types it again there (more
 compilation for the first fit of a process); LLVM inlines these small
-functions into the kernels when it optimizes them.
+functions into the kernels when it optimizes them. ``OVERLOAD_OPTIONS`` leaves
+out the wrappers that would make them callable from Python or C (half the
+compilation of such a small function, about a third).
 
 Numba's cache is keyed on the file of the cached kernel, not on the files of
 the functions it inlines: after editing a penalty, delete the ``__pycache__``
@@ -33,8 +36,12 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-__all__ = ["RowPenalty", "ROW_PENALTIES", "make_row_penalty", "is_rows", "row_value", "row_prox",
+__all__ = ["RowPenalty", "ROW_PENALTIES", "OVERLOAD_OPTIONS", "make_row_penalty", "is_rows", "row_value", "row_prox",
            "row_margin", "row_distance", "row_dual_scale", "row_penalized", "radial_distance", "ball_dual_scale"]
+
+# The options of the penalties' overloads: cached, and called from the kernels only (no
+# wrappers callable from Python or C: less to compile).
+OVERLOAD_OPTIONS = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 ROW_PENALTIES = {}  # name -> RowPenalty subclass
 _BALL_ROWS = set()  # rows types of the penalties whose d rho_j(0) is the ball of radius lam_j
@@ -208,7 +215,7 @@ def _is_ball_rows(pen):
     return isinstance(pen, types.BaseNamedTuple) and pen.instance_class in _BALL_ROWS
 
 
-@overload(row_margin, jit_options={"cache": True})
+@overload(row_margin, jit_options=OVERLOAD_OPTIONS)
 def _ball_margin(pen, j, g, gn):
     if _is_ball_rows(pen):
         def impl(pen, j, g, gn):
@@ -216,7 +223,7 @@ def _ball_margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True})
+@overload(row_dual_scale, jit_options=OVERLOAD_OPTIONS)
 def _ball_dual_scale(pen, j, v, vn):
     if _is_ball_rows(pen):
         def impl(pen, j, v, vn):
@@ -224,7 +231,7 @@ def _ball_dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True})
+@overload(row_penalized, jit_options=OVERLOAD_OPTIONS)
 def _ball_penalized(pen, j):
     if _is_ball_rows(pen):
         def impl(pen, j):

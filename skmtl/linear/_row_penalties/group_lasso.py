@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.extending import overload
 
-from ._base import RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
+from ._base import OVERLOAD_OPTIONS, RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
 
 
 class GroupLassoRows(NamedTuple):
@@ -29,7 +29,7 @@ class GroupLasso(RowPenalty):
         return GroupLassoRows(lam, ridge)
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options=OVERLOAD_OPTIONS)
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, w, wn):
@@ -37,7 +37,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options=OVERLOAD_OPTIONS)
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, z, zn, step):
@@ -46,7 +46,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options=OVERLOAD_OPTIONS)
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupLassoRows):
         def impl(pen, j, v, w, wn):

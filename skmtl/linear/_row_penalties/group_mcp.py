@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._base import RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
+from ._base import OVERLOAD_OPTIONS, RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
 
 
 class GroupMCPRows(NamedTuple):
@@ -78,7 +78,7 @@ def mcp_prox_norm(x, tau, a, gamma):
     return best
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options=OVERLOAD_OPTIONS)
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, w, wn):
@@ -86,7 +86,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options=OVERLOAD_OPTIONS)
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, z, zn, step):
@@ -96,7 +96,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options=OVERLOAD_OPTIONS)
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupMCPRows):
         def impl(pen, j, v, w, wn):

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._base import RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
+from ._base import OVERLOAD_OPTIONS, RowPenalty, is_rows, radial_distance, row_distance, row_prox, row_value
 
 
 class GroupSCADRows(NamedTuple):
@@ -95,7 +95,7 @@ def scad_prox_norm(x, tau, a, gamma):
     return best
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options=OVERLOAD_OPTIONS)
 def _value(pen, j, w, wn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, w, wn):
@@ -103,7 +103,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options=OVERLOAD_OPTIONS)
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, z, zn, step):
@@ -113,7 +113,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options=OVERLOAD_OPTIONS)
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, GroupSCADRows):
         def impl(pen, j, v, w, wn):

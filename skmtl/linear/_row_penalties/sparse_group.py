@@ -13,6 +13,7 @@ import numpy as np
 from numba.extending import overload
 
 from ._base import (
+    OVERLOAD_OPTIONS,
     RowPenalty,
     is_rows,
     row_distance,
@@ -75,7 +76,7 @@ class SparseGroup(RowPenalty):
         return hi
 
 
-@overload(row_value, jit_options={"cache": True})
+@overload(row_value, jit_options=OVERLOAD_OPTIONS)
 def _value(pen, j, w, wn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, w, wn):
@@ -83,7 +84,7 @@ def _value(pen, j, w, wn):
         return impl
 
 
-@overload(row_prox, jit_options={"cache": True})
+@overload(row_prox, jit_options=OVERLOAD_OPTIONS)
 def _prox(pen, j, z, zn, step):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, z, zn, step):
@@ -100,7 +101,7 @@ def _prox(pen, j, z, zn, step):
         return impl
 
 
-@overload(row_margin, jit_options={"cache": True})
+@overload(row_margin, jit_options=OVERLOAD_OPTIONS)
 def _margin(pen, j, g, gn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, g, gn):
@@ -116,7 +117,7 @@ def _margin(pen, j, g, gn):
         return impl
 
 
-@overload(row_distance, jit_options={"cache": True})
+@overload(row_distance, jit_options=OVERLOAD_OPTIONS)
 def _distance(pen, j, v, w, wn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, v, w, wn):
@@ -134,7 +135,7 @@ def _distance(pen, j, v, w, wn):
         return impl
 
 
-@overload(row_dual_scale, jit_options={"cache": True})
+@overload(row_dual_scale, jit_options=OVERLOAD_OPTIONS)
 def _dual_scale(pen, j, v, vn):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j, v, vn):
@@ -160,7 +161,7 @@ def _dual_scale(pen, j, v, vn):
         return impl
 
 
-@overload(row_penalized, jit_options={"cache": True})
+@overload(row_penalized, jit_options=OVERLOAD_OPTIONS)
 def _penalized(pen, j):
     if is_rows(pen, SparseGroupRows):
         def impl(pen, j):
