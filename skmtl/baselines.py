@@ -210,18 +210,17 @@ class IndependentRidgeCV(_IndependentMixin, MultiTaskRegressorMixin, BaseEstimat
         errors = np.full((T, alphas.size), np.nan)
         scale = np.zeros(T)
         loo = []
-        for t in range(T):
-            Xt, yt, wt = data.task_data(t)
+        parts = [data.task_data(t) for t in range(T)]  # (X_t, y_t, weights_t) of each task's observed rows
+        for t, (Xt, yt, wt) in enumerate(parts):
             if len(yt) < 2:
                 label = self.tasks_[t:t + 1].tolist()[0]
                 raise ValueError(f"{name}: task {label!r} has {len(yt)} sample(s) with an observed target; "
                                  "leave-one-out needs at least 2.")
-            w = np.ones(len(yt)) if wt is None else np.asarray(wt, dtype=np.float64)
             rcv = RidgeCV(alphas=alphas, fit_intercept=self.fit_intercept, store_cv_results=True)
             rcv.fit(Xt, yt, sample_weight=wt)
             errors[t] = rcv.cv_results_.reshape(len(yt), alphas.size).mean(axis=0)
-            centre = (w @ yt) / w.sum() if self.fit_intercept else 0.0
-            scale[t] = np.mean(w * (yt - centre) ** 2)
+            centre = (wt @ yt) / wt.sum() if self.fit_intercept else 0.0
+            scale[t] = np.mean(wt * (yt - centre) ** 2)
             loo.append(rcv)
         self.cv_errors_ = errors
         if self.alpha_per_task:
@@ -231,8 +230,8 @@ class IndependentRidgeCV(_IndependentMixin, MultiTaskRegressorMixin, BaseEstimat
         informative = scale > 0  # a constant task has no relative error: it does not vote
         rel = errors[informative] / scale[informative, None] if informative.any() else errors
         self.alpha_ = float(alphas[int(np.argmin(rel.sum(axis=0)))])
-        self.estimators_ = [_fit_clone(Ridge(alpha=self.alpha_, fit_intercept=self.fit_intercept),
-                                       *data.task_data(t)) for t in range(T)]
+        self.estimators_ = [_fit_clone(Ridge(alpha=self.alpha_, fit_intercept=self.fit_intercept), *part)
+                            for part in parts]
         return self
 
     def _predict_tasks(self, X, task_codes):

@@ -194,17 +194,20 @@ class _TaskGroupingBase(BaseEstimator):
                     Yte = self._wide[np.ix_(test, sub)]
                     obs = ~np.isnan(Yte)
                     for k, t in enumerate(sub):
-                        ys[tasks.index(t)].append(Yte[obs[:, k], k])
-                        ps[tasks.index(t)].append(P[obs[:, k], k])
+                        i = tasks.index(t)
+                        ys[i].append(Yte[obs[:, k], k])
+                        ps[i].append(P[obs[:, k], k])
                 else:
                     keep = np.isin(data.rows, test) & np.isin(data.task_of_obs, sub)
                     if not keep.any():
                         continue
                     codes = data.task_of_obs[keep]
+                    y_keep = data.y[keep]
                     pred = self._sub_predict(model, data.X[data.rows[keep]], codes, len(sub))
                     for t in np.unique(codes):
-                        ys[tasks.index(int(t))].append(data.y[keep][codes == t])
-                        ps[tasks.index(int(t))].append(pred[codes == t])
+                        i = tasks.index(int(t))
+                        ys[i].append(y_keep[codes == t])
+                        ps[i].append(pred[codes == t])
         cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
         return [cat(y) for y in ys], [cat(p) for p in ps]
 
