@@ -23,9 +23,11 @@ and their largest coefficient difference are reported), (h) 100-lambda paths
 ``Rscript``, timed inside R) and adelie's ``grpnet`` with
 ``glm.multigaussian`` on one lambda sequence (glmnet's lambda is skmtl's
 alpha, adelie's is alpha / n_tasks), and ``L21RegressorCV`` vs ``cv.glmnet``
-(same folds and lambdas, the selected lambda compared); rows whose peer is
-missing (no ``Rscript`` or glmnet, adelie not importable) are skipped with a
-note.
+(same folds and lambdas, the selected lambda compared), (i) the group-lasso
+classifiers: ``L21Classifier(solver="auto")`` against its FISTA and proximal
+Newton solvers on binary tasks (p >> n, p ~ n, tall) and, on one multinomial
+task, against glmnet's grouped multinomial; rows whose peer is missing (no
+``Rscript`` or glmnet, adelie not importable) are skipped with a note.
 """
 
 import argparse
@@ -557,6 +559,136 @@ def case_genomics(quick, timeout_peer):
                   f"the path minus RSS before it (X already allocated)."]
 
 
+_R_MULTINOMIAL = textwrap.dedent("""
+    suppressMessages(library(glmnet))
+    d <- commandArgs(trailingOnly = TRUE)[1]
+    dims <- scan(file.path(d, "dims.txt"), quiet = TRUE)
+    n <- dims[1]; p <- dims[2]; nl <- dims[3]; thresh <- dims[4]
+    X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
+    y <- factor(readBin(file.path(d, "Y.bin"), "double", n))
+    lam <- readBin(file.path(d, "lambda.bin"), "double", nl)
+    t0 <- proc.time()[["elapsed"]]
+    fit <- glmnet(X, y, family = "multinomial", type.multinomial = "grouped", alpha = 1, lambda = lam,
+                  standardize = FALSE, intercept = TRUE, thresh = thresh)
+    dt <- proc.time()[["elapsed"]] - t0
+    k <- length(fit$lambda)
+    W <- sapply(fit$beta, function(B) as.matrix(B[, k, drop = FALSE]))
+    writeBin(as.double(W), file.path(d, "W.bin"))
+    writeBin(as.double(fit$a0[, k]), file.path(d, "b.bin"))
+    cat(sprintf("%.6f %d\\n", dt, k))
+""")
+
+
+def _classification_problem(n, p, T, k, seed, multiclass=False):
+    """``k`` informative features; ``T`` binary tasks, or one task with ``T`` classes (``multiclass``)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    S = X[:, :k] @ rng.standard_normal((k, T)) + rng.standard_normal((n, T))
+    return X, (np.argmax(S, axis=1) if multiclass else (S > 0).astype(int))
+
+
+def _log_loss_objective(X, Y, W, b, alpha):
+    """Mean log-loss summed over binary tasks (or one multinomial task) + alpha sum_j ||W_j||, W (p, columns)."""
+    from scipy.special import logsumexp
+
+    Z = X @ W + b
+    if Y.ndim == 1:
+        loss = np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(Y)), Y])
+    else:
+        loss = np.mean(np.logaddexp(0.0, -np.where(Y > 0, 1.0, -1.0) * Z), axis=0).sum()
+    return loss + alpha * np.sqrt((W ** 2).sum(axis=1)).sum()
+
+
+def case_classifiers(quick, repeat):
+    """(i) L21Classifier: solver="auto" against FISTA (the former solver) and glmnet's grouped multinomial."""
+    import tempfile
+
+    from skmtl.linear import L21Classifier
+
+    rows, notes = [], []
+    if quick:
+        shapes = [("p>>n", 60, 600, 3), ("p~n", 200, 200, 3), ("tall", 1000, 50, 3)]
+        divs = (5, 20)
+    else:
+        shapes = [("p>>n", 500, 5000, 10), ("p~n", 1000, 1000, 5), ("tall", 5000, 200, 5)]
+        divs = (5, 20, 100)
+    with warnings.catch_warnings():  # compile outside the timings
+        warnings.simplefilter("ignore")
+        Xw, Yw = _classification_problem(40, 400, 3, 5, 9)
+        for solver in ("fista", "prox_newton"):
+            L21Classifier(solver=solver).fit(Xw, Yw)
+            L21Classifier(solver=solver).fit(Xw, Yw[:, 0] + Yw[:, 1])  # three classes
+    for name, n, p, T in shapes:
+        X, Y = _classification_problem(n, p, T, 10, 5)
+        amax = L21Classifier().fit(X, Y).alpha_ / 0.1
+        for div in divs:
+            alpha = amax / div
+            fns = {s: (lambda s=s: L21Classifier(alpha, solver=s, max_iter=100000).fit(X, Y))
+                   for s in ("auto", "fista", "prox_newton")}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = interleaved(fns, repeat)
+            objs = {s: _log_loss_objective(X, Y, m.coef_.T, m.intercept_, alpha) for s, (_, m) in res.items()}
+            best = min(objs.values())
+            sub = {s: (o - best) / abs(best) for s, o in objs.items()}
+            chosen = res["auto"][1].solver_
+            for peer in ("fista", "prox_newton"):
+                rows.append([f"(i) {name} binary, alpha_max/{div}: auto ({chosen}) vs {peer}",
+                             f"n={n}, p={p}, T={T}", _fmt_t(res["auto"][0]), f"{peer}: {_fmt_t(res[peer][0])}",
+                             f"{res['auto'][0] / res[peer][0]:.2f}", f"{sub['auto']:.1e} / {sub[peer]:.1e}"])
+    glmnet_skip, r_version = _glmnet_status()
+    if glmnet_skip:
+        notes.append(f"(i) R glmnet skipped: {glmnet_skip}.")
+    else:
+        n, p, K = (100, 1000, 4) if quick else (300, 3000, 4)
+        X, y = _classification_problem(n, p, K, 10, 6, multiclass=True)
+        amax = L21Classifier().fit(X, y).alpha_ / 0.1
+        for div in divs[:2]:
+            alpha = amax / div
+            lam = np.geomspace(amax, alpha, 20)
+            with tempfile.TemporaryDirectory() as d:
+                _write_r_inputs(d, X, y, lam, {})
+                times = []
+
+                def run_glmnet():
+                    t, k = _rscript(d, _R_MULTINOMIAL, (n, p, len(lam), 1e-7))
+                    times.append(float(t))
+                    W = np.fromfile(os.path.join(d, "W.bin")).reshape(K, p).T
+                    return W, np.fromfile(os.path.join(d, "b.bin")), int(k)
+
+                fns = {s: (lambda s=s: L21Classifier(alpha, solver=s, max_iter=100000).fit(X, y))
+                       for s in ("auto", "fista")}
+                fns["glmnet"] = run_glmnet
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = interleaved(fns, repeat)
+            objs = {s: _log_loss_objective(X, y, m.coef_.T, m.intercept_, alpha) for s, (_, m) in res.items()
+                    if s != "glmnet"}
+            Wg, bg, k = res["glmnet"][1]
+            objs["glmnet"] = _log_loss_objective(X, y, Wg, bg, alpha)
+            best = min(objs.values())
+            sub = {s: (o - best) / abs(best) for s, o in objs.items()}
+            chosen = res["auto"][1].solver_
+            rows.append([f"(i) multinomial, alpha_max/{div}: auto ({chosen}) vs glmnet grouped (20-lambda path)",
+                         f"n={n}, p={p}, K={K}", _fmt_t(res["auto"][0]), f"glmnet: {_fmt_t(min(times))}",
+                         f"{res['auto'][0] / min(times):.2f}", f"{sub['auto']:.1e} / {sub['glmnet']:.1e}"])
+            rows.append([f"(i) multinomial, alpha_max/{div}: auto ({chosen}) vs fista", f"n={n}, p={p}, K={K}",
+                         _fmt_t(res["auto"][0]), f"fista: {_fmt_t(res['fista'][0])}",
+                         f"{res['auto'][0] / res['fista'][0]:.2f}", f"{sub['auto']:.1e} / {sub['fista']:.1e}"])
+        notes.append(
+            "(i) multinomial: one task with K classes; glmnet family=\"multinomial\", type.multinomial=\"grouped\" "
+            "(the same objective: mean log-loss + lambda sum_j ||beta_j||_2 over the K class coefficients of each "
+            "feature), standardize=FALSE, thresh=1e-7 (its default), on a 20-lambda path from alpha_max to alpha "
+            "(its recommended use; timed inside R), against one fit of ours from zero"
+            + (f"; {r_version}." if r_version else "."))
+    notes.append(
+        "(i) binary tasks: L21Classifier(alpha, solver=...) with its default tol=1e-6 (KKT residual relative to "
+        "the gradient at W = 0), max_iter=100000; suboptimality: the objective (mean log-loss summed over tasks "
+        "+ alpha ||W||_2,1) relative to the best of the three solvers (of the three and glmnet for the "
+        "multinomial rows). The auto rule is skmtl.linear._solver_choice.choose_solver.")
+    return rows, notes
+
+
 _STARTUP_CHILD = textwrap.dedent("""
     import time
     t0 = time.perf_counter()
@@ -595,7 +727,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--tol", type=float, default=1e-5)
-    parser.add_argument("--cases", default="a,b,d,e,f,g,h")
+    parser.add_argument("--cases", default="a,b,d,e,f,g,h,i")
     parser.add_argument("--peer-timeout", type=float, default=300)
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 3)
@@ -619,6 +751,10 @@ def main(argv=None):
         notes += n_
     if "h" in which:
         r, n_ = case_glmnet_adelie(args.quick, repeat, args.tol)
+        rows += r
+        notes += n_
+    if "i" in which:
+        r, n_ = case_classifiers(args.quick, repeat)
         rows += r
         notes += n_
     if "d" in which:

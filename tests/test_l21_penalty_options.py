@@ -304,8 +304,9 @@ def _classification(seed=0, n=60, p=6, T=3, multiclass=False):
     return X, L
 
 
+@pytest.mark.parametrize("solver", ["fista", "prox_newton"])
 @pytest.mark.parametrize("multiclass", [False, True])
-def test_classifier_objective_against_cvxpy(multiclass):
+def test_classifier_objective_against_cvxpy(multiclass, solver):
     cp = pytest.importorskip("cvxpy")
     from scipy.special import logsumexp
 
@@ -316,7 +317,8 @@ def test_classifier_objective_against_cvxpy(multiclass):
     f = np.array([0.0, 1.0, 2.0, 0.5, 1.0, 3.0])
     fr = _rescaled(f)
     alpha, rho = 0.05, 0.6
-    est = L21Classifier(alpha, l1_ratio=rho, penalty_factor=f, tol=1e-10, max_iter=100000).fit(X, L)
+    est = L21Classifier(alpha, l1_ratio=rho, penalty_factor=f, solver=solver, tol=1e-10, max_iter=100000).fit(X, L)
+    assert est.solver_ == solver
     ptr = est.coef_ptr_
     W = est.coef_.T
     om = 1.0 / n  # complete wide input, no weights: omega = 1/n

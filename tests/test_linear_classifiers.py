@@ -83,12 +83,16 @@ PEN = {
 
 @pytest.mark.parametrize("shape", ["wide", "nan", "long"])
 @pytest.mark.parametrize("multiclass", [False, True])
-@pytest.mark.parametrize("pen", ["l21", "trace"])
-def test_objective_matches_cvxpy(shape, multiclass, pen):
+@pytest.mark.parametrize("pen, solver", [("l21", "fista"), ("l21", "prox_newton"), ("trace", None)])
+def test_objective_matches_cvxpy(shape, multiclass, pen, solver):
     Est, pen_np, pen_cp = PEN[pen]
     (X, y, sw), kw, raw = make_problem(shape, multiclass)
     alpha = 0.05
+    if solver is not None:
+        kw["solver"] = solver
     est = Est(alpha, tol=1e-10, max_iter=50000, **kw).fit(X, y, sample_weight=sw)
+    if solver is not None:
+        assert est.solver_ == solver
     ptr = est.coef_ptr_
     assert ptr[-1] == (T + 2 if multiclass else T)
     W = est.coef_.T
@@ -174,3 +178,78 @@ def test_cv(EstCV):
     assert est.score_path_.shape == (5, 3)
     assert est.alpha_ in est.alphas_
     assert est.score(X, y) > 0.6
+
+
+# ------------------------------------------------------------- solver choice
+
+def _binary(n, p, T=3, seed=0, multiclass=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    S = X[:, :4] @ rng.standard_normal((4, T)) + 0.5 * rng.standard_normal((n, T))
+    Y = (S > 0).astype(int)
+    if multiclass:
+        Y = np.argmax(S, axis=1)
+    return X, Y
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_auto_solver_rule(multiclass):
+    """p >= 8 n: proximal Newton; tall: FISTA; n <= p < 8 n: Newton for binary tasks at strong alpha only."""
+    X, Y = _binary(30, 300, multiclass=multiclass)
+    assert L21Classifier().fit(X, Y).solver_ == "prox_newton"
+    X, Y = _binary(300, 10, multiclass=multiclass)
+    assert L21Classifier().fit(X, Y).solver_ == "fista"
+    X, Y = _binary(60, 120, multiclass=multiclass)
+    amax = L21Classifier().fit(X, Y).alpha_ / 0.1
+    strong = L21Classifier(amax / 4).fit(X, Y).solver_
+    assert strong == ("fista" if multiclass else "prox_newton")
+    assert L21Classifier(amax / 20).fit(X, Y).solver_ == "fista"
+    assert L21Classifier(penalty="group_mcp").fit(X, Y).solver_ == "prox_newton"
+    assert TraceNormClassifier().fit(X, Y).solver_ == "fista"
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_solvers_reach_the_same_model(multiclass):
+    """Both solvers, NaN labels and weights: the same objective (1e-9) and coefficients."""
+    X, Y = _binary(40, 200, multiclass=multiclass, seed=3)
+    Y = Y.astype(float)
+    rng = np.random.default_rng(1)
+    if not multiclass:
+        Y[rng.random(Y.shape) < 0.15] = np.nan
+    sw = rng.uniform(0.5, 2.0, len(X))
+    fits = {s: L21Classifier(0.02, solver=s, tol=1e-9, max_iter=100000).fit(X, Y, sample_weight=sw)
+            for s in ("fista", "prox_newton")}
+    a, b = fits["fista"], fits["prox_newton"]
+    assert a.objective_ == pytest.approx(b.objective_, rel=1e-8)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-4)
+
+
+def test_cv_path_switches_solver_and_matches_fista():
+    """solver="auto" on n <= p < 8 n: Newton on the strong prefix of the path, then FISTA; same selection."""
+    X, Y = _binary(60, 120, seed=4)
+    auto = L21ClassifierCV(n_alphas=6, cv=3, tol=1e-8).fit(X, Y)
+    fista = L21ClassifierCV(n_alphas=6, cv=3, tol=1e-8, solver="fista").fit(X, Y)
+    newton = L21ClassifierCV(n_alphas=6, cv=3, tol=1e-8, solver="prox_newton").fit(X, Y)
+    for other in (fista, newton):
+        np.testing.assert_allclose(auto.score_path_, other.score_path_, rtol=1e-4)
+        assert auto.alpha_ == other.alpha_
+        np.testing.assert_allclose(auto.coef_, other.coef_, atol=1e-4)
+    assert (fista.solver_, newton.solver_) == ("fista", "prox_newton")
+    strong = auto.alpha_ >= auto.alphas_[0] / 8  # the grid starts at alpha_max
+    assert auto.solver_ == ("prox_newton" if strong else "fista")
+
+
+def test_fista_refuses_non_convex_penalties():
+    X, Y = _binary(40, 10)
+    for Est in (L21Classifier, L21ClassifierCV):
+        with pytest.raises(ValueError, match=f"{Est.__name__}: solver='fista' has no proximal operator"):
+            Est(penalty="group_scad", solver="fista").fit(X, Y)
+    with pytest.raises(ValueError, match="solver"):
+        L21Classifier(solver="newton").fit(X, Y)
+
+
+def test_multinomial_newton_rows_are_centred():
+    """The multinomial loss is unchanged by adding a constant to a row's class columns; the optimum is centred."""
+    X, y = _binary(30, 300, multiclass=True)
+    est = L21Classifier(solver="prox_newton", tol=1e-9).fit(X, y)
+    np.testing.assert_allclose(est.coef_.sum(axis=0), 0.0, atol=1e-8)

@@ -515,7 +515,10 @@ class L21Solver:
         """Minimize for ``alpha`` from the current coefficients.
 
         Keyword arguments: ``tol=1e-4``, ``max_iter=1000``, ``p0=10`` (first
-        working set size), ``use_acc=True`` (Anderson), ``K=5``, ``verbose=0``.
+        working set size), ``use_acc=True`` (Anderson), ``K=5``, ``verbose=0``,
+        ``criterion="gap"`` (``"kkt"``: stop on the KKT violation, as for a
+        non-convex penalty, even when the penalty is convex: a gap below the
+        rounding of the objective, about ``1e-16`` of it, cannot be certified).
 
         ``tol`` is relative to the weighted centered target energy: the solver
         stops when the duality gap is at most ``tol * sum_i omega_i y_c,i^2``
@@ -568,9 +571,12 @@ class L21Solver:
         return ObsSparse(self._indptr, self._indices, self._data, self._R1, self._row_ptr, self._otask,
                          self._omega, self._MU, self._XU)
 
-    def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
+    def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0, criterion="gap"):
         alpha = float(alpha)
-        return self._solve_rows(self._row_params(alpha), self.penalty.is_convex, tol=tol, max_iter=max_iter,
+        if criterion not in ("gap", "kkt"):
+            raise ValueError(f"criterion must be 'gap' or 'kkt'; got {criterion!r}.")
+        by_gap = self.penalty.is_convex and criterion == "gap"
+        return self._solve_rows(self._row_params(alpha), by_gap, tol=tol, max_iter=max_iter,
                                 p0=p0, use_acc=use_acc, K=K, verbose=verbose)
 
     def _row_params(self, alpha):

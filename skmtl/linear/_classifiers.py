@@ -17,7 +17,9 @@ predicts that class). The columns of all tasks are stacked into
 classes; Obozinski, Taskar & Jordan 2010) or ``||W||_*`` (shared low-rank
 subspace; Ji & Ye 2009). With ``task_weight=None`` and complete wide input,
 ``omega_i = 1/n`` (the scikit-learn scaling of the mean log-loss). Solved by
-FISTA, stopping on the relative KKT residual.
+FISTA or, for the L2,1 models, by proximal Newton steps on the block
+coordinate descent (:func:`~skmtl.linear._solver_choice.choose_solver`), both
+stopping on the relative KKT residual.
 """
 
 import numbers
@@ -29,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._design import is_design
-from .._param_validation import Interval
+from .._param_validation import Interval, StrOptions
 from ..base import MultiTaskClassifierMixin
 from ._base import (
     COMMON_CONSTRAINTS,
@@ -52,8 +54,12 @@ from ._fista import FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED, fista, fista
 from ._penalties import TraceNorm, WeightedL21
 from ._prox_newton import prox_newton
 from ._screened_classifier import fit_screened_classifier
+from ._solver_choice import choose_solver
 
 __all__ = ["L21Classifier", "TraceNormClassifier", "L21ClassifierCV", "TraceNormClassifierCV"]
+
+#: ``solver`` of the L2,1 classifiers (:func:`~skmtl.linear._solver_choice.choose_solver`).
+CLASSIFIER_SOLVER_OPTIONS = StrOptions({"auto", "prox_newton", "fista"})
 
 
 #: What the cross-validation needs besides FISTA: the held-out ``mean_loss`` of
@@ -62,30 +68,49 @@ FISTA_CV_DATAFIT_REQUIRED = FISTA_DATAFIT_REQUIRED + ("mean_loss",)
 FISTA_CV_PENALTY_REQUIRED = FISTA_PENALTY_REQUIRED + ("alpha_max",)
 
 
-def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol, newton=None, warn=False,
-                     owner="classifier"):
+def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol, newton=None, solver="auto",
+                     warn=False, owner="classifier"):
     """Warm-started path on ``data``: ``(coefs, intercepts, n_iters)``, ``coefs[k]`` (n_features, n_columns).
 
     FISTA with the penalties of ``make_penalty``; with ``newton`` (the row
     penalty options of :func:`~skmtl.linear._prox_newton.prox_newton`)
-    proximal Newton steps on the block coordinate descent.
+    proximal Newton steps on the block coordinate descent at the strengths
+    where :func:`~skmtl.linear._solver_choice.choose_solver` picks them
+    (``solver``; along a decreasing grid, a prefix of it: FISTA then continues
+    from the last Newton solution).
     """
     datafit = make_datafit(data)
+    alphas = list(alphas)
+    amax = _lazy(lambda: _classifier_alpha_max(data, make_datafit=make_datafit, make_penalty=make_penalty,
+                                               max_iter=max_iter, tol=tol))
+    coefs, intercepts, n_iters = [], [], []
+    start = None
     with warnings.catch_warnings():
         if not warn:
             warnings.simplefilter("ignore", ConvergenceWarning)
-        if newton is None:
-            return fista_path(datafit, make_penalty, alphas, max_iter=max_iter, tol=tol, warn=warn)
-        coefs, intercepts, n_iters = [], [], []
-        start = None
-        for alpha in alphas:
+        for k, alpha in enumerate(alphas):
+            if choose_solver(solver, newton, datafit, alpha, amax) == "fista":
+                rest = fista_path(datafit, make_penalty, alphas[k:], max_iter=max_iter, tol=tol, warn=warn,
+                                  coef_init=start)
+                return coefs + rest[0], intercepts + rest[1], n_iters + rest[2]
             res = prox_newton(datafit, alpha, tol=tol, max_iter=max_iter, coef_init=start, warn=warn,
                               owner=owner, **newton)
             start = (res.coef, res.intercept)
             coefs.append(res.coef)
             intercepts.append(res.intercept)
             n_iters.append(res.n_iter)
-        return coefs, intercepts, n_iters
+    return coefs, intercepts, n_iters
+
+
+def _lazy(func):
+    """``func`` evaluated at the first call only (a cached thunk)."""
+    cache = []
+
+    def value():
+        if not cache:
+            cache.append(func())
+        return cache[0]
+    return value
 
 
 def _classifier_path_scores(train, test, alphas, **params):
@@ -95,7 +120,8 @@ def _classifier_path_scores(train, test, alphas, **params):
     return np.array([-test_loss.mean_loss(W, b) for W, b in zip(coefs, intercepts)])
 
 
-def _classifier_alpha_max(data, *, make_datafit, make_penalty, max_iter, tol, newton=None, owner=None):
+def _classifier_alpha_max(data, *, make_datafit, make_penalty, max_iter, tol, newton=None, solver=None,
+                          owner=None):
     """Smallest ``alpha`` zeroing the penalized coefficients, from the gradient at the unpenalized model.
 
     That model has zero coefficients (optimal intercepts), or, with unpenalized
@@ -138,7 +164,7 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         n_features = self.n_features_in_
         return {"make_datafit": self._make_datafit, "make_penalty": self._penalty_factory(n_features),
                 "max_iter": self.max_iter, "tol": self.tol, "newton": self._newton_options(n_features),
-                "owner": type(self).__name__}
+                "solver": self._solver(), "owner": type(self).__name__}
 
     def _set_result(self, res, datafit):
         store_fista_result(self, res)
@@ -165,6 +191,10 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
         """Row-penalty options of :func:`~skmtl.linear._prox_newton.prox_newton`, or None: FISTA."""
         return None
 
+    def _solver(self):
+        """The ``solver`` option of :func:`~skmtl.linear._solver_choice.choose_solver` ("auto" here)."""
+        return "auto"
+
     def _fit_one(self, data):
         check_solver_params(self)
         if is_design(data.X):  # genotypes, memmaps, zarr, dask: screened, streaming passes
@@ -173,10 +203,12 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
             self._set_result(res, datafit)
             warn_if_zero_model(self, self.coef_, f"alpha={alpha:.4g}")
             return self
-        alpha = resolve_alpha(self, self.alpha, lambda: _classifier_alpha_max(data, **self._alpha_max_params()))
+        amax = _lazy(lambda: _classifier_alpha_max(data, **self._alpha_max_params()))
+        alpha = resolve_alpha(self, self.alpha, amax)
         datafit = self._make_datafit(data)
         newton = self._newton_options(data.n_features)
-        if newton is not None:
+        self.solver_ = choose_solver(self._solver(), newton, datafit, alpha, amax)
+        if self.solver_ == "prox_newton":
             res = prox_newton(datafit, alpha, tol=self.tol, max_iter=self.max_iter, owner=type(self).__name__,
                               **newton)
         else:
@@ -294,13 +326,17 @@ class _ProxLinearClassifier(MultiTaskClassifierMixin, BaseEstimator):
 
 
 class _RowPenaltyClassifier:
-    """The ``penalty``/``gamma`` options of the L2,1 classifiers: group MCP/SCAD by proximal Newton."""
+    """The ``penalty``, ``gamma`` and ``solver`` options of the L2,1 classifiers."""
+
+    def _solver(self):
+        return self.solver
 
     def _newton_options(self, n_features):
         name = type(self).__name__
         opts = check_penalty(self.penalty, self.gamma, name)
-        if opts["penalty"] == "group_lasso":
-            return None  # convex: FISTA with the weighted L2,1 prox
+        if opts["penalty"] != "group_lasso" and self.solver == "fista":
+            raise ValueError(f"{name}: solver='fista' has no proximal operator for penalty={self.penalty!r} "
+                             f"(not convex); use solver='prox_newton' or 'auto'.")
         return {"penalty": opts["penalty"], "gamma": opts["gamma"], "l1_ratio": self._single_l1_ratio(),
                 "penalty_factor": check_penalty_factor(self.penalty_factor, n_features, name)}
 
@@ -330,12 +366,20 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
         feature; rescaled to sum to ``n_features`` (glmnet's ``penalty.factor``).
     penalty : {"group_lasso", "group_mcp", "group_scad"}, default="group_lasso"
         The row penalty applied to ``||W_j.||_2`` with strength ``alpha l1_ratio f_j``
-        (as :class:`L21Regressor`). The group lasso is solved by FISTA; group
-        MCP and SCAD (not convex: a stationary point, stopped on the KKT
-        residual) by proximal Newton steps on the block coordinate descent
-        (``max_iter`` then counts Newton steps).
+        (as :class:`L21Regressor`). Group MCP and SCAD are not convex: a
+        stationary point, stopped on the KKT residual.
     gamma : float, default=None
         Concavity of MCP (default 3, above 1) and SCAD (default 3.7, above 2).
+    solver : {"auto", "prox_newton", "fista"}, default="auto"
+        ``"prox_newton"``: proximal Newton steps, each a weighted least-squares
+        problem solved by the working-set block coordinate descent of
+        :class:`L21Regressor` (glmnet's and skglm's method; ``max_iter`` then
+        counts Newton steps). ``"fista"``: accelerated proximal gradient (group
+        lasso and elastic net only). ``"auto"``: proximal Newton for group
+        MCP/SCAD, and for the group lasso when the features number at least 8
+        times the rows per task, or, on binary tasks, at least as many with
+        ``alpha >= alpha_max / 8`` (where its working sets are faster); FISTA
+        otherwise. The choice is stored in ``solver_``.
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
     max_iter : int, default=1000
@@ -352,6 +396,9 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
     intercept_ : ndarray of shape (n_columns,)
     coef_ptr_ : ndarray of shape (n_tasks + 1,)
     n_iter_ : int
+        FISTA iterations or Newton steps.
+    solver_ : {"prox_newton", "fista"}
+        The solver that ran.
     dual_gap_ : None
         No duality gap is computed for the classification losses (the stop is
         the KKT residual).
@@ -380,16 +427,18 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
         "penalty_factor": [None, "array-like"],
         "penalty": [ROW_PENALTY_OPTIONS],
         "gamma": [None, Interval(numbers.Real, 1, None, closed="neither")],
+        "solver": [CLASSIFIER_SOLVER_OPTIONS],
         **COMMON_CONSTRAINTS,
     }
 
     def __init__(self, alpha=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
-                 fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
+                 solver="auto", fit_intercept=True, task_weight=None, max_iter=1000, tol=1e-6, task_column=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.penalty_factor = penalty_factor
         self.penalty = penalty
         self.gamma = gamma
+        self.solver = solver
         self.fit_intercept = fit_intercept
         self.task_weight = task_weight
         self.max_iter = max_iter
@@ -525,8 +574,12 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
         W = coefs[-1]
         self.coef_ = np.ascontiguousarray(W.T)
         self.intercept_ = intercepts[-1].copy() if self.fit_intercept else np.zeros(W.shape[1])
-        self.coef_ptr_ = self._make_datafit(data).design.col_ptr.copy()
+        datafit = self._make_datafit(data)
+        self.coef_ptr_ = datafit.design.col_ptr.copy()
         self.n_iter_ = int(n_iters[-1])
+        amax = _lazy(lambda: _classifier_alpha_max(data, **self._alpha_max_params()))
+        self.solver_ = choose_solver(self._solver(), self._newton_options(data.n_features), datafit, self.alpha_,
+                                     amax)
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data.
@@ -577,6 +630,9 @@ class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
         The row penalty (see :class:`L21Classifier`).
     gamma : float, default=None
         Concavity of MCP (default 3) and SCAD (default 3.7).
+    solver : {"auto", "prox_newton", "fista"}, default="auto"
+        As :class:`L21Classifier`; "auto" decides at each strength of the path
+        (proximal Newton for the strong ones, then FISTA, warm-started).
     n_alphas : int, default=20
         Number of strengths of the default grid.
     eps : float, default=1e-2
@@ -619,8 +675,8 @@ class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
     }
 
     def __init__(self, alphas=None, *, l1_ratio=1.0, penalty_factor=None, penalty="group_lasso", gamma=None,
-                 n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True, task_weight=None, max_iter=1000,
-                 tol=1e-6, task_column=None, verbose=0):
+                 solver="auto", n_alphas=20, eps=1e-2, cv=5, n_jobs=None, fit_intercept=True, task_weight=None,
+                 max_iter=1000, tol=1e-6, task_column=None, verbose=0):
         super().__init__(alphas, n_alphas=n_alphas, eps=eps, cv=cv, n_jobs=n_jobs,
                          fit_intercept=fit_intercept, task_weight=task_weight, max_iter=max_iter,
                          tol=tol, task_column=task_column, verbose=verbose)
@@ -628,6 +684,7 @@ class L21ClassifierCV(_RowPenaltyClassifier, _ClassifierCV):
         self.penalty_factor = penalty_factor
         self.penalty = penalty
         self.gamma = gamma
+        self.solver = solver
 
 
 class TraceNormClassifierCV(_ClassifierCV):

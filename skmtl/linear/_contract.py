@@ -49,6 +49,9 @@ class Datafit:
       intercepts, the scale of the relative duality gap;
     * ``model_intercept(W, b) = b``: the model's intercepts at the solver's
       point; a datafit that profiles them out returns the optimal ones for ``W``;
+    * ``same_predictions(W) = W``: a ``W'`` with the same predictions and no
+      larger row norms (the multinomial loss centres each row's class columns);
+      proximal Newton moves there after each step when the penalty does not grow;
     * ``duality_gap(W, b, penalty) -> None or (gap, primal, b_opt)``: ``None``
       (no cheap dual, the solver stops on the KKT residual). A datafit with a
       cheap dual returns the gap of ``f + penalty`` at ``W``, the primal value,
@@ -123,6 +126,15 @@ class Datafit:
     def model_intercept(self, W, b):
         """The model's intercepts at ``(W, b)``: ``b`` by default."""
         return b
+
+    def same_predictions(self, W):
+        """A ``W'`` with the predictions of ``W`` and no larger row norms: ``W`` by default.
+
+        Over-parametrized losses (the multinomial: adding ``c`` to every class
+        column of a row changes no probability) return the representative that
+        the row-norm penalties prefer; proximal Newton moves there after each step.
+        """
+        return W
 
     def duality_gap(self, W, b, penalty):
         """``(gap, primal, b_opt)`` where the dual is cheap; ``None`` by default."""

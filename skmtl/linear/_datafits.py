@@ -466,6 +466,21 @@ class MultinomialLoss(_Datafit):
     def value_grad_z(self, z):
         return self._parts(z)
 
+    def same_predictions(self, W):
+        """``W`` with each row centred within each multinomial task's class columns.
+
+        ``softmax(z + c 1) = softmax(z)``: adding ``c`` to every class column of
+        row ``j`` changes no prediction, and centring the row's block gives it
+        the smallest Euclidean norm among those (the rows of the group
+        penalties' optima are centred).
+        """
+        d = self.design
+        out = np.array(W, dtype=np.float64)
+        for t in np.flatnonzero(self.n_classes > 2):
+            c0, c1 = d.col_ptr[t], d.col_ptr[t + 1]
+            out[:, c0:c1] -= out[:, c0:c1].mean(axis=1, keepdims=True)
+        return out
+
     def null_intercept(self):
         d = self.design
         b = np.zeros(d.n_columns)

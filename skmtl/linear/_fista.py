@@ -237,7 +237,7 @@ def fista(
 
 
 def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=True, verbose=0,
-               return_gaps=False):
+               return_gaps=False, coef_init=None):
     """Solutions along a grid of strengths, warm-started from the previous one.
 
     Parameters
@@ -251,6 +251,8 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
         Strengths, best in decreasing order (from ``alpha_max``).
     verbose : int, default=0
         Progress bar over the strengths when positive.
+    coef_init : tuple (W, b) or None, default=None
+        Start of the first solve (default: the datafit's ``init_coef``).
 
     Returns
     -------
@@ -263,7 +265,7 @@ def fista_path(datafit, make_penalty, alphas, *, max_iter=1000, tol=1e-6, warn=T
     first_penalty = make_penalty(alphas[0]) if alphas else None
     check_parts("fista_path", datafit, first_penalty, FISTA_DATAFIT_REQUIRED, FISTA_PENALTY_REQUIRED)
     coefs, intercepts, n_iters, gaps = [], [], [], []
-    W = b = None
+    W, b = (None, None) if coef_init is None else coef_init
     L = None
     not_converged = []
     for k, a in enumerate(progress(alphas, verbose, desc="path")):

@@ -41,6 +41,7 @@ PROX_NEWTON_DATAFIT_REQUIRED = ("forward", "adjoint", "value_z", "value_grad_z",
 _ARMIJO = 0.25  # accept a step that achieves this fraction of the predicted decrease
 _H_FLOOR = 1e-12  # Hessian weights below this (relative to the largest) are raised to it
 _INNER_FRACTION = 0.3  # subproblem gap asked: this fraction of its gap at the current point (about kkt^2 / 2L)
+_GAP_RESOLUTION = 1e-12  # relative gaps below this are rounding: the subproblem then stops on its KKT violation
 
 
 @dataclass
@@ -164,6 +165,9 @@ def prox_newton(datafit, alpha, *, penalty="group_lasso", l1_ratio=1.0, penalty_
         if step is None:
             break  # no decrease found: stalled (reported by the KKT violation)
         W, b = step
+        Wc = datafit.same_predictions(W)  # multinomial: the same model with smaller rows
+        if Wc is not W and solver.penalty_value(alpha, Wc) <= solver.penalty_value(alpha, W):
+            W = Wc
     if not converged and warn:
         warnings.warn(
             f"{owner} did not converge: KKT violation {kkt / scale:.3g} x the null-model gradient is "
@@ -190,23 +194,29 @@ def _damped_step(datafit, solver, sub, options, alpha, W, b, G, g, obj, pen0, kk
         if c > 1.0:
             solver = L21Solver(dataclasses.replace(sub, y=z_sub - r_sub / (c * h_sub)), obs_weight=c * h_sub,
                                **options)
+        criterion = "kkt"
         if inner_tol is not None:
             itol = inner_tol
+            criterion = "gap"
         elif solver.penalty.is_convex:
             # the subproblem's gradient at W is that of F: its gap there is about
             # kkt^2 / (2 c L); ask for a fraction of it (relative to its scale 2 P0)
             energy = max(2.0 * solver._P0, 1e-300)
-            itol = min(1e-4, max(1e-15, _INNER_FRACTION * kkt * kkt / (c * scale_L * energy)))
-        else:  # the solver stops on its KKT violation, relative to its gradient at zero
+            itol = min(1e-4, _INNER_FRACTION * kkt * kkt / (c * scale_L * energy))
+            if itol >= _GAP_RESOLUTION:
+                criterion = "gap"
+        if criterion == "kkt":  # non-convex, or a gap too small to be resolved: the KKT violation
             itol = min(1e-3, max(1e-15, _INNER_FRACTION * kkt / max(solver._grad0_scale(), 1e-300)))
         for _ in range(4):
             solver.set_coef(W)
-            solver.solve(alpha, tol=itol, max_iter=10000)
+            solver.solve(alpha, tol=itol, max_iter=10000, criterion=criterion)
             D = solver.W - W
             db = (solver.intercept - b) if fit_b else np.zeros_like(b)
             if np.any(D != 0) or np.any(db != 0):
                 break
             itol *= 1e-3  # the solve stopped at W: its tolerance was too loose for this step
+        else:
+            return None  # no step at any tolerance: stalled (reported by the KKT violation)
         pen1 = solver.penalty_value(alpha, solver.W)
         decrease = min(float(np.sum(G * D) + g @ db + pen1 - pen0), 0.0)  # predicted (negative)
         t = 1.0
