@@ -9,6 +9,8 @@ model), and prints the held-out error of each grouping model relative to ``Indep
 tasks shared.
 
     python benchmarks/bench_grouping_evidence.py --datasets edm,scpf,parkinsons --values 0,1,blend --folds 3
+    python benchmarks/bench_grouping_evidence.py --datasets edm --values blend,blend/k10,blend/r3
+    python benchmarks/bench_grouping_evidence.py --datasets edm,slump --values blend --outer-seeds 0,1,2,3,4
 """
 
 import argparse
@@ -37,22 +39,54 @@ def fit_fold(ds, Xtr, ytr, Xte, values):
     family = max(fitted, key=lambda lb: br._inner_score(fitted[lb]))
     shared = {}
     for v in values:
-        if v.startswith("blend"):  # "blend" (min_evidence="auto") or "blend:<min_evidence>"
-            rule = {"blend": True, "min_evidence": float(v[6:]) if ":" in v else "auto"}
+        rule_text, _, folds = v.partition("/")
+        if rule_text.startswith("blend"):  # "blend" (min_evidence="auto") or "blend:<min_evidence>"
+            rule = {"blend": True, "min_evidence": float(rule_text[6:]) if ":" in rule_text else "auto"}
         else:
-            rule = {"blend": False, "min_evidence": float(v)}
-        g = TaskGroupingRegressor(clone(fitted[family]), cv=br._cv(ds, False, own=True), task_column=tc,
+            rule = {"blend": False, "min_evidence": float(rule_text)}
+        g = TaskGroupingRegressor(clone(fitted[family]), cv=_inner_folds(ds, folds), task_column=tc,
                                   **rule).fit(Xtr, ytr)
         out[v] = g.predict(Xte)
         shared[v] = sum(len(x) for x in g.task_groups_)
     return out, shared
 
 
-def run(name, values, folds, data_dir):
+def _inner_folds(ds, spec):
+    """bench_real's inner folds, or (``spec``) ``k<K>``: K of them, ``r<R>``: R shuffled repeats of them."""
+    if not spec:
+        return br._cv(ds, False, own=True)
+    kind, count = spec[0], int(spec[1:])
+    if kind == "k":
+        base = br._cv(ds, False, own=True)
+        base.n_splits = count
+        return base
+    if kind == "r":
+        return _Repeated(ds, count)
+    raise ValueError(f"unknown fold spec {spec!r}: k<K> or r<R>")
+
+
+class _Repeated:
+    """``R`` repeats of bench_real's inner folds with seeds 0..R-1 (an iterable of splits per ``split``)."""
+
+    def __init__(self, ds, repeats):
+        self.ds, self.repeats = ds, repeats
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.repeats * br._cv(self.ds, False, own=True).get_n_splits()
+
+    def split(self, X, y=None, groups=None):
+        for seed in range(self.repeats):
+            base = br._cv(self.ds, False, own=True)
+            base.random_state = seed
+            yield from base.split(X, y, groups)
+
+
+def run(name, values, folds, data_dir, outer_seed=0):
     ds = br._loaders(folds)[name](data_dir, False)
     if ds is None:
         print(f"{name}: skipped (files not found under {data_dir})")
         return
+    ds = br.repeat_outer_folds(ds, [outer_seed])  # another shuffle of the same outer K-fold protocol
     t0 = time.perf_counter()
     scores, shared = {}, {v: [] for v in values}
     if ds["layout"] == "shared":
@@ -86,23 +120,34 @@ def run(name, values, folds, data_dir):
     ref = np.mean(scores["ind_cv"])
     parts = [f"{v if v.startswith('blend') else f'min_evidence={v}'}: {100 * (np.mean(scores[v]) / ref - 1):+.2f}% (shared {np.mean(shared[v]):.1f} "
              f"of {ds['n_tasks']})" for v in values]
-    print(f"{name} ({metric}, vs Independent(RidgeCV)): " + "; ".join(parts)
+    seed = f", outer seed {outer_seed}" if outer_seed else ""
+    print(f"{name} ({metric}{seed}, vs Independent(RidgeCV)): " + "; ".join(parts)
           + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
+    return {v: 100 * (np.mean(scores[v]) / ref - 1) for v in values}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default="parkinsons,edm,scpf,computer_survey")
-    ap.add_argument("--values", default="0,1,blend", help="min_evidence values (blend=False), 'blend' or 'blend:<min_evidence>'")
+    ap.add_argument("--values", default="0,1,blend", help="min_evidence values (blend=False), 'blend' or 'blend:<min_evidence>', "
+                    "each optionally followed by /k<K> (K inner folds) or /r<R> (R repeats of the inner folds)")
     ap.add_argument("--folds", type=int, default=None, help="outer folds of the shared-input sets (bench_real's "
                                                            "default when not given)")
+    ap.add_argument("--outer-seeds", default="0", help="seeds of the outer shuffle of the shared-input sets "
+                                                        "(bench_real uses 0); one line per seed")
     ap.add_argument("--data-dir", type=Path, default=br.DEFAULT_DATA)
     args = ap.parse_args(argv)
     values = args.values.split(",")
     warnings.simplefilter("ignore")
     with threadpool_limits(1):
         for name in args.datasets.split(","):
-            run(name, values, args.folds, args.data_dir)
+            seeds = [int(v) for v in args.outer_seeds.split(",")]
+            rel = [run(name, values, args.folds, args.data_dir, seed) for seed in seeds]
+            rel = [r for r in rel if r is not None]
+            if len(rel) > 1:
+                print(f"{name}, mean over outer seeds {args.outer_seeds}: " + "; ".join(
+                    f"{v}: {np.mean([r[v] for r in rel]):+.2f}% (sd {np.std([r[v] for r in rel], ddof=1):.2f})"
+                    for v in values), flush=True)
     return 0
 
 

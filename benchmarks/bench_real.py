@@ -227,7 +227,7 @@ def load_computer_survey(data_dir, quick):
 
 def _shared_input(name, X, Y, desc, n_outer, mulan=False, big=False):
     folds = list(KFold(n_outer, shuffle=True, random_state=0).split(X))
-    return dict(name=name, desc=desc + f", {n_outer}-fold outer CV", layout="shared", X=X, Y=Y,
+    return dict(name=name, desc=desc + f", {n_outer}-fold outer CV", layout="shared", X=X, Y=Y, n_outer=n_outer,
                 folds=folds, task_column=None, graph=None, graph_kind="target-correlation",
                 metrics=("aRRMSE",) if mulan else ("aRRMSE", "RMSE"), mulan=mulan, big=big)
 
@@ -586,7 +586,26 @@ def print_table(ds, rows, notes):
                 time=sum(r["time"] for r in rows))
 
 
-def _loaders(n_folds):
+def repeat_outer_folds(ds, seeds):
+    """The outer K-fold of a shared-input set, once per shuffle seed in ``seeds``, concatenated.
+
+    Repeating the K-fold with other shuffles and averaging over all the folds
+    lowers the variance of the estimate without changing what it estimates (on
+    edm, 154 rows, the grouping's ratio to Independent(RidgeCV) moved from -1.8%
+    to +1.3% between single 10-fold runs with seeds 0-5). Other sets are returned as they are.
+    """
+    seeds = list(seeds)
+    if ds is None or ds["layout"] != "shared" or seeds == [0]:
+        return ds
+    k = ds["n_outer"]
+    folds = [f for seed in seeds for f in KFold(k, shuffle=True, random_state=seed).split(ds["X"])]
+    return dict(ds, folds=folds, desc=ds["desc"] + f", repeated with seeds {seeds[0]}..{seeds[-1]}")
+
+
+def _loaders(n_folds, repeats=1):
+    if repeats > 1:
+        return {name: (lambda d, q, load=load: repeat_outer_folds(load(d, q), range(repeats)))
+                for name, load in _loaders(n_folds).items()}
     out = {"parkinsons": lambda d, q: load_parkinsons(d, q),
            "parkinsons_15pct": lambda d, q: load_parkinsons(d, q, 0.15),
            "computer_survey": load_computer_survey,
@@ -597,7 +616,7 @@ def _loaders(n_folds):
 
 
 def _run_all(args):
-    loaders = _loaders(args.folds)
+    loaders = _loaders(args.folds, args.outer_repeats)
     summary = []
     for name in args.datasets.split(","):
         if name not in loaders:
@@ -658,6 +677,9 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=None,
                         help="outer folds of the shared-input sets (default: 10 on MULAN, 5 on enb and slump, "
                              "2 when --quick)")
+    parser.add_argument("--outer-repeats", type=int, default=1,
+                        help="repeat the outer K-fold of the shared-input sets with this many shuffles (seeds "
+                             "0, 1, ...) and average over all their folds (default 1: the literature's protocol)")
     parser.add_argument("--families", choices=("all", "fast"), default="all",
                         help="CV estimators to run: all ten, or only MeanRegularized/L21/TraceNorm (the grouping "
                              "model and the baselines always run)")

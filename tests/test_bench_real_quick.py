@@ -31,6 +31,27 @@ def test_bench_real_unknown_data_set(tmp_path):
         _load().main(["--quick", "--data-dir", str(tmp_path), "--datasets", "nope"])
 
 
+def test_repeated_outer_folds():
+    """Each seed's shuffled K-fold, concatenated; seed 0 alone and the split sets are left as they are."""
+    import numpy as np
+    from sklearn.model_selection import KFold
+
+    bench = _load()
+    X = np.zeros((23, 2))
+    ds = bench._shared_input("toy", X, np.zeros((23, 2)), "toy", 5)
+    assert bench.repeat_outer_folds(ds, [0]) is ds
+    rep = bench.repeat_outer_folds(ds, range(3))
+    assert len(rep["folds"]) == 15 and "seeds 0..2" in rep["desc"]
+    for seed in range(3):
+        for (tr, te), (tr2, te2) in zip(rep["folds"][5 * seed:5 * seed + 5],
+                                        KFold(5, shuffle=True, random_state=seed).split(X)):
+            np.testing.assert_array_equal(te, te2)
+            np.testing.assert_array_equal(tr, tr2)
+    split = {"layout": "long"}
+    assert bench.repeat_outer_folds(split, range(3)) is split
+    assert bench.repeat_outer_folds(None, range(3)) is None
+
+
 def _table(out, name):
     return out.split(f"## {name}:")[1].split("\nSummary (")[0]
 

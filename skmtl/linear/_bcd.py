@@ -180,25 +180,11 @@ class L21Solver:
                 if np.allclose(Om, v[:, None] * u[None, :], rtol=1e-12, atol=0.0):
                     mode = _SHARED_SPARSE if self.sparse else _SHARED_DENSE
         self.mode = mode
-        dummy2 = np.zeros((2, 2), dtype=dtype, order="F")
-        dummy_i = np.zeros(1, dtype=np.int64)
-        self._Xd = dummy2
-        self._indptr = self._indices = dummy_i
-        self._data = np.zeros(1, dtype=dtype)
-        self._u = np.ones(1)
-        self._const_u = True
-        self._v = np.ones(T)
-        self._rows = dummy_i
         self._task_ptr = np.asarray(data.task_ptr, dtype=np.int64)
-        self._row_ptr = dummy_i
-        self._otask = dummy_i
-        self._omega = np.ones(1)
-        self._R2 = np.zeros((1, 1))
-        self._R1 = np.zeros(1)
-        self._mu = np.zeros(1)
-        self._xu = np.zeros(1)
-        self._MU = np.zeros((1, 1))
-        self._XU = np.zeros((1, 1))
+        # the state of the layout in use (the other layout's residual is None):
+        # shared: _R2 (residual (T, n), or (n, T) when sparse), _u, _v, _mu, _xu, _Yc;
+        # per observation: _R1 (one residual per observation), _omega, _rows, _MU, _XU, _yc
+        self._R1 = self._R2 = None
 
         self._shared = mode in (_SHARED_DENSE, _SHARED_SPARSE)
         if self._shared:
@@ -251,7 +237,6 @@ class L21Solver:
                 self._omega = omega[order]
                 s1, s2 = moments(_moments_obs_sparse, self._indptr, self._indices, self._data,
                                  self._row_ptr, self._otask, self._omega, shape=(p, T))
-            self._order = order
             S = np.bincount(task_of, weights=omega, minlength=T)
             Sy = np.bincount(task_of, weights=omega * y, minlength=T)
             if fit_intercept:

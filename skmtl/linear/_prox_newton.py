@@ -160,8 +160,8 @@ def prox_newton(datafit, alpha, *, penalty="group_lasso", l1_ratio=1.0, penalty_
             break
         if it == max_iter:
             break
-        step = _damped_step(datafit, solver, sub, options, alpha, W, b, G, g, obj, pen0, kkt,
-                            newton_y, h_sub, z[oi, ki], R[oi, ki], inner_tol, fit_b)
+        point = _NewtonPoint(W, b, G, g, obj, pen0, kkt, h_sub, z[oi, ki], R[oi, ki])
+        step = _damped_step(datafit, solver, sub, options, alpha, point, inner_tol, fit_b)
         if step is None:
             break  # no decrease found: stalled (reported by the KKT violation)
         W, b = step
@@ -177,9 +177,28 @@ def prox_newton(datafit, alpha, *, penalty="group_lasso", l1_ratio=1.0, penalty_
     return ProxNewtonResult(W, b, it, converged, float(obj), float(kkt / scale))
 
 
-def _damped_step(datafit, solver, sub, options, alpha, W, b, G, g, obj, pen0, kkt, newton_y, h_sub, z_sub,
-                 r_sub, inner_tol, fit_b):
-    """The next ``(W, b)``: the subproblem's solution, damped until the objective decreases enough.
+@dataclass
+class _NewtonPoint:
+    """The current point of :func:`prox_newton` and the quadratic model of the loss there.
+
+    ``h``, ``z``, ``r``: the Hessian weights, predictions and loss gradient at
+    the subproblem's observations (one per observation and class column).
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    G: np.ndarray  # gradient w.r.t. W
+    g: np.ndarray  # gradient w.r.t. b
+    obj: float
+    pen0: float  # penalty at W
+    kkt: float
+    h: np.ndarray
+    z: np.ndarray
+    r: np.ndarray
+
+
+def _damped_step(datafit, solver, sub, options, alpha, point, inner_tol, fit_b):
+    """The next ``(W, b)`` from ``point``: the subproblem's solution, damped until the objective decreases enough.
 
     The step to the solution of the quadratic model is accepted when the
     objective falls by a quarter of the predicted decrease
@@ -188,12 +207,13 @@ def _damped_step(datafit, solver, sub, options, alpha, W, b, G, g, obj, pen0, kk
     raised (weights ``c H``, ``c`` = 4, 16, ...: towards a proximal gradient
     step, which decreases any objective). Returns None when nothing decreases it.
     """
+    W, b, G, g, obj, pen0, kkt = point.W, point.b, point.G, point.g, point.obj, point.pen0, point.kkt
     scale_L = max(solver._L.max(initial=0.0), 1e-300)
     c = 1.0
     for _ in range(24):
         if c > 1.0:
-            solver = L21Solver(dataclasses.replace(sub, y=z_sub - r_sub / (c * h_sub)), obs_weight=c * h_sub,
-                               **options)
+            solver = L21Solver(dataclasses.replace(sub, y=point.z - point.r / (c * point.h)),
+                               obs_weight=c * point.h, **options)
         criterion = "kkt"
         if inner_tol is not None:
             itol = inner_tol
