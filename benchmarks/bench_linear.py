@@ -608,10 +608,10 @@ def case_classifiers(quick, repeat):
     rows, notes = [], []
     if quick:
         shapes = [("p>>n", 60, 600, 3), ("p~n", 200, 200, 3), ("tall", 1000, 50, 3)]
-        divs = (5, 20)
+        divs = (10, 20)
     else:
         shapes = [("p>>n", 500, 5000, 10), ("p~n", 1000, 1000, 5), ("tall", 5000, 200, 5)]
-        divs = (5, 20, 100)
+        divs = (5, 10, 20, 100)
     with warnings.catch_warnings():  # compile outside the timings
         warnings.simplefilter("ignore")
         Xw, Yw = _classification_problem(40, 400, 3, 5, 9)
@@ -643,7 +643,7 @@ def case_classifiers(quick, repeat):
         n, p, K = (100, 1000, 4) if quick else (300, 3000, 4)
         X, y = _classification_problem(n, p, K, 10, 6, multiclass=True)
         amax = L21Classifier().fit(X, y).alpha_ / 0.1
-        for div in divs[:2]:
+        for div in (10, 20):
             alpha = amax / div
             lam = np.geomspace(amax, alpha, 20)
             with tempfile.TemporaryDirectory() as d:

@@ -376,10 +376,10 @@ class L21Classifier(_RowPenaltyClassifier, _ProxLinearClassifier):
         :class:`L21Regressor` (glmnet's and skglm's method; ``max_iter`` then
         counts Newton steps). ``"fista"``: accelerated proximal gradient (group
         lasso and elastic net only). ``"auto"``: proximal Newton for group
-        MCP/SCAD, and for the group lasso when the features number at least 8
-        times the rows per task, or, on binary tasks, at least as many with
-        ``alpha >= alpha_max / 8`` (where its working sets are faster); FISTA
-        otherwise. The choice is stored in ``solver_``.
+        MCP/SCAD, and for the group lasso on binary tasks with at least as
+        many features as rows per task at ``alpha >= alpha_max / 10`` (the
+        default ``alpha`` included: small supports, where its working sets are
+        faster); FISTA otherwise. The choice is stored in ``solver_``.
     fit_intercept : bool, default=True
     task_weight : None, "balanced" or array of shape (n_tasks,), default=None
     max_iter : int, default=1000
