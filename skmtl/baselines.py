@@ -26,7 +26,8 @@ def _fit_clone(estimator, X, y, sample_weight):
 
 
 _TASK_COLUMN = [None, str, Integral]
-_RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))  # IndependentRidgeCV's default strengths
+#: The default ridge strengths of ``IndependentRidgeCV`` and of the grouping model's ``RidgeCV`` baseline.
+RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))
 
 
 class _IndependentMixin:
@@ -176,7 +177,7 @@ class IndependentRidgeCV(_IndependentMixin, MultiTaskRegressorMixin, BaseEstimat
         "task_column": _TASK_COLUMN,
     }
 
-    def __init__(self, alphas=_RIDGE_ALPHAS, *, alpha_per_task=False, fit_intercept=True,
+    def __init__(self, alphas=RIDGE_ALPHAS, *, alpha_per_task=False, fit_intercept=True,
                  task_column=None):
         self.alphas = alphas
         self.alpha_per_task = alpha_per_task
@@ -234,8 +235,7 @@ class IndependentRidgeCV(_IndependentMixin, MultiTaskRegressorMixin, BaseEstimat
                             for part in parts]
         return self
 
-    def _predict_tasks(self, X, task_codes):
-        return self._per_task(X, task_codes, lambda est, Z: est.predict(Z)).astype(np.float64)
+    _predict_tasks = IndependentRegressor._predict_tasks
 
 
 class IndependentClassifier(_IndependentMixin, MultiTaskClassifierMixin, BaseEstimator):

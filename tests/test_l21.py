@@ -343,3 +343,19 @@ def test_solver_bad_options_are_named():
         L21Solver(data, penalty="group_mcp", gamma=0.5)
     with pytest.raises(ValueError, match=r"penalty_factor must be 15 finite non-negative values"):
         L21Solver(data, penalty_factor=np.ones(3))
+
+
+def test_solve_criterion_kkt_and_bad_criterion():
+    """criterion="kkt" stops a convex problem on its KKT violation; an unknown criterion is refused."""
+    from skmtl.linear import L21Solver
+
+    X, Y = _problem(4, n=40, p=12, T=3)
+    data = validate_fit_data(_Dummy(), X, Y)
+    s = L21Solver(data, precompute=False)  # the residual state (the gradient read here)
+    alpha = 0.2 * s.alpha_max()
+    gap, _, converged = s.solve(alpha, tol=1e-8, criterion="kkt")
+    assert converged
+    M, _ = s._weighted_residual()
+    assert s.kkt_violation(alpha, s.neg_gradient(M)) <= 1e-8 * s._grad0_scale() * (1 + 1e-6)
+    with pytest.raises(ValueError, match="criterion must be 'gap' or 'kkt'; got 'dual'"):
+        s.solve(alpha, criterion="dual")

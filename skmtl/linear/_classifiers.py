@@ -70,14 +70,14 @@ FISTA_CV_PENALTY_REQUIRED = FISTA_PENALTY_REQUIRED + ("alpha_max",)
 
 def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol, newton=None, solver="auto",
                      warn=False, owner="classifier"):
-    """Warm-started path on ``data``: ``(coefs, intercepts, n_iters)``, ``coefs[k]`` (n_features, n_columns).
+    """Warm-started path on ``data``: ``(coefs, intercepts, n_iters, solvers)``, ``coefs[k]`` (n_features, n_columns).
 
     FISTA with the penalties of ``make_penalty``; with ``newton`` (the row
     penalty options of :func:`~skmtl.linear._prox_newton.prox_newton`)
     proximal Newton steps on the block coordinate descent at the strengths
     where :func:`~skmtl.linear._solver_choice.choose_solver` picks them
     (``solver``; along a decreasing grid, a prefix of it: FISTA then continues
-    from the last Newton solution).
+    from the last Newton solution); ``solvers[k]`` is the one that ran at ``alphas[k]``.
     """
     datafit = make_datafit(data)
     alphas = list(alphas)
@@ -92,14 +92,15 @@ def _classifier_path(data, alphas, *, make_datafit, make_penalty, max_iter, tol,
             if choose_solver(solver, newton, datafit, alpha, amax) == "fista":
                 rest = fista_path(datafit, make_penalty, alphas[k:], max_iter=max_iter, tol=tol, warn=warn,
                                   coef_init=start)
-                return coefs + rest[0], intercepts + rest[1], n_iters + rest[2]
+                return (coefs + rest[0], intercepts + rest[1], n_iters + rest[2],
+                        ["prox_newton"] * k + ["fista"] * (len(alphas) - k))
             res = prox_newton(datafit, alpha, tol=tol, max_iter=max_iter, coef_init=start, warn=warn,
                               owner=owner, **newton)
             start = (res.coef, res.intercept)
             coefs.append(res.coef)
             intercepts.append(res.intercept)
             n_iters.append(res.n_iter)
-    return coefs, intercepts, n_iters
+    return coefs, intercepts, n_iters, ["prox_newton"] * len(alphas)
 
 
 def _lazy(func):
@@ -115,7 +116,7 @@ def _lazy(func):
 
 def _classifier_path_scores(train, test, alphas, **params):
     """Minus the held-out log-loss (per unit of observation weight) of the path fitted on ``train``."""
-    coefs, intercepts, _ = _classifier_path(train, alphas, **params)
+    coefs, intercepts = _classifier_path(train, alphas, **params)[:2]
     test_loss = params["make_datafit"](test)
     return np.array([-test_loss.mean_loss(W, b) for W, b in zip(coefs, intercepts)])
 
@@ -570,16 +571,13 @@ class _ClassifierCV(PathCVMixin, _ProxLinearClassifier):
         return self._alpha_max_params()
 
     def _store_refit(self, out, data):
-        coefs, intercepts, n_iters = out
+        coefs, intercepts, n_iters, solvers = out
         W = coefs[-1]
         self.coef_ = np.ascontiguousarray(W.T)
         self.intercept_ = intercepts[-1].copy() if self.fit_intercept else np.zeros(W.shape[1])
-        datafit = self._make_datafit(data)
-        self.coef_ptr_ = datafit.design.col_ptr.copy()
+        self.coef_ptr_ = self._make_datafit(data).design.col_ptr.copy()
         self.n_iter_ = int(n_iters[-1])
-        amax = _lazy(lambda: _classifier_alpha_max(data, **self._alpha_max_params()))
-        self.solver_ = choose_solver(self._solver(), self._newton_options(data.n_features), datafit, self.alpha_,
-                                     amax)
+        self.solver_ = solvers[-1]
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate ``alpha`` (held-out log-loss) and refit on all the data.

@@ -3,8 +3,8 @@ r"""The L2,1 classifiers on designs read by streaming passes (genotypes, memmaps
 The screening of :mod:`skmtl.linear._screened` around the classifiers' own
 in-memory solvers (for the group lasso FISTA or proximal Newton, as
 :func:`~skmtl.linear._solver_choice.choose_solver` picks them on the restricted
-problem; proximal Newton for group MCP/SCAD): the logistic or multinomial problem restricted to a working set
-``S`` is solved on the dense columns ``X[:, S]``, then one streaming pass
+problem; proximal Newton for group MCP/SCAD): the logistic or multinomial
+problem restricted to a working set ``S`` is solved on the dense columns ``X[:, S]``, then one streaming pass
 computes the gradient ``G = X^T R`` of every feature (``R`` the gradient of
 the loss with respect to the predictions, placed at (row, class column)); a
 feature outside ``S`` whose ``||G_j||_2`` exceeds ``alpha l1_ratio f_j``
@@ -74,8 +74,8 @@ def fit_screened_classifier(est, data, resolve):
     S = np.flatnonzero(~pen)
     cols = {}  # feature -> decoded column
     last_warnings = []
-    chosen = ["fista"]  # the solver of the last restricted problem
-    amax = [np.inf]  # alpha_max, once known
+    solver_used = "fista"  # the solver of the last restricted problem
+    alpha_max = np.inf  # known after the null model
 
     def restricted(S, alpha, start):
         missing = [j for j in S if j not in cols]
@@ -97,9 +97,9 @@ def fit_screened_classifier(est, data, resolve):
         return res, df, res.coef, res.intercept
 
     def _solve(df, alpha, fS, start):
-        # the rule of the in-memory fit, on the restricted problem's shape
-        chosen[:] = [choose_solver(est._solver(), newton, df, alpha, lambda: amax[0])]
-        if chosen[0] == "fista":
+        nonlocal solver_used  # the rule of the in-memory fit, on the restricted problem's shape
+        solver_used = choose_solver(est._solver(), newton, df, alpha, lambda: alpha_max)
+        if solver_used == "fista":
             res = fista(df, WeightedL21(alpha, l1_ratio, fS), coef_init=None if start is None else start[0],
                         intercept_init=None if start is None else start[1], max_iter=est.max_iter, tol=est.tol)
         else:
@@ -118,7 +118,6 @@ def fit_screened_classifier(est, data, resolve):
     res, df, WS, b = restricted(S, 1.0, None)
     z = gradient_z(df, WS, b)
     alpha_max = float(z.max(initial=0.0))
-    amax[0] = alpha_max
     alpha = resolve(lambda: alpha_max)
     in_ws[S] = True
     start = (WS, b) if len(S) else None
@@ -148,5 +147,5 @@ def fit_screened_classifier(est, data, resolve):
     for w in last_warnings:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     res = dataclasses.replace(res, coef=W)
-    est.solver_ = chosen[0]
+    est.solver_ = solver_used
     return alpha, res, df

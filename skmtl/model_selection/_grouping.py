@@ -49,6 +49,7 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 
 from .._param_validation import Interval, StrOptions, validate_params
 from ..base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
+from ..baselines import RIDGE_ALPHAS
 from ._split import check_cv_splits
 
 __all__ = ["TaskGroupingRegressor", "TaskGroupingClassifier"]
@@ -432,7 +433,7 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
 
     @staticmethod
     def _default_baseline():
-        return RidgeCV(alphas=np.logspace(-3, 3, 13))
+        return RidgeCV(alphas=RIDGE_ALPHAS)
 
     def _predict_tasks(self, X, task_codes):
         return self._predict_all(X, task_codes)
