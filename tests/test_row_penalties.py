@@ -159,3 +159,105 @@ def test_a_penalty_instance_runs_in_the_solver():
     np.testing.assert_allclose(a.W, b.W, atol=1e-10)
     with pytest.raises(ValueError, match="penalty must be one of"):
         L21Solver(data, penalty="lasso")
+
+
+# ---------------------------------------------------------------- the NumPy side (radial penalties)
+
+def _kernel_statistics(G, W, pen, L):
+    from skmtl.linear._bcd_kernels import _kkt_scores
+
+    p, T = G.shape
+    prio, gn, wn = np.empty(p), np.empty(p), np.empty(p)
+    kkt, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(G, W, pen, L, prio, np.empty(T), gn, wn, False)
+    return kkt, prio, wn, n_supp, pval, smax, ridge, conj, free, uw
+
+
+RADIAL = [p for p in PENALTIES if type(p).radial_value is not RowPenalty.radial_value]
+
+
+def test_the_radial_penalties_have_a_numpy_side():
+    from skmtl.linear._row_penalties import RADIAL_ROWS
+
+    assert {type(p).name for p in RADIAL} == {"group_lasso", "group_mcp", "group_scad"}
+    assert set(RADIAL_ROWS.values()) == {type(p) for p in RADIAL}
+    assert all(cls.ball_at_zero for cls in RADIAL_ROWS.values())
+
+
+@pytest.mark.parametrize("penalty", RADIAL, ids=[p.name + str(i) for i, p in enumerate(RADIAL)])
+def test_numpy_kkt_statistics_equal_the_kernel(penalty):
+    """Every statistic of the NumPy path equals the kernel's: zero and nonzero rows, ridge,
+    unpenalized rows, constant features (L_j = 0), row norms given or not."""
+    from skmtl.linear._kkt import kkt_scores
+
+    rng = np.random.default_rng(4)
+    names = ["kkt", "prio", "wnorm", "n_supp", "pval", "smax", "ridge", "conj", "free", "uw"]
+    for trial in range(150):
+        p, T = int(rng.integers(1, 25)), int(rng.integers(1, 6))
+        G = rng.normal(size=(p, T)) * rng.uniform(0.1, 3.0)
+        W = rng.normal(size=(p, T)) * (rng.random(p) < 0.5)[:, None]
+        lam = rng.uniform(0.1, 3.0, p) * (rng.random(p) < 0.8)
+        ridge = rng.uniform(0.0, 1.0, p) * (rng.random(p) < 0.5) * (trial % 3 > 0)
+        L = rng.uniform(0.1, 2.0, p) * (rng.random(p) < 0.9)
+        pen = penalty.rows(lam, ridge)
+        norms = (np.sqrt((G ** 2).sum(1)), np.sqrt((W ** 2).sum(1))) if trial % 2 else None
+        want = _kernel_statistics(G, W, pen, L)
+        got = kkt_scores(G, W, pen, L, norms, numpy=True)
+        for name, a, b in zip(names, want, got):
+            np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=f"{name}, trial {trial}")
+
+
+def test_numpy_statistics_only_where_asked_and_possible():
+    """``numpy=False``, a penalty without a NumPy side (sparse group) and large problems use the kernel."""
+    from skmtl.linear import _kkt
+
+    rng = np.random.default_rng(5)
+    G, W, L = rng.normal(size=(6, 3)), np.zeros((6, 3)), np.ones(6)
+    calls = []
+    real = _kkt._kkt_scores_numpy
+
+    def spy(*args):
+        calls.append(args)
+        return real(*args)
+
+    _kkt._kkt_scores_numpy = spy
+    try:
+        _kkt.kkt_scores(G, W, make_row_penalty("group_lasso").rows(np.ones(6), np.zeros(6)), L)
+        _kkt.kkt_scores(G, W, make_row_penalty("sparse_group").rows(np.ones(6), np.zeros(6)), L, numpy=True)
+        big = _kkt.NUMPY_MAX_ENTRIES // 3 + 1
+        Gb = rng.normal(size=(big, 3))
+        _kkt.kkt_scores(Gb, np.zeros_like(Gb), make_row_penalty("group_lasso").rows(np.ones(big), np.zeros(big)),
+                        np.ones(big), numpy=True)
+        assert calls == []
+        _kkt.kkt_scores(G, W, make_row_penalty("group_mcp").rows(np.ones(6), np.zeros(6)), L, numpy=True)
+        assert len(calls) == 1
+    finally:
+        _kkt._kkt_scores_numpy = real
+
+
+@pytest.mark.parametrize("name", ["group_lasso", "group_mcp", "group_scad"])
+def test_one_off_fit_with_numpy_statistics_equals_the_kernel_fit(name):
+    """The same solve with the KKT statistics from NumPy and from the kernel: the same model, to rounding,
+    with an elastic-net ridge, an unpenalized feature and a constant feature."""
+    from sklearn.base import BaseEstimator
+
+    from skmtl._data import validate_fit_data
+
+    class _Owner(BaseEstimator):
+        pass
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 15))
+    X[:, 4] = 1.0
+    Y = X[:, :3] @ rng.normal(size=(3, 4)) + 0.3 * rng.normal(size=(60, 4))
+    data = validate_fit_data(_Owner(), X, Y)
+    f = np.ones(15)
+    f[0] = 0.0
+    fits = []
+    for numpy in (False, True):
+        s = L21Solver(data, penalty=name, l1_ratio=0.7, penalty_factor=f)
+        gap, n_iter, conv = s.solve(0.2 * s.alpha_max(), tol=1e-8, kkt_numpy=numpy)
+        assert conv
+        fits.append((s.W.copy(), n_iter, gap))
+    np.testing.assert_allclose(fits[1][0], fits[0][0], rtol=1e-9, atol=1e-12)
+    assert fits[1][1] == fits[0][1]
+    assert np.count_nonzero(np.abs(fits[0][0]).sum(1)) > 1

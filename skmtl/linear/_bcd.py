@@ -68,12 +68,12 @@ from ._bcd_kernels import (
     _moments_obs_sparse,
     _moments_shared_dense,
     _moments_shared_sparse,
-    kkt_scores,
     moments,
     penalty_sum,
     select_ws,
     solve_ws,
 )
+from ._kkt import kkt_scores
 from ._row_penalties import make_row_penalty
 from ._row_penalties.group_lasso import GroupLasso
 
@@ -503,7 +503,11 @@ class L21Solver:
         working set size), ``use_acc=True`` (Anderson), ``K=5``, ``verbose=0``,
         ``criterion="gap"`` (``"kkt"``: stop on the KKT violation, as for a
         non-convex penalty, even when the penalty is convex: a gap below the
-        rounding of the objective, about ``1e-16`` of it, cannot be certified).
+        rounding of the objective, about ``1e-16`` of it, cannot be certified),
+        ``kkt_numpy=False`` (True: the KKT statistics of each outer iteration in
+        NumPy where :func:`~skmtl.linear._kkt.kkt_scores` can, which compiles no
+        kernel but costs ~40 us a call instead of ~3 us: for one-off fits, whose
+        first in a process then compiles less, not for paths).
 
         ``tol`` is relative to the weighted centered target energy: the solver
         stops when the duality gap is at most ``tol * sum_i omega_i y_c,i^2``
@@ -556,19 +560,21 @@ class L21Solver:
         return ObsSparse(self._indptr, self._indices, self._data, self._R1, self._row_ptr, self._otask,
                          self._omega, self._MU, self._XU)
 
-    def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0, criterion="gap"):
+    def _solve(self, alpha, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0, criterion="gap",
+               kkt_numpy=False):
         alpha = float(alpha)
         if criterion not in ("gap", "kkt"):
             raise ValueError(f"criterion must be 'gap' or 'kkt'; got {criterion!r}.")
         by_gap = self.penalty.is_convex and criterion == "gap"
         return self._solve_rows(self._row_params(alpha), by_gap, tol=tol, max_iter=max_iter,
-                                p0=p0, use_acc=use_acc, K=K, verbose=verbose)
+                                p0=p0, use_acc=use_acc, K=K, verbose=verbose, kkt_numpy=kkt_numpy)
 
     def _row_params(self, alpha):
         """The kernel parameters of the row penalty at ``alpha``."""
         return self.penalty.rows(alpha * self._pw, alpha * self._rw)
 
-    def _solve_rows(self, pen, convex, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0):
+    def _solve_rows(self, pen, convex, *, tol=1e-4, max_iter=1000, p0=10, use_acc=True, K=5, verbose=0,
+                    kkt_numpy=False):
         """Minimize with the row penalty of kernel parameters ``pen`` (convex or not)."""
         p, T = self.n_features, self.n_tasks
         W = self.W
@@ -603,7 +609,8 @@ class L21Solver:
                     fit, cross = self._objective_terms(r)
                 self._grad_cache = (W, W.copy(), G, norms, fit, cross)
             # distance of -grad to the subdifferential of the penalty, and the gap
-            kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw = kkt_scores(G, W, pen, self._L, norms)
+            stats = kkt_scores(G, W, pen, self._L, norms, numpy=kkt_numpy)
+            kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw = stats
             primal = fit + pval
             if not convex:  # no duality gap: the largest KKT violation decides
                 gap = max(kkt, 0.0)

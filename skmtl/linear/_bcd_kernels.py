@@ -379,19 +379,6 @@ def _kkt_scores(G, W, pen, L, prio, v, gnorm, wnorm, have_norms):
     return kkt, n_supp, pval, smax, ridge, conj, free, uw
 
 
-def kkt_scores(G, W, pen, L, norms=None):
-    """:func:`_kkt_scores` with its arrays allocated: ``(kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw)``.
-
-    ``norms``: the row norms ``(||G_j||, ||W_j||)`` if known (else computed).
-    """
-    p, T = G.shape
-    prio = np.empty(p)
-    gnorm, wnorm = (np.empty(p), np.empty(p)) if norms is None else norms
-    kkt, n_supp, pval, smax, ridge, conj, free, uw = _kkt_scores(G, W, pen, L, prio, np.empty(T), gnorm, wnorm,
-                                                                  norms is not None)
-    return kkt, prio, wnorm, n_supp, pval, smax, ridge, conj, free, uw
-
-
 def select_ws(prio, ws_size, wnorm, old_ws, with_sub, sub_frac):
     """Working set: the ``ws_size`` features of highest priority, in index order.
 

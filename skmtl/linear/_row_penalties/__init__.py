@@ -8,10 +8,10 @@ file (see ``docs/dev/contributing.md``).
 import importlib
 import pkgutil
 
-from ._base import ROW_PENALTIES, RowPenalty, make_row_penalty
+from ._base import RADIAL_ROWS, ROW_PENALTIES, RowPenalty, make_row_penalty
 
 for _module in pkgutil.iter_modules(__path__):
     if not _module.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["ROW_PENALTIES", "RowPenalty", "make_row_penalty"]
+__all__ = ["RADIAL_ROWS", "ROW_PENALTIES", "RowPenalty", "make_row_penalty"]

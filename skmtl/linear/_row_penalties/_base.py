@@ -18,7 +18,12 @@ automatically and registered under the class's ``name``) that holds
   this module for the type of its ``rows`` tuple, registered with
   ``numba.extending.overload(..., jit_options=OVERLOAD_OPTIONS)`` and selected
   by :func:`is_rows` (so a kernel is compiled for each penalty it meets, with
-  no branch on the penalty kind).
+  no branch on the penalty kind);
+* optionally, for a function of the row norm ``rho_j(w) = phi_j(||w||)``, its
+  NumPy side: :meth:`RowPenalty.radial_value` and :meth:`RowPenalty.radial_slope`
+  (``phi_j`` and ``phi_j'``, vectorized over rows). With them the solver
+  computes the KKT statistics of small problems in NumPy
+  (:mod:`skmtl.linear._kkt`) and a process's first fit compiles no KKT kernel.
 
 The overloads are not ``inline="always"``: Numba compiles such an overload
 anyway, then inlines its IR at every call site and types it again there (more
@@ -36,7 +41,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-__all__ = ["RowPenalty", "ROW_PENALTIES", "OVERLOAD_OPTIONS", "make_row_penalty", "is_rows", "row_value", "row_prox",
+__all__ = ["RowPenalty", "ROW_PENALTIES", "RADIAL_ROWS", "OVERLOAD_OPTIONS", "make_row_penalty", "is_rows", "row_value", "row_prox",
            "row_margin", "row_distance", "row_dual_scale", "row_penalized", "radial_distance", "ball_dual_scale"]
 
 # The options of the penalties' overloads: cached, and called from the kernels only (no
@@ -44,6 +49,7 @@ __all__ = ["RowPenalty", "ROW_PENALTIES", "OVERLOAD_OPTIONS", "make_row_penalty"
 OVERLOAD_OPTIONS = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 ROW_PENALTIES = {}  # name -> RowPenalty subclass
+RADIAL_ROWS = {}  # rows type -> RowPenalty subclass with a NumPy side (radial_value, radial_slope)
 _BALL_ROWS = set()  # rows types of the penalties whose d rho_j(0) is the ball of radius lam_j
 
 
@@ -76,6 +82,10 @@ class RowPenalty:
             ROW_PENALTIES[cls.name] = cls
         if cls.ball_at_zero and cls.rows_type is not None:
             _BALL_ROWS.add(cls.rows_type)
+        if cls.radial_value is not RowPenalty.radial_value and cls.rows_type is not None:
+            if not cls.ball_at_zero:
+                raise TypeError(f"{cls.__name__}: a radial penalty has slope lam_j at zero (ball_at_zero).")
+            RADIAL_ROWS[cls.rows_type] = cls
 
     @classmethod
     def from_options(cls, **options):
@@ -91,6 +101,44 @@ class RowPenalty:
             Strength of ``rho_j`` (``alpha l1_ratio f_j``).
         ridge : ndarray of shape (n_features,)
             Ridge strengths ``r_j``.
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    def radial_value(rows, idx, x):
+        """NumPy side (optional): ``phi_j(x)`` for ``rho_j(w) = phi_j(||w||)``.
+
+        Parameters
+        ----------
+        rows : NamedTuple
+            The kernel parameters (:meth:`rows`).
+        idx : ndarray of shape (m,)
+            Row indices.
+        x : ndarray of shape (m,)
+            Positive row norms.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    def radial_slope(rows, idx, x):
+        """NumPy side (optional): ``phi_j'(x)``, so that ``d rho_j(w) = {phi_j'(||w||) w / ||w||}`` for ``w != 0``.
+
+        Parameters
+        ----------
+        rows : NamedTuple
+            The kernel parameters (:meth:`rows`).
+        idx : ndarray of shape (m,)
+            Row indices.
+        x : ndarray of shape (m,)
+            Positive row norms.
+
+        Returns
+        -------
+        ndarray of shape (m,)
         """
         raise NotImplementedError
 

@@ -28,6 +28,14 @@ class GroupLasso(RowPenalty):
     def rows(self, lam, ridge):
         return GroupLassoRows(lam, ridge)
 
+    @staticmethod
+    def radial_value(rows, idx, x):
+        return rows.lam[idx] * x
+
+    @staticmethod
+    def radial_slope(rows, idx, x):
+        return rows.lam[idx]
+
 
 @overload(row_value, jit_options=OVERLOAD_OPTIONS)
 def _value(pen, j, w, wn):

@@ -46,6 +46,15 @@ class GroupMCP(RowPenalty):
     def rows(self, lam, ridge):
         return GroupMCPRows(lam, ridge, self.gamma)
 
+    @staticmethod
+    def radial_value(rows, idx, x):
+        a, gamma = rows.lam[idx], rows.gamma
+        return np.where(x <= gamma * a, a * x - x * x / (2.0 * gamma), 0.5 * gamma * a * a)
+
+    @staticmethod
+    def radial_slope(rows, idx, x):
+        return np.maximum(rows.lam[idx] - x / rows.gamma, 0.0)
+
 
 @njit(cache=True, nogil=True)
 def mcp_value(x, a, gamma):

@@ -46,6 +46,17 @@ class GroupSCAD(RowPenalty):
     def rows(self, lam, ridge):
         return GroupSCADRows(lam, ridge, self.gamma)
 
+    @staticmethod
+    def radial_value(rows, idx, x):
+        a, gamma = rows.lam[idx], rows.gamma
+        quad = (2.0 * gamma * a * x - x * x - a * a) / (2.0 * (gamma - 1.0))
+        return np.where(x <= a, a * x, np.where(x <= gamma * a, quad, 0.5 * a * a * (gamma + 1.0)))
+
+    @staticmethod
+    def radial_slope(rows, idx, x):
+        a, gamma = rows.lam[idx], rows.gamma
+        return np.where(x <= a, a, np.where(x <= gamma * a, (gamma * a - x) / (gamma - 1.0), 0.0))
+
 
 @njit(cache=True, nogil=True)
 def scad_value(x, a, gamma):
