@@ -3,14 +3,15 @@
 For each data set of ``bench_real`` (same loaders, preprocessing, outer protocol and family choice:
 the fast CV family with the best inner score is wrapped, on each training part only), fits
 ``IndependentRegressor(RidgeCV)`` and, for each value ``v``, ``TaskGroupingRegressor(blend=False,
-min_evidence=v)`` (a number) or ``TaskGroupingRegressor(blend=True)`` (``v = blend``, the default
-model), and prints the held-out error of each grouping model relative to ``Independent(RidgeCV)``
+min_evidence=v)`` (a number) or ``TaskGroupingRegressor(blend="huber")`` (``v = blend``, the default
+model; ``blend-ls``: ``blend="least_squares"``), and prints the held-out error of each grouping model relative to ``Independent(RidgeCV)``
 (aRRMSE on the shared-input sets, RMSE on the split sets; below 0 is better) and the mean number of
 tasks shared.
 
     python benchmarks/bench_grouping_evidence.py --datasets edm,scpf,parkinsons --values 0,1,blend --folds 3
     python benchmarks/bench_grouping_evidence.py --datasets edm --values blend,blend/k10,blend/r3
     python benchmarks/bench_grouping_evidence.py --datasets edm,slump --values blend --outer-seeds 0,1,2,3,4
+    python benchmarks/bench_grouping_evidence.py --datasets scpf --values blend,blend-ls --outer-seeds 0,1,2,3,4
 """
 
 import argparse
@@ -40,8 +41,10 @@ def fit_fold(ds, Xtr, ytr, Xte, values):
     shared = {}
     for v in values:
         rule_text, _, folds = v.partition("/")
-        if rule_text.startswith("blend"):  # "blend" (min_evidence="auto") or "blend:<min_evidence>"
-            rule = {"blend": True, "min_evidence": float(rule_text[6:]) if ":" in rule_text else "auto"}
+        if rule_text.startswith("blend"):  # "blend[-ls]" (min_evidence="auto") or "blend[-ls]:<min_evidence>"
+            method, _, level = rule_text.partition(":")
+            rule = {"blend": "least_squares" if method == "blend-ls" else "huber",
+                    "min_evidence": float(level) if level else "auto"}
         else:
             rule = {"blend": False, "min_evidence": float(rule_text)}
         g = TaskGroupingRegressor(clone(fitted[family]), cv=_inner_folds(ds, folds), task_column=tc,
@@ -129,7 +132,8 @@ def run(name, values, folds, data_dir, outer_seed=0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default="parkinsons,edm,scpf,computer_survey")
-    ap.add_argument("--values", default="0,1,blend", help="min_evidence values (blend=False), 'blend' or 'blend:<min_evidence>', "
+    ap.add_argument("--values", default="0,1,blend", help="min_evidence values (blend=False), 'blend' / 'blend-ls' (Huber / least-squares "
+                    "weights) or 'blend[-ls]:<min_evidence>', "
                     "each optionally followed by /k<K> (K inner folds) or /r<R> (R repeats of the inner folds)")
     ap.add_argument("--folds", type=int, default=None, help="outer folds of the shared-input sets (bench_real's "
                                                            "default when not given)")

@@ -199,7 +199,7 @@ def cv_predictions(make, X, Y, folds):
 def test_blend_weights_minimize_the_held_out_error_recomputed_independently():
     X, Y = make_data()
     est = L21Regressor(alpha=0.2)
-    model = TaskGroupingRegressor(est, cv=3).fit(X, Y)  # blend=True: w shared + (1 - w) alone
+    model = TaskGroupingRegressor(est, cv=3, blend="least_squares").fit(X, Y)  # w shared + (1 - w) alone
     folds = list(KFold(3).split(X))
     group = list(model.task_groups_[0])
     shared = cv_predictions(lambda: clone(est), X, Y[:, group], folds)
@@ -219,6 +219,54 @@ def test_blend_weights_minimize_the_held_out_error_recomputed_independently():
     own = np.column_stack([RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, Y[:, t]).predict(X) for t in group])
     np.testing.assert_allclose(P[:, group], w * joint + (1 - w) * own, rtol=1e-10)
     assert model.shared_weight_[list(model._alone_codes)].tolist() == [0.0] * len(model._alone_codes)
+
+
+def test_huber_blend_weights_solve_the_huber_estimating_equation():
+    """The default weight: sum_i psi((r_i - w D_i) / s) D_i = 0 (psi = clip(., -1.345, 1.345), s the MAD
+    scale of the residuals), checked on held-out predictions recomputed here; heavy-tailed noise, so
+    that some residuals are clipped and the weight differs from the least-squares one."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((240, 6))
+    W = np.column_stack([np.r_[1.0, -1.0, 0.5, 0, 0, 0]] * 4) + 0.3 * rng.standard_normal((6, 4))
+    Y = X @ W + rng.standard_t(1.5, size=(240, 4))
+    est = L21Regressor(alpha=0.05)
+    model = TaskGroupingRegressor(est, cv=3).fit(X, Y)
+    ls = TaskGroupingRegressor(est, cv=3, blend="least_squares").fit(X, Y)
+    folds = list(KFold(3).split(X))
+    group = list(model.task_groups_[0])  # the weights of the last round: this group's held-out predictions
+    shared = cv_predictions(lambda: clone(est), X, Y[:, group], folds)
+    alone = np.column_stack([cv_predictions(lambda: RidgeCV(alphas=np.logspace(-3, 3, 13)), X, Y[:, [t]], folds)[:, 0]
+                             for t in group])
+    inside = 0
+    for k, t in enumerate(group):
+        w = model.shared_weight_[t]
+        D, r = shared[:, k] - alone[:, k], Y[:, t] - alone[:, k]
+        e = r - w * D
+        s = 1.4826 * np.median(np.abs(e - np.median(e)))
+        score = np.sum(np.clip(e / s, -1.345, 1.345) * D)
+        assert 0 < w  # a member
+        if w < 1:
+            inside += 1
+            assert abs(score) <= 1e-6 * np.sum(np.abs(D)), (t, w, score)
+        else:
+            assert score >= 0  # clipped at 1: the estimating function pushes above
+    assert inside >= 1
+    assert not np.allclose(model.cv_results_["weight_shared"], ls.cv_results_["weight_shared"])
+    # a kept task's blended held-out squared error is still at most its error alone
+    kept = model.cv_results_["shared"]
+    assert np.all(model.cv_results_["mse_shared"][kept] <= model.cv_results_["mse_independent"][kept])
+
+
+def test_blend_options():
+    X, Y = make_data()
+    est = L21Regressor(alpha=0.2)
+    a = TaskGroupingRegressor(est, cv=3).fit(X, Y)
+    b = TaskGroupingRegressor(est, cv=3, blend=True).fit(X, Y)
+    np.testing.assert_array_equal(a.shared_weight_, b.shared_weight_)
+    off = TaskGroupingRegressor(est, cv=3, blend=False).fit(X, Y)
+    assert set(np.unique(off.shared_weight_)) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="blend"):
+        TaskGroupingRegressor(est, blend="median").fit(X, Y)
 
 
 def test_blending_unrelated_tasks_costs_little_on_fresh_data():

@@ -8,14 +8,24 @@ which tasks to fit together:
    (one model per task, ``RidgeCV`` by default): ``p0``, error ``e_t^ind``;
 2. the multi-task estimator on a candidate group ``G`` (all tasks by default),
    cross-validated on the same folds: predictions ``p``;
-3. (regressor, ``blend=True``, the default) each member's prediction becomes
-   ``w_t p + (1 - w_t) p0`` with the weight that minimizes its held-out
-   squared error, ``w_t = clip(<y - p0, p - p0> / ||p - p0||^2, 0, 1)`` over
-   its held-out observations (stacking, Breiman 1996, with one weight per
-   task): by construction the blend's held-out error ``e_t^G`` is at most
-   ``e_t^ind``, and a weight fitted on hundreds of held-out predictions costs
-   little when sharing does not help (unlike a yes/no choice, which fold noise
-   flips). Without blending (and for the classifier) ``w_t = 1``;
+3. (regressor, ``blend="huber"``, the default) each member's prediction
+   becomes ``w_t p + (1 - w_t) p0``, the weight fitted on its held-out
+   observations (stacking, Breiman 1996, with one weight per task): the
+   slope of the regression through the origin of ``y - p0`` on
+   ``D = p - p0``, clipped to [0, 1]. ``blend="least_squares"`` takes the
+   least-squares slope ``<y - p0, D> / ||D||^2``, which minimizes the held-out
+   squared error, so that the blend's error ``e_t^G`` is at most ``e_t^ind``
+   there. A weight fitted on hundreds of held-out predictions costs little
+   when sharing does not help (unlike a yes/no choice, which fold noise flips),
+   but with heavy-tailed targets the least-squares slope rests on a few
+   observations and does not carry over to new data (scpf's counts in
+   ``bench_real``: +0.66% against independent ridge). The default is the
+   Huber M-estimate of the slope (Huber 1964; tuning constant 1.345, 95%
+   efficient when the residuals are normal; scale by the median absolute
+   deviation of the residuals), computed by iteratively reweighted least
+   squares from the least-squares slope: it is the least-squares slope where
+   no residual is far out. Without blending (and for the classifier)
+   ``w_t = 1``;
 4. a task stays in the group when its weight is positive and sharing lowered
    its error by enough evidence: with ``d_i`` the loss alone minus the loss
    shared on each of the task's held-out observations (the same folds, so the
@@ -88,6 +98,10 @@ class _TaskGroupingBase(BaseEstimator):
     def _blends(self):
         """Whether shared and alone predictions are blended (the regressor's ``blend``)."""
         return False
+
+    def _blend_method(self):
+        """How the blend weight is fitted: ``"huber"`` or ``"least_squares"``."""
+        return "huber"
 
     def _evidence_level(self):
         """``min_evidence``; ``"auto"``: 0 when blending (the weight is fitted), else 1."""
@@ -218,22 +232,13 @@ class _TaskGroupingBase(BaseEstimator):
         return np.array([e.mean() if len(e) else np.nan for e in errs]), errs
 
     @staticmethod
-    def _blend(ys, ps, ps_alone):
-        """Per task the weight ``w`` in [0, 1] of the shared prediction that minimizes the held-out squared error.
+    def _blend(ys, ps, ps_alone, method="huber"):
+        """Per task the weight ``w`` in [0, 1] of the shared prediction (:func:`blend_weight`).
 
-        ``w = clip(<y - p0, p - p0> / ||p - p0||^2, 0, 1)`` over the task's held-out
-        observations (``p`` shared, ``p0`` alone); returns the weights and the
-        blended predictions ``p0 + w (p - p0)``.
+        Returns the weights and the blended predictions ``p0 + w (p - p0)``.
         """
-        weights = np.zeros(len(ys))
-        out = []
-        for k, (y, p, p0) in enumerate(zip(ys, ps, ps_alone)):
-            D = p - p0
-            den = float(D @ D)
-            if den > 0:
-                weights[k] = min(max(float((y - p0) @ D) / den, 0.0), 1.0)
-            out.append(p0 + weights[k] * D)
-        return weights, out
+        weights = np.array([blend_weight(y, p, p0, method) for y, p, p0 in zip(ys, ps, ps_alone)])
+        return weights, [p0 + w * (p - p0) for w, p, p0 in zip(weights, ps, ps_alone)]
 
     def _keeps(self, loss, errs, loss_alone, errs_alone):
         """Which members stay: sharing lowered the loss (within ``tol``), by ``min_evidence`` standard errors.
@@ -299,7 +304,7 @@ class _TaskGroupingBase(BaseEstimator):
                 ys, ps = self._cv_predictions(self.estimator, data, folds, members)
                 w = np.ones(len(members))
                 if blend:
-                    w, ps = self._blend(ys, ps, [ps_alone[t] for t in members])
+                    w, ps = self._blend(ys, ps, [ps_alone[t] for t in members], self._blend_method())
                 loss, errs = self._losses(ys, ps)
                 loss_shared[members] = loss
                 weight[members] = w
@@ -365,10 +370,11 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
         Candidate groups. ``"auto"``: one candidate, all tasks, pruned as in the
         module docstring. A list: each candidate is pruned the same way (a task
         in several candidates stays in the first one that keeps it).
-    blend : bool, default=True
+    blend : {"huber", "least_squares"} or bool, default="huber"
         Predict each group member by ``w_t shared + (1 - w_t) alone`` with the
-        weight fitted on the held-out predictions (module docstring, step 3);
-        False: the shared prediction alone (``w_t = 1``).
+        weight fitted on the held-out predictions (module docstring, step 3):
+        a Huber slope (robust to heavy-tailed targets; ``True`` is the same) or
+        the least-squares slope; False: the shared prediction alone (``w_t = 1``).
     cv : int, splitter or iterable of (train, test) rows, default=5
         Folds over rows, shared by every comparison (see
         :func:`~skmtl.linear.L21RegressorCV`'s ``cv``).
@@ -377,7 +383,7 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
     min_evidence : float or "auto", default="auto"
         ... and its paired held-out gain from sharing is at least this many
         standard errors (see the module docstring); 0 turns the test off.
-        ``"auto"``: 0 with ``blend=True``, 1 without.
+        ``"auto"``: 0 when blending, 1 without.
     max_rounds : int, default=10
         Pruning rounds per candidate; a candidate still losing tasks after them
         is dropped (its tasks are fitted alone) with a warning.
@@ -416,16 +422,20 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
     (80, 4)
     """
 
-    _parameter_constraints = {**_TaskGroupingBase._parameter_constraints, "blend": ["boolean"]}
+    _parameter_constraints = {**_TaskGroupingBase._parameter_constraints,
+                              "blend": [StrOptions({"huber", "least_squares"}), "boolean"]}
 
-    def __init__(self, estimator, *, baseline=None, groups="auto", blend=True, cv=5, tol=0.0, min_evidence="auto",
+    def __init__(self, estimator, *, baseline=None, groups="auto", blend="huber", cv=5, tol=0.0, min_evidence="auto",
                  max_rounds=10, task_column=None):
         super().__init__(estimator, baseline=baseline, groups=groups, cv=cv, tol=tol, min_evidence=min_evidence,
                          max_rounds=max_rounds, task_column=task_column)
         self.blend = blend
 
     def _blends(self):
-        return bool(self.blend)
+        return self.blend is not False and self.blend is not np.False_
+
+    def _blend_method(self):
+        return "least_squares" if self.blend == "least_squares" else "huber"
 
     @staticmethod
     def _loss(y_true, y_pred):
@@ -499,3 +509,61 @@ class TaskGroupingClassifier(MultiTaskClassifierMixin, _TaskGroupingBase):
 
 def _has_task_column(est):
     return getattr(est, "task_column", None) is not None
+
+
+# Huber's tuning constant (95% efficiency at the normal) and the median absolute deviation's
+# consistency factor for the normal scale.
+_HUBER_C = 1.345
+_MAD_NORMAL = 1.4826
+
+
+def blend_weight(y, p, p0, method="huber", max_iter=50):
+    """Weight ``w`` in [0, 1] of the blend ``p0 + w (p - p0)`` of two held-out predictions of ``y``.
+
+    The slope of the regression through the origin of ``r = y - p0`` on
+    ``D = p - p0``, clipped to [0, 1]; 0 when ``D`` is zero.
+
+    * ``"least_squares"``: ``<r, D> / ||D||^2`` (minimizes the squared error of the blend);
+    * ``"huber"``: the Huber M-estimate, ``sum_i psi((r_i - w D_i) / s) D_i = 0``
+      with ``psi(u) = clip(u, -c, c)``, ``c = 1.345`` and ``s`` the normal-consistent
+      median absolute deviation of the residuals ``r - w D``; iteratively
+      reweighted least squares (weights ``min(1, c s / |e_i|)``) from the
+      least-squares slope, ``s`` re-estimated at each step, until ``w`` moves
+      by at most 1e-10 or ``max_iter`` steps. With no spread in the residuals
+      (``s = 0``) the least-squares slope stays.
+
+    Parameters
+    ----------
+    y, p, p0 : ndarray of shape (n,)
+        Observed targets, shared and alone predictions.
+    method : {"huber", "least_squares"}, default="huber"
+    max_iter : int, default=50
+
+    Returns
+    -------
+    float
+    """
+    D = p - p0
+    r = y - p0
+    den = float(D @ D)
+    if not den > 0.0:
+        return 0.0
+    w = min(max(float(r @ D) / den, 0.0), 1.0)
+    if method == "least_squares":
+        return w
+    for _ in range(max_iter):
+        e = r - w * D
+        s = _MAD_NORMAL * float(np.median(np.abs(e - np.median(e))))
+        if not s > 0.0:
+            break
+        h = _HUBER_C * s / np.maximum(np.abs(e), _HUBER_C * s)  # 1 inside, c s / |e| outside
+        hD = h * D
+        d2 = float(hD @ D)
+        if not d2 > 0.0:
+            break
+        w_new = min(max(float(hD @ r) / d2, 0.0), 1.0)
+        done = abs(w_new - w) <= 1e-10
+        w = w_new
+        if done:
+            break
+    return w
