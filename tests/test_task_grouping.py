@@ -223,8 +223,8 @@ def test_blend_weights_minimize_the_held_out_error_recomputed_independently():
 
 def test_huber_blend_weights_solve_the_huber_estimating_equation():
     """The default weight: sum_i psi((r_i - w D_i) / s) D_i = 0 (psi = clip(., -1.345, 1.345), s the MAD
-    scale of the residuals), checked on held-out predictions recomputed here; heavy-tailed noise, so
-    that some residuals are clipped and the weight differs from the least-squares one."""
+    scale of the least-squares residuals), checked on held-out predictions recomputed here; heavy-tailed
+    noise, so that some residuals are clipped and the weight differs from the least-squares one."""
     rng = np.random.default_rng(1)
     X = rng.standard_normal((240, 6))
     W = np.column_stack([np.r_[1.0, -1.0, 0.5, 0, 0, 0]] * 4) + 0.3 * rng.standard_normal((6, 4))
@@ -241,9 +241,10 @@ def test_huber_blend_weights_solve_the_huber_estimating_equation():
     for k, t in enumerate(group):
         w = model.shared_weight_[t]
         D, r = shared[:, k] - alone[:, k], Y[:, t] - alone[:, k]
-        e = r - w * D
-        s = 1.4826 * np.median(np.abs(e - np.median(e)))
-        score = np.sum(np.clip(e / s, -1.345, 1.345) * D)
+        w_ls = np.clip(r @ D / (D @ D), 0, 1)
+        e_ls = r - w_ls * D  # the scale: the MAD of the least-squares residuals
+        s = 1.4826 * np.median(np.abs(e_ls - np.median(e_ls)))
+        score = np.sum(np.clip((r - w * D) / s, -1.345, 1.345) * D)
         assert 0 < w  # a member
         if w < 1:
             inside += 1

@@ -21,11 +21,10 @@ which tasks to fit together:
    observations and does not carry over to new data (scpf's counts in
    ``bench_real``: +0.66% against independent ridge). The default is the
    Huber M-estimate of the slope (Huber 1964; tuning constant 1.345, 95%
-   efficient when the residuals are normal; scale by the median absolute
-   deviation of the residuals), computed by iteratively reweighted least
-   squares from the least-squares slope: it is the least-squares slope where
-   no residual is far out. Without blending (and for the classifier)
-   ``w_t = 1``;
+   efficient when the residuals are normal; the scale is the median absolute
+   deviation of the least-squares residuals; :func:`blend_weight`): it is the
+   least-squares slope where no residual is far out. Without blending (and
+   for the classifier) ``w_t = 1``;
 4. a task stays in the group when its weight is positive and sharing lowered
    its error by enough evidence: with ``d_i`` the loss alone minus the loss
    shared on each of the task's held-out observations (the same folds, so the
@@ -517,27 +516,27 @@ _HUBER_C = 1.345
 _MAD_NORMAL = 1.4826
 
 
-def blend_weight(y, p, p0, method="huber", max_iter=50):
+def blend_weight(y, p, p0, method="huber"):
     """Weight ``w`` in [0, 1] of the blend ``p0 + w (p - p0)`` of two held-out predictions of ``y``.
 
     The slope of the regression through the origin of ``r = y - p0`` on
     ``D = p - p0``, clipped to [0, 1]; 0 when ``D`` is zero.
 
-    * ``"least_squares"``: ``<r, D> / ||D||^2`` (minimizes the squared error of the blend);
-    * ``"huber"``: the Huber M-estimate, ``sum_i psi((r_i - w D_i) / s) D_i = 0``
-      with ``psi(u) = clip(u, -c, c)``, ``c = 1.345`` and ``s`` the normal-consistent
-      median absolute deviation of the residuals ``r - w D``; iteratively
-      reweighted least squares (weights ``min(1, c s / |e_i|)``) from the
-      least-squares slope, ``s`` re-estimated at each step, until ``w`` moves
-      by at most 1e-10 or ``max_iter`` steps. With no spread in the residuals
-      (``s = 0``) the least-squares slope stays.
+    * ``"least_squares"``: ``w_ls = <r, D> / ||D||^2`` (minimizes the squared error of the blend);
+    * ``"huber"``: the Huber M-estimate with the scale ``s`` of the least-squares
+      residuals (normal-consistent median absolute deviation of ``r - w_ls D``):
+      ``w = argmin_{[0, 1]} sum_i rho_c((r_i - w D_i) / s)``, ``rho_c`` Huber's loss
+      with ``c = 1.345``. The objective is convex in ``w`` and its derivative,
+      ``-sum_i psi_c((r_i - w D_i) / s) D_i / s`` with ``psi_c(u) = clip(u, -c, c)``,
+      is non-decreasing, so ``w`` is its root in [0, 1] (or the end where it
+      does not change sign), found by bisection to 1e-12. With no spread in the
+      residuals (``s = 0``) the least-squares slope stays.
 
     Parameters
     ----------
     y, p, p0 : ndarray of shape (n,)
         Observed targets, shared and alone predictions.
     method : {"huber", "least_squares"}, default="huber"
-    max_iter : int, default=50
 
     Returns
     -------
@@ -551,19 +550,23 @@ def blend_weight(y, p, p0, method="huber", max_iter=50):
     w = min(max(float(r @ D) / den, 0.0), 1.0)
     if method == "least_squares":
         return w
-    for _ in range(max_iter):
-        e = r - w * D
-        s = _MAD_NORMAL * float(np.median(np.abs(e - np.median(e))))
-        if not s > 0.0:
-            break
-        h = _HUBER_C * s / np.maximum(np.abs(e), _HUBER_C * s)  # 1 inside, c s / |e| outside
-        hD = h * D
-        d2 = float(hD @ D)
-        if not d2 > 0.0:
-            break
-        w_new = min(max(float(hD @ r) / d2, 0.0), 1.0)
-        done = abs(w_new - w) <= 1e-10
-        w = w_new
-        if done:
-            break
-    return w
+    e = r - w * D
+    s = _MAD_NORMAL * float(np.median(np.abs(e - np.median(e))))
+    if not s > 0.0:
+        return w
+
+    def score(w):  # sum_i psi_c(e_i / s) D_i: non-increasing in w, zero at the M-estimate
+        return float(np.clip((r - w * D) / s, -_HUBER_C, _HUBER_C) @ D)
+
+    if score(0.0) <= 0.0:
+        return 0.0
+    if score(1.0) >= 0.0:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    while hi - lo > 1e-12:
+        mid = 0.5 * (lo + hi)
+        if score(mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
