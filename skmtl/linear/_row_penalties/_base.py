@@ -21,9 +21,9 @@ automatically and registered under the class's ``name``) that holds
   no branch on the penalty kind);
 * optionally, for a function of the row norm ``rho_j(w) = phi_j(||w||)``, its
   NumPy side: :meth:`RowPenalty.radial_value` and :meth:`RowPenalty.radial_slope`
-  (``phi_j`` and ``phi_j'``, vectorized over rows). With them the solver
-  computes the KKT statistics of small problems in NumPy
-  (:mod:`skmtl.linear._kkt`) and a process's first fit compiles no KKT kernel.
+  (``phi_j`` and ``phi_j'``, vectorized over rows). With them the estimators'
+  one-off fits compute the KKT statistics in NumPy (:mod:`skmtl.linear._kkt`),
+  and a process's first fit compiles no KKT kernel.
 
 The overloads are not ``inline="always"``: Numba compiles such an overload
 anyway, then inlines its IR at every call site and types it again there (more
@@ -41,8 +41,9 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-__all__ = ["RowPenalty", "ROW_PENALTIES", "RADIAL_ROWS", "OVERLOAD_OPTIONS", "make_row_penalty", "is_rows", "row_value", "row_prox",
-           "row_margin", "row_distance", "row_dual_scale", "row_penalized", "radial_distance", "ball_dual_scale"]
+__all__ = ["RowPenalty", "ROW_PENALTIES", "RADIAL_ROWS", "OVERLOAD_OPTIONS", "make_row_penalty", "is_rows",
+           "row_value", "row_prox", "row_margin", "row_distance", "row_dual_scale", "row_penalized", "radial_distance",
+           "ball_dual_scale"]
 
 # The options of the penalties' overloads: cached, and called from the kernels only (no
 # wrappers callable from Python or C: less to compile).
