@@ -31,9 +31,11 @@ import numpy as np
 from ._bcd_kernels import _kkt_scores
 from ._row_penalties import RADIAL_ROWS
 
-# The NumPy statistics at most for this many entries of G (n_features x n_tasks): beyond, the
-# kernel's compilation is small beside the fit, and NumPy's temporaries grow with the problem.
-NUMPY_MAX_ENTRIES = 100_000
+# The NumPy statistics at most for this many entries of G (n_features x n_tasks): there they cost
+# at most ~50 us a call more than the kernel, a few percent of a fit of that size; beyond, the
+# kernel's compilation is small beside the fits (bench_linear's single fits, 2,000 to 100,000
+# entries, keep their times).
+NUMPY_MAX_ENTRIES = 5_000
 
 
 def kkt_scores(G, W, pen, L, norms=None, numpy=False):
