@@ -128,18 +128,7 @@ class RowPenalty:
     def radial_slope(rows, idx, x):
         """NumPy side (optional): ``phi_j'(x)``, so that ``d rho_j(w) = {phi_j'(||w||) w / ||w||}`` for ``w != 0``.
 
-        Parameters
-        ----------
-        rows : NamedTuple
-            The kernel parameters (:meth:`rows`).
-        idx : ndarray of shape (m,)
-            Row indices.
-        x : ndarray of shape (m,)
-            Positive row norms.
-
-        Returns
-        -------
-        ndarray of shape (m,)
+        The parameters and the result as :meth:`radial_value`.
         """
         raise NotImplementedError
 
