@@ -243,10 +243,14 @@ def case_nonconvex(quick, repeat, tol):
     return rows, [f"(g) KKT tolerance {tol} x alpha_max for both (skglm: absolute, the same value)."]
 
 
-_R_PATH = textwrap.dedent("""
+# The opening of every R script: glmnet loaded, the data folder (the script's argument) and its dims.txt read.
+_R_HEAD = textwrap.dedent("""
     suppressMessages(library(glmnet))
     d <- commandArgs(trailingOnly = TRUE)[1]
     dims <- scan(file.path(d, "dims.txt"), quiet = TRUE)
+""").lstrip("\n")
+
+_R_PATH = _R_HEAD + textwrap.dedent("""
     n <- dims[1]; p <- dims[2]; nt <- dims[3]; nl <- dims[4]; ni <- dims[5]
     X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
     Y <- matrix(readBin(file.path(d, "Y.bin"), "double", n * nt), n, nt)
@@ -266,10 +270,7 @@ _R_PATH = textwrap.dedent("""
     cat(sprintf("%.6f %d %.3e\\n", dt, k, max(abs(fit$lambda - lam[seq_len(k)]) / lam[seq_len(k)])))
 """)
 
-_R_CV = textwrap.dedent("""
-    suppressMessages(library(glmnet))
-    d <- commandArgs(trailingOnly = TRUE)[1]
-    dims <- scan(file.path(d, "dims.txt"), quiet = TRUE)
+_R_CV = _R_HEAD + textwrap.dedent("""
     n <- dims[1]; p <- dims[2]; nt <- dims[3]; nl <- dims[4]
     X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
     Y <- matrix(readBin(file.path(d, "Y.bin"), "double", n * nt), n, nt)
@@ -559,10 +560,7 @@ def case_genomics(quick, timeout_peer):
                   f"the path minus RSS before it (X already allocated)."]
 
 
-_R_MULTINOMIAL = textwrap.dedent("""
-    suppressMessages(library(glmnet))
-    d <- commandArgs(trailingOnly = TRUE)[1]
-    dims <- scan(file.path(d, "dims.txt"), quiet = TRUE)
+_R_MULTINOMIAL = _R_HEAD + textwrap.dedent("""
     n <- dims[1]; p <- dims[2]; nl <- dims[3]; thresh <- dims[4]
     X <- matrix(readBin(file.path(d, "X.bin"), "double", n * p), n, p)
     y <- factor(readBin(file.path(d, "Y.bin"), "double", n))

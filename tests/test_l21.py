@@ -226,7 +226,8 @@ def test_input_not_modified():
 def test_fused_full_gradient_matches_blas(dtype, weighted, fit_intercept):
     """The Numba full gradient of the shared dense mode equals the BLAS one."""
     from skmtl.linear import L21Solver
-    from skmtl.linear._bcd_kernels import _full_grad_shared_dense, _row_norms
+    from skmtl.linear._bcd_kernels import _full_grad_shared_dense
+    from skmtl.linear._kkt import _norms
 
     X, Y = _problem(3, n=50, p=30, T=5)
     sw = np.random.default_rng(0).uniform(0.5, 2.0, 50) if weighted else None
@@ -240,7 +241,7 @@ def test_fused_full_gradient_matches_blas(dtype, weighted, fit_intercept):
     G2, gn, wn, fit2, cross2 = _full_grad_shared_dense(s._Xd, s._R2, s._c, s._u, s._v, s._mu, s.W, s._Yc)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(G2, G, rtol=rtol, atol=rtol * np.abs(G).max())
-    np.testing.assert_allclose(np.c_[gn, wn], np.c_[_row_norms(G, s.W)], rtol=rtol, atol=rtol * np.abs(G).max())
+    np.testing.assert_allclose(np.c_[gn, wn], np.c_[_norms(G), _norms(s.W)], rtol=rtol, atol=rtol * np.abs(G).max())
     np.testing.assert_allclose([fit2, cross2], [fit, cross], rtol=1e-12)
 
 

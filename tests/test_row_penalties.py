@@ -206,7 +206,7 @@ def test_numpy_kkt_statistics_equal_the_kernel(penalty):
             np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=f"{name}, trial {trial}")
 
 
-def test_numpy_statistics_only_where_asked_and_possible():
+def test_numpy_statistics_only_where_asked_and_possible(monkeypatch):
     """``numpy=False``, a penalty without a NumPy side (sparse group) and large problems use the kernel."""
     from skmtl.linear import _kkt
 
@@ -214,24 +214,16 @@ def test_numpy_statistics_only_where_asked_and_possible():
     G, W, L = rng.normal(size=(6, 3)), np.zeros((6, 3)), np.ones(6)
     calls = []
     real = _kkt._kkt_scores_numpy
-
-    def spy(*args):
-        calls.append(args)
-        return real(*args)
-
-    _kkt._kkt_scores_numpy = spy
-    try:
-        _kkt.kkt_scores(G, W, make_row_penalty("group_lasso").rows(np.ones(6), np.zeros(6)), L)
-        _kkt.kkt_scores(G, W, make_row_penalty("sparse_group").rows(np.ones(6), np.zeros(6)), L, numpy=True)
-        big = _kkt.NUMPY_MAX_ENTRIES // 3 + 1
-        Gb = rng.normal(size=(big, 3))
-        _kkt.kkt_scores(Gb, np.zeros_like(Gb), make_row_penalty("group_lasso").rows(np.ones(big), np.zeros(big)),
-                        np.ones(big), numpy=True)
-        assert calls == []
-        _kkt.kkt_scores(G, W, make_row_penalty("group_mcp").rows(np.ones(6), np.zeros(6)), L, numpy=True)
-        assert len(calls) == 1
-    finally:
-        _kkt._kkt_scores_numpy = real
+    monkeypatch.setattr(_kkt, "_kkt_scores_numpy", lambda *args: calls.append(args) or real(*args))
+    _kkt.kkt_scores(G, W, make_row_penalty("group_lasso").rows(np.ones(6), np.zeros(6)), L)
+    _kkt.kkt_scores(G, W, make_row_penalty("sparse_group").rows(np.ones(6), np.zeros(6)), L, numpy=True)
+    big = _kkt.NUMPY_MAX_ENTRIES // 3 + 1
+    Gb = rng.normal(size=(big, 3))
+    _kkt.kkt_scores(Gb, np.zeros_like(Gb), make_row_penalty("group_lasso").rows(np.ones(big), np.zeros(big)),
+                    np.ones(big), numpy=True)
+    assert calls == []
+    _kkt.kkt_scores(G, W, make_row_penalty("group_mcp").rows(np.ones(6), np.zeros(6)), L, numpy=True)
+    assert len(calls) == 1
 
 
 @pytest.mark.parametrize("name", ["group_lasso", "group_mcp", "group_scad"])

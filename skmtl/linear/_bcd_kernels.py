@@ -210,11 +210,6 @@ def _row_support(W):
     return out[:_row_support_kernel(W, out)]
 
 
-def _row_norms(G, W):
-    """Euclidean norms of the rows of ``G`` and of ``W`` (NumPy; the kernels compute them where they need them)."""
-    return np.sqrt(np.einsum("ij,ij->i", G, G)), np.sqrt(np.einsum("ij,ij->i", W, W))
-
-
 @njit(**_FAST)
 def _full_grad_shared_dense(X, R2, c, u, v, mu, W, Yc):
     """Minus the gradient at the current residual, shared dense design, in one pass.

@@ -75,6 +75,7 @@ def kkt_scores(G, W, pen, L, norms=None, numpy=False):
 
 
 def _norms(A):
+    """Euclidean norms of the rows of ``A`` (the kernels compute them where they need them)."""
     return np.sqrt(np.einsum("ij,ij->i", A, A))
 
 
@@ -116,7 +117,7 @@ def _kkt_scores_numpy(G, W, pen, radial, L, norms):
     # violations: the margin on zero rows, the distance to d rho_j(W_j) on nonzero ones
     x = wn[supp]
     pval = 0.5 * ridge + float(np.sum(radial.radial_value(pen, supp, x)))
-    score = excess
+    score = excess  # written in place from here (excess is not read again)
     f = radial.radial_slope(pen, supp, x) / x
     score[supp] = _norms(V[supp] - f[:, None] * W[supp])
 
