@@ -360,3 +360,60 @@ def test_solve_criterion_kkt_and_bad_criterion():
     assert s.kkt_violation(alpha, s.neg_gradient(M)) <= 1e-8 * s._grad0_scale() * (1 + 1e-6)
     with pytest.raises(ValueError, match="criterion must be 'gap' or 'kkt'; got 'dual'"):
         s.solve(alpha, criterion="dual")
+
+
+def _correlated(seed, n, p, T, rho):
+    """Features with correlation ``rho^|j - k|`` (slow for coordinate descent) and a row-sparse model."""
+    rng = np.random.default_rng(seed)
+    C = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.standard_normal((n, p)) @ np.linalg.cholesky(C).T
+    W = np.zeros((p, T))
+    W[:8] = rng.standard_normal((8, T))
+    return X, X @ W + rng.standard_normal((n, T))
+
+
+@pytest.mark.parametrize("layout", ["gram", "dense", "dense_pairs", "sparse", "observations"])
+def test_anderson_extrapolation_reaches_the_same_solution_in_fewer_epochs(layout):
+    """``use_acc=True`` against plain block coordinate descent, on each data layout of the kernels (its history
+    holds the coefficients, the residual and the offsets of each iterate): the same solution, fewer epochs."""
+    from skmtl.linear import L21Solver
+
+    n, p, T = (300, 40, 3) if layout == "gram" else (80, 120, 5 if layout == "dense_pairs" else 3)
+    X, Y = _correlated(11, n, p, T, 0.97)
+    if layout == "sparse":
+        X = sp.csc_matrix(np.where(np.abs(X) > 0.3, X, 0.0))
+    if layout == "observations":
+        Y[np.random.default_rng(2).random(Y.shape) < 0.2] = np.nan
+    data = validate_fit_data(_Dummy(), X, Y, accept_sparse="csc")
+    fits = []
+    for use_acc in (True, False):
+        s = L21Solver(data, precompute=layout == "gram")
+        alpha = 0.02 * s.alpha_max()
+        gap, n_iter, conv = s.solve(alpha, tol=1e-11, max_iter=100000, use_acc=use_acc)
+        assert conv
+        fits.append((s.W.copy(), s.intercept.copy(), n_iter, s.objective(alpha)))
+    (W1, b1, e1, o1), (W2, b2, e2, o2) = fits
+    assert o1 == pytest.approx(o2, rel=1e-9)
+    scale = np.abs(W2).max()
+    np.testing.assert_allclose(W1, W2, atol=1e-4 * scale)
+    np.testing.assert_allclose(b1, b2, atol=1e-4 * scale)
+    assert e1 < 0.8 * e2, (e1, e2)
+
+
+def test_one_off_fits_of_small_problems_skip_the_extrapolation(monkeypatch):
+    """An estimator's single fit asks for NumPy KKT statistics, and plain coordinate descent up to 1e5 =
+    n_samples x n_features x n_tasks; paths keep the extrapolation."""
+    from skmtl.linear import L21Solver
+
+    calls = []
+    real = L21Solver.solve
+    monkeypatch.setattr(L21Solver, "solve", lambda self, alpha, **kw: calls.append(kw) or real(self, alpha, **kw))
+    X, Y = _problem(3, n=50, p=40, T=50)  # 1e5
+    L21Regressor().fit(X, Y)
+    assert calls[-1]["kkt_numpy"] and not calls[-1]["use_acc"]
+    X, Y = _problem(3, n=51, p=40, T=50)
+    L21Regressor().fit(X, Y)
+    assert calls[-1]["kkt_numpy"] and calls[-1]["use_acc"]
+    calls.clear()
+    l21_path(X[:, :10], Y[:, :3], n_alphas=3)
+    assert calls and all("use_acc" not in kw and "kkt_numpy" not in kw for kw in calls)

@@ -329,8 +329,9 @@ def fit_block_solver(est, solver, alpha, prev=None):
     """
     if prev is not None and prev.shape == (solver.n_tasks, solver.n_features):
         solver.set_coef(prev.T)
-    # a one-off fit: KKT statistics in NumPy (no kernel to compile for the first fit of a process)
-    gap, n_iter, conv = solver.solve(alpha, tol=est.tol, max_iter=est.max_iter, verbose=est.verbose, kkt_numpy=True)
+    # a one-off fit: options that compile less for the first fit of a process
+    gap, n_iter, conv = solver.solve(alpha, tol=est.tol, max_iter=est.max_iter, verbose=est.verbose,
+                                     **solver.one_off_options())
     if not conv:
         convex = solver.penalty.is_convex
         what = ("duality gap {:.3g} is above tol={} x the centered target energy" if convex else

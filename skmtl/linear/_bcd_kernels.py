@@ -1055,18 +1055,20 @@ def _ol_layout_datafit(lay, W, c):
 
 
 @njit(**_FAST_FINITE)
-def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, n_hist, sub, Rf, g,
-              delta, aw):
+def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, n_hist, sub, Rf, g, delta, aw):
     """Block coordinate descent on the features ``ws`` of the data layout ``lay``.
 
     Returns ``(epochs, violation, n_hist)``. The violation is
     ``max_j L_j ||W_j^new - W_j^old||`` over the last epoch, the fixed-point
     distance of the block proximal gradient map. ``hist`` (K + 1,
-    len(ws) * n_tasks), with the residuals ``rhist`` and offsets ``chist`` of the
-    same iterates (both affine in ``W``: extrapolated like it, at no pass over
-    ``X``), and ``n_hist`` (the iterates stored) carry the Anderson history over
-    calls on the same working set. ``Rf`` is the residual state ``lay.R``,
-    flat (a view); ``g``, ``delta`` (n_tasks,) and ``aw`` (K * K + K) are scratch.
+    len(ws) * n_tasks + len(Rf) + n_tasks) and ``n_hist`` (the iterates stored)
+    carry the Anderson history over calls on the same working set: each row
+    holds ``W[ws]`` (row after row), then the residual and the offsets of that
+    iterate (both affine in ``W``: extrapolated like it, at no pass over ``X``).
+    ``Rf`` is the residual state ``lay.R``, flat (a view); ``g``, ``delta``
+    (n_tasks,) and ``aw`` (K * K + K) are scratch. ``hist=None``: no
+    extrapolation, and every statement of it is pruned at compile time (see
+    :func:`solve_ws`).
 
     Anderson extrapolation (Bertrand & Massias 2021): the weights ``z / sum(z)``
     of ``sum_k z_k hist[k + 1]``, where ``(C + 1e-10 ||C||_F I) z = 1`` with
@@ -1085,12 +1087,13 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
     the extrapolation.
 
     Compile time: each loop nest costs some hundredths of a second to compile,
-    so the loops are few (the restore is a mix of weights ``e_K``).
+    so the loops are few: one history row is one flat vector (one loop to
+    store it, one to mix), and the restore is a mix of weights ``e_K``.
     """
     T = W.shape[1]
-    m = ws.shape[0]
-    nr = Rf.shape[0]
-    mh = hist.shape[1]
+    mw = ws.shape[0] * T  # a history row: W[ws] (row after row), the residual, the offsets
+    mr = mw + Rf.shape[0]
+    nh = mr + T
     KK = K * K  # aw[:KK]: the K x K system (row-major); aw[KK:]: the weights z
     viol = np.inf
     epoch = 0
@@ -1098,7 +1101,7 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
         pending = False
         p_old = 0.0
         scale = 1.0  # of the mix below: 1 / sum(z)
-        if use_acc and n_hist == K + 1:
+        if hist is not None and n_hist == K + 1:
             n_hist = 0
             # C (into aw[:KK]): the Gram matrix of the differences hist[k + 1] - hist[k], k < K
             sq = 0.0
@@ -1106,7 +1109,7 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
                 aw[KK + k] = 1.0
                 for l in range(k, K):
                     acc = 0.0
-                    for i in range(mh):
+                    for i in range(mw):
                         acc += (hist[k + 1, i] - hist[k, i]) * (hist[l + 1, i] - hist[l, i])
                     aw[k * K + l] = acc
                     aw[l * K + k] = acc
@@ -1141,24 +1144,18 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
         # return to the last plain iterate hist[K] if rejected, as the mix of weights e_K
         mix = pending
         for stage in range(2):
-            if mix:  # (W, R, c) = scale sum_k z_k (W, R, c)_{k + 1}, z = aw[KK:]
-                for jj in range(m):
-                    j = ws[jj]
-                    for t in range(T):
-                        acc = 0.0
-                        for k in range(K):
-                            acc += aw[KK + k] * hist[k + 1, jj * T + t]
-                        W[j, t] = scale * acc
-                for i in range(nr):  # loops, not slice assignments: their shape checks cost compile time
+            if hist is not None and mix:  # (W, R, c) = scale sum_k z_k (W, R, c)_{k + 1}, z = aw[KK:]
+                for i in range(nh):
                     acc = 0.0
                     for k in range(K):
-                        acc += aw[KK + k] * rhist[k + 1, i]
-                    Rf[i] = scale * acc
-                for t in range(T):
-                    acc = 0.0
-                    for k in range(K):
-                        acc += aw[KK + k] * chist[k + 1, t]
-                    c[t] = scale * acc
+                        acc += aw[KK + k] * hist[k + 1, i]
+                    acc *= scale
+                    if i < mw:
+                        W[ws[i // T], i % T] = acc
+                    elif i < mr:
+                        Rf[i - mw] = acc
+                    else:
+                        c[i - mr] = acc
             if stage == 1:
                 break
             n_pass = 2 if sub.shape[0] > 0 else 1
@@ -1176,14 +1173,15 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
                     viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
         if viol <= tol_in:
             break
-        if use_acc:
-            for jj in range(m):
-                for t in range(T):
-                    hist[n_hist, jj * T + t] = W[ws[jj], t]
-            for i in range(nr):
-                rhist[n_hist, i] = Rf[i]
-            for t in range(T):
-                chist[n_hist, t] = c[t]
+        if hist is not None:
+            for i in range(nh):
+                if i < mw:
+                    x = W[ws[i // T], i % T]
+                elif i < mr:
+                    x = Rf[i - mw]
+                else:
+                    x = c[i - mr]
+                hist[n_hist, i] = x
             n_hist += 1
     return epoch, viol, n_hist
 
@@ -1195,20 +1193,28 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist
 _PAIRS_MIN_SAMPLES = 48
 
 
-def solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist, state, sub):
+def solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, state, sub):
     """:func:`_solve_ws` on the layout ``lay`` (its type picks the epoch and datafit), scratch allocated here.
 
-    The shared dense layout with equal row weights, at least four tasks and
-    ``_PAIRS_MIN_SAMPLES`` samples runs :func:`_epoch_shared_dense_pairs`, else
-    :func:`_epoch_shared_dense_one`.
+    ``hist``: the Anderson history (:func:`history`), or None for plain block
+    coordinate descent, a separate specialization without the extrapolation's
+    code (about half the compilation time of the other). ``state[0]`` carries
+    the number of stored iterates. The shared dense layout with equal row
+    weights, at least four tasks and ``_PAIRS_MIN_SAMPLES`` samples runs
+    :func:`_epoch_shared_dense_pairs`, else :func:`_epoch_shared_dense_one`.
     """
     T = W.shape[1]
     if type(lay) is SharedDense and lay.const_u and T >= 4 and lay.R.shape[1] >= _PAIRS_MIN_SAMPLES:
         lay = SharedDensePairs(*lay, np.empty((4, T)))
-    epochs, viol, state[0] = _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, use_acc, K, hist, rhist, chist,
-                                       int(state[0]), sub, lay.R.reshape(-1), np.empty(T), np.empty(T),
-                                       np.empty(K * K + K))
+    epochs, viol, state[0] = _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, int(state[0]), sub,
+                                       lay.R.reshape(-1), np.empty(T), np.empty(T), np.empty(K * K + K))
     return epochs, viol
+
+
+def history(K, n_ws, n_residual, n_tasks):
+    """An empty Anderson history of :func:`solve_ws`: ``K + 1`` iterates of ``n_ws`` coefficient rows, the
+    residual (``n_residual`` values) and the offsets."""
+    return np.empty((K + 1, n_ws * n_tasks + n_residual + n_tasks))
 
 
 @njit(**_JIT)

@@ -337,6 +337,11 @@ class ScreenedL21Solver:
             self._z, self._z_alpha = z, amax
         return amax
 
+    def one_off_options(self):
+        """The options of :meth:`solve` for a one-off fit: NumPy KKT statistics in the restricted solves,
+        which keep the extrapolation (this solver is for designs larger than memory)."""
+        return {"kkt_numpy": True}
+
     def solve(self, alpha, *, tol=1e-4, max_iter=1000, verbose=0, **kwargs):
         """Minimize for ``alpha`` from the current coefficients: screen, solve on ``S``, check, repeat.
 
