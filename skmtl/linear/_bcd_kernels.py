@@ -1087,13 +1087,16 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, n_hist, sub, R
     the extrapolation.
 
     Compile time: each loop nest costs some hundredths of a second to compile,
-    so the loops are few: one history row is one flat vector (one loop to
-    store it, one to mix), and the restore is a mix of weights ``e_K``.
+    so the loops are few (the restore is a mix of weights ``e_K``); the
+    extrapolation is about half the compile time of this function. Its copies
+    and mixes stay three plain loops each (coefficients, residual, offsets):
+    one loop over a history row that branches on the part it reads or writes
+    compiles 0.15 s faster but does not vectorize, and the copy runs at every
+    epoch.
     """
     T = W.shape[1]
     mw = ws.shape[0] * T  # a history row: W[ws] (row after row), the residual, the offsets
     mr = mw + Rf.shape[0]
-    nh = mr + T
     KK = K * K  # aw[:KK]: the K x K system (row-major); aw[KK:]: the weights z
     viol = np.inf
     epoch = 0
@@ -1145,17 +1148,23 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, n_hist, sub, R
         mix = pending
         for stage in range(2):
             if hist is not None and mix:  # (W, R, c) = scale sum_k z_k (W, R, c)_{k + 1}, z = aw[KK:]
-                for i in range(nh):
+                for jj in range(ws.shape[0]):
+                    j = ws[jj]
+                    for t in range(T):
+                        acc = 0.0
+                        for k in range(K):
+                            acc += aw[KK + k] * hist[k + 1, jj * T + t]
+                        W[j, t] = scale * acc
+                for i in range(mw, mr):
                     acc = 0.0
                     for k in range(K):
                         acc += aw[KK + k] * hist[k + 1, i]
-                    acc *= scale
-                    if i < mw:
-                        W[ws[i // T], i % T] = acc
-                    elif i < mr:
-                        Rf[i - mw] = acc
-                    else:
-                        c[i - mr] = acc
+                    Rf[i - mw] = scale * acc
+                for t in range(T):
+                    acc = 0.0
+                    for k in range(K):
+                        acc += aw[KK + k] * hist[k + 1, mr + t]
+                    c[t] = scale * acc
             if stage == 1:
                 break
             n_pass = 2 if sub.shape[0] > 0 else 1
@@ -1173,15 +1182,14 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, n_hist, sub, R
                     viol = np.inf  # the fixed-point distance of the discarded epoch says nothing
         if viol <= tol_in:
             break
-        if hist is not None:
-            for i in range(nh):
-                if i < mw:
-                    x = W[ws[i // T], i % T]
-                elif i < mr:
-                    x = Rf[i - mw]
-                else:
-                    x = c[i - mr]
-                hist[n_hist, i] = x
+        if hist is not None:  # every epoch: plain copies (they vectorize), not one loop with branches
+            for jj in range(ws.shape[0]):
+                for t in range(T):
+                    hist[n_hist, jj * T + t] = W[ws[jj], t]
+            for i in range(mw, mr):
+                hist[n_hist, i] = Rf[i - mw]
+            for t in range(T):
+                hist[n_hist, mr + t] = c[t]
             n_hist += 1
     return epoch, viol, n_hist
 
