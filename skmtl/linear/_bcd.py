@@ -539,10 +539,10 @@ class L21Solver:
         kernel takes half the compilation of the extrapolated one (about 0.7 s
         instead of 1.5 s in a new process, empty Numba cache). On such a problem a
         full epoch costs some microseconds, and the fit some milliseconds with or
-        without the extrapolation: it saves epochs (up to ten times fewer on
-        strongly correlated features) but not time. Paths and cross-validation,
-        which solve many problems in a process, keep it: there it saves 20-40% of
-        the time from about 3e4 upward.
+        without the extrapolation, which saves epochs (up to ten times fewer on
+        strongly correlated features) but little time. Paths and cross-validation,
+        which solve many problems in a process, keep the extrapolation: there it
+        saves 20-40% of the time from about 3e4 upward.
         """
         size = self.n_samples * self.n_features * self.n_tasks
         return {"kkt_numpy": True, "use_acc": size > _PLAIN_MAX_SIZE}

@@ -1155,7 +1155,7 @@ def _solve_ws(lay, ws, W, c, L, pen, max_epochs, tol_in, K, hist, n_hist, sub, R
                         for k in range(K):
                             acc += aw[KK + k] * hist[k + 1, jj * T + t]
                         W[j, t] = scale * acc
-                for i in range(mw, mr):
+                for i in range(mw, mr):  # loops, not slice assignments: their shape checks cost compile time
                     acc = 0.0
                     for k in range(K):
                         acc += aw[KK + k] * hist[k + 1, i]
