@@ -52,6 +52,7 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.optimize import brentq
 from sklearn.base import BaseEstimator, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -94,18 +95,14 @@ class _TaskGroupingBase(BaseEstimator):
         self.max_rounds = max_rounds
         self.task_column = task_column
 
-    def _blends(self):
-        """Whether shared and alone predictions are blended (the regressor's ``blend``)."""
-        return False
-
     def _blend_method(self):
-        """How the blend weight is fitted: ``"huber"`` or ``"least_squares"``."""
-        return "huber"
+        """How shared and alone predictions are blended: ``"huber"``, ``"least_squares"`` or None (not at all)."""
+        return None
 
     def _evidence_level(self):
         """``min_evidence``; ``"auto"``: 0 when blending (the weight is fitted), else 1."""
         if self.min_evidence == "auto":
-            return 0.0 if self._blends() else 1.0
+            return 0.0 if self._blend_method() else 1.0
         return float(self.min_evidence)
 
     def _plans(self):
@@ -286,7 +283,7 @@ class _TaskGroupingBase(BaseEstimator):
         baseline = self._default_baseline() if self.baseline is None else self.baseline
         folds = check_cv_splits(data, self.cv, groups, estimator_name=name)
         all_tasks = list(range(T))
-        blend = self._blends()
+        blend = self._blend_method()
         ys_alone, ps_alone = self._cv_predictions(baseline, data, folds, all_tasks, per_task_baseline=True)
         loss_alone, errs_alone = self._losses(ys_alone, ps_alone)
         loss_shared = np.full(T, np.nan)
@@ -303,7 +300,7 @@ class _TaskGroupingBase(BaseEstimator):
                 ys, ps = self._cv_predictions(self.estimator, data, folds, members)
                 w = np.ones(len(members))
                 if blend:
-                    w, ps = self._blend(ys, ps, [ps_alone[t] for t in members], self._blend_method())
+                    w, ps = self._blend(ys, ps, [ps_alone[t] for t in members], blend)
                 loss, errs = self._losses(ys, ps)
                 loss_shared[members] = loss
                 weight[members] = w
@@ -430,10 +427,9 @@ class TaskGroupingRegressor(MultiTaskRegressorMixin, _TaskGroupingBase):
                          max_rounds=max_rounds, task_column=task_column)
         self.blend = blend
 
-    def _blends(self):
-        return self.blend is not False and self.blend is not np.False_
-
     def _blend_method(self):
+        if not self.blend:
+            return None
         return "least_squares" if self.blend == "least_squares" else "huber"
 
     @staticmethod
@@ -529,7 +525,7 @@ def blend_weight(y, p, p0, method="huber"):
       with ``c = 1.345``. The objective is convex in ``w`` and its derivative,
       ``-sum_i psi_c((r_i - w D_i) / s) D_i / s`` with ``psi_c(u) = clip(u, -c, c)``,
       is non-decreasing, so ``w`` is its root in [0, 1] (or the end where it
-      does not change sign), found by bisection to 1e-12. With no spread in the
+      does not change sign), found by Brent's method to 1e-12. With no spread in the
       residuals (``s = 0``) the least-squares slope stays.
 
     Parameters
@@ -562,11 +558,4 @@ def blend_weight(y, p, p0, method="huber"):
         return 0.0
     if score(1.0) >= 0.0:
         return 1.0
-    lo, hi = 0.0, 1.0
-    while hi - lo > 1e-12:
-        mid = 0.5 * (lo + hi)
-        if score(mid) > 0.0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+    return float(brentq(score, 0.0, 1.0, xtol=1e-12))
